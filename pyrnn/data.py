@@ -1,0 +1,265 @@
+"""MNIST in the canonical IDX format: reading, validating, the bundled sample.
+
+`read_data_sets` returns what the cookbook's `tf$contrib$learn$datasets$mnist`
+returned: `.train`, `.validation` and `.test`, each with `.images` (N x 784
+float32 in [0, 1]), `.labels` (N x 10 one-hot float32, or N int64 class ids),
+`.num_examples` and `next_batch(n)`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+FILE_NAMES = [name for pair in IMAGE_FILES.values() for name in pair]
+
+# MD5 of the decompressed canonical files, as published with MNIST.
+CANONICAL_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+MIRRORS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+SAMPLE_NAME = "sample"
+SAMPLE_DIR = Path(__file__).parent / "datasets" / "mnist_sample"
+N_CLASS = 10
+
+_IDX_DTYPES = {0x08: np.uint8}
+_IDX_DIMS = {"images": 3, "labels": 1}
+
+
+def _open_idx(path: Path):
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
+def read_idx(path, kind="images"):
+    """Read one IDX file (gzip or plain) into a uint8 array.
+
+    kind: "images" (N x rows x cols) or "labels" (N,). Raises ValueError naming
+    the file for a wrong magic number, wrong dimensions or truncated data; the
+    declared size is checked against what the file holds before any large
+    allocation, so a corrupt header cannot exhaust memory.
+    """
+    path = Path(path)
+    ndim = _IDX_DIMS[kind]
+    expected = f"an IDX {kind} file (magic 0x0000080{ndim}, {ndim}-d uint8)"
+    try:
+        with _open_idx(path) as fh:
+            header = fh.read(4)
+            if len(header) < 4:
+                raise ValueError(f"{path}: file is empty or shorter than an IDX header; expected {expected}")
+            if header[:2] != b"\x00\x00" or header[2] not in _IDX_DTYPES or header[3] != ndim:
+                raise ValueError(
+                    f"{path}: wrong magic number 0x{header.hex()}; expected {expected}. "
+                    "Is it an MNIST file of the other kind, or not MNIST at all?")
+            dims_raw = fh.read(4 * ndim)
+            if len(dims_raw) < 4 * ndim:
+                raise ValueError(f"{path}: truncated header (dimensions missing); expected {expected}")
+            dims = tuple(int(d) for d in np.frombuffer(dims_raw, dtype=">u4"))
+            if kind == "images" and (dims[1] == 0 or dims[2] == 0):
+                raise ValueError(f"{path}: images of size {dims[1]}x{dims[2]}; expected non-empty images")
+            size = int(np.prod(dims, dtype=np.int64))
+            # Read one byte more than declared: a short read means truncation,
+            # and nothing larger than the file itself is ever allocated.
+            payload = fh.read(size + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise ValueError(f"{path}: cannot be read as {expected} ({err}); "
+                         "the gzip stream may be cut short: download the file again") from err
+    if len(payload) < size:
+        raise ValueError(f"{path}: truncated: header declares {dims} ({size} bytes) "
+                         f"but the file holds {len(payload)} bytes; download the file again")
+    if len(payload) > size:
+        raise ValueError(f"{path}: {len(payload) - size}+ bytes of trailing data after the "
+                         f"{dims} declared in the header; expected {expected}")
+    return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
+
+
+@dataclass
+class DataSet:
+    """One split: `images` N x 784 float32 in [0, 1], `labels` N x 10 float32
+    one-hot or N int64, and `next_batch(n)` that walks shuffled epochs."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    seed: int | None = None
+
+    def __post_init__(self):
+        self._rng = np.random.default_rng(self.seed)
+        self._order = np.arange(0)
+        self._pos = 0
+
+    @property
+    def num_examples(self) -> int:
+        return int(self.images.shape[0])
+
+    def next_batch(self, batch_size: int, shuffle: bool = True):
+        """The next `batch_size` (images, labels), reshuffling at each epoch end."""
+        if not 0 < batch_size <= self.num_examples:
+            raise ValueError(f"batch_size must be in 1..{self.num_examples}, got {batch_size}")
+        if self._pos + batch_size > self._order.size:
+            self._order = self._rng.permutation(self.num_examples) if shuffle else np.arange(self.num_examples)
+            self._pos = 0
+        take = self._order[self._pos:self._pos + batch_size]
+        self._pos += batch_size
+        return self.images[take], self.labels[take]
+
+
+@dataclass
+class Datasets:
+    train: DataSet
+    validation: DataSet
+    test: DataSet
+    source: str
+
+    def __repr__(self):
+        return (f"Datasets(source={self.source!r}, train={self.train.num_examples}, "
+                f"validation={self.validation.num_examples}, test={self.test.num_examples})")
+
+
+def find_files(train_dir) -> dict:
+    """Map each canonical MNIST file name to its path in `train_dir` (gzip
+    preferred); names that are absent map to None."""
+    train_dir = Path(train_dir)
+    found = {}
+    for name in FILE_NAMES:
+        candidates = [train_dir / f"{name}.gz", train_dir / name]
+        found[name] = next((p for p in candidates if p.is_file()), None)
+    return found
+
+
+def file_md5(path) -> str:
+    """MD5 of the decompressed content of an IDX file (gzip or plain)."""
+    digest = hashlib.md5()
+    with _open_idx(Path(path)) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_checksums(train_dir) -> dict:
+    """For each canonical file: True if its decompressed MD5 matches the
+    published one, False if not, None if the file is missing."""
+    return {name: (None if path is None else file_md5(path) == CANONICAL_MD5[name])
+            for name, path in find_files(train_dir).items()}
+
+
+def _download(train_dir: Path, names) -> None:
+    train_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        errors = []
+        for mirror in MIRRORS:
+            fd, tmp = tempfile.mkstemp(dir=train_dir, suffix=".part")
+            os.close(fd)
+            try:
+                with urllib.request.urlopen(mirror + name + ".gz", timeout=60) as resp, open(tmp, "wb") as out:
+                    shutil.copyfileobj(resp, out)
+                if file_md5(tmp) != CANONICAL_MD5[name]:
+                    raise ValueError("checksum mismatch")
+                os.replace(tmp, train_dir / f"{name}.gz")
+                break
+            except Exception as err:  # try the next mirror; report all at the end
+                errors.append(f"{mirror}: {err}")
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        else:
+            raise FileNotFoundError(
+                f"could not download {name}.gz into {train_dir} ({'; '.join(errors)}). "
+                f"Copy the four MNIST files ({', '.join(n + '.gz' for n in FILE_NAMES)}) there by hand, "
+                f"or use read_data_sets('{SAMPLE_NAME}') for the bundled sample.")
+
+
+def _resolve_dir(train_dir, download: bool) -> tuple[Path, str]:
+    if str(train_dir) == SAMPLE_NAME:
+        return SAMPLE_DIR, SAMPLE_NAME
+    train_dir = Path(train_dir).expanduser()
+    missing = [name for name, path in find_files(train_dir).items() if path is None]
+    if missing and download:
+        _download(train_dir, missing)
+    elif missing:
+        raise FileNotFoundError(
+            f"{train_dir}: MNIST files missing: {', '.join(missing)}. Expected the four files "
+            f"{', '.join(n + '.gz' for n in FILE_NAMES)} (gzip or plain). Download them from an MNIST "
+            f"mirror into that folder, pass download=True, or use read_data_sets('{SAMPLE_NAME}') "
+            "for the bundled sample.")
+    return train_dir, str(train_dir)
+
+
+def load_split(train_dir, split: str):
+    """Read one split ("train" or "test") as (uint8 N x 28 x 28, uint8 N)."""
+    paths = find_files(train_dir)
+    image_name, label_name = IMAGE_FILES[split]
+    images = read_idx(paths[image_name], "images")
+    labels = read_idx(paths[label_name], "labels")
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"{paths[image_name]} holds {images.shape[0]} images but "
+                         f"{paths[label_name]} holds {labels.shape[0]} labels; the two files "
+                         "must come from the same release")
+    if labels.size and labels.max() >= N_CLASS:
+        raise ValueError(f"{paths[label_name]}: label {int(labels.max())} outside 0..{N_CLASS - 1}")
+    return images, labels
+
+
+def to_one_hot(labels, n_class: int = N_CLASS) -> np.ndarray:
+    """N integer labels -> N x n_class float32 one-hot rows."""
+    labels = np.asarray(labels, dtype=np.int64)
+    out = np.zeros((labels.size, n_class), dtype=np.float32)
+    out[np.arange(labels.size), labels] = 1.0
+    return out
+
+
+def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size: int = 5000,
+                   download: bool = False, verify: bool = False, seed: int | None = None) -> Datasets:
+    """Read MNIST the way the cookbook does: `read_data_sets("MNIST-data", one_hot=True)`.
+
+    train_dir: a folder with the four IDX files (gzip or plain), or "sample"
+        for the real-MNIST subset bundled with pyrnn (15,000 training and 2,000
+        test images; with the default validation_size, 10,000 train and 5,000
+        validation).
+    validation_size: the first this many training images become `.validation`.
+    download: fetch missing files from the public mirrors (checksums verified).
+    verify: check the decompressed MD5 of each file against the published one.
+    seed: seeds the shuffling of `next_batch`.
+    Returns Datasets with .train/.validation/.test; images N x 784 float32 in
+    [0, 1]; labels N x 10 float32 one-hot, or N int64 if one_hot is False.
+    """
+    folder, source = _resolve_dir(train_dir, download)
+    if verify:
+        bad = [name for name, ok in verify_checksums(folder).items() if ok is False]
+        if bad:
+            raise ValueError(f"{folder}: checksum mismatch for {', '.join(bad)}: the files are not the "
+                             "canonical MNIST release; download them again (or pass verify=False)")
+    (train_x, train_y), (test_x, test_y) = load_split(folder, "train"), load_split(folder, "test")
+    if not 0 <= validation_size < train_x.shape[0]:
+        raise ValueError(f"validation_size must be in 0..{train_x.shape[0] - 1} for {source} "
+                         f"({train_x.shape[0]} training images), got {validation_size}")
+
+    def make(images, labels, offset):
+        x = images.reshape(images.shape[0], -1).astype(np.float32) / 255.0
+        y = to_one_hot(labels) if one_hot else labels.astype(np.int64)
+        return DataSet(x, y, seed=None if seed is None else seed + offset)
+
+    return Datasets(
+        train=make(train_x[validation_size:], train_y[validation_size:], 0),
+        validation=make(train_x[:validation_size], train_y[:validation_size], 1),
+        test=make(test_x, test_y, 2),
+        source=source,
+    )

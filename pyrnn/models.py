@@ -1,0 +1,142 @@
+"""The cookbook's four RNN builders, as Keras 3 models.
+
+Each builder returns a `keras.Model` mapping a float32 batch
+[batch, step_size, n_input] to logits [batch, n_class]: a recurrent part, then
+a linear output layer on the last step's output (the cookbook's
+`tf$matmul(last_vec, weights) + bias`).
+
+The recurrent layers keep Keras' cuDNN-compatible arguments (tanh, sigmoid
+recurrent activation, no recurrent dropout, `reset_after=True` for GRU, no
+unrolling on a GPU), so TensorFlow runs cuDNN kernels where a GPU is present.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+CELLS = ("basic", "gru", "lstm")
+
+
+def gpu_available() -> bool:
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+def _unroll() -> bool:
+    # On the CPU the 16 steps unrolled let XLA fuse the whole sequence; on a GPU
+    # unrolling would rule out the cuDNN kernels, so it stays off there.
+    return not gpu_available()
+
+
+@keras.saving.register_keras_serializable(package="pyrnn")
+class ForgetBias(keras.initializers.Initializer):
+    """LSTM bias initializer: zeros, with `forget_bias` on the forget gate's slice
+    (Keras' gate order i, f, c, o), as TF1's BasicLSTMCell(forget_bias=...)."""
+
+    def __init__(self, forget_bias: float = 1.0):
+        self.forget_bias = float(forget_bias)
+
+    def __call__(self, shape, dtype=None):
+        units = shape[0] // 4
+        return keras.ops.concatenate([
+            keras.ops.zeros((units,), dtype=dtype),
+            keras.ops.full((units,), self.forget_bias, dtype=dtype),
+            keras.ops.zeros((2 * units,), dtype=dtype),
+        ])
+
+    def get_config(self):
+        return {"forget_bias": self.forget_bias}
+
+
+def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, name: str | None = None,
+                     forget_bias: float = 1.0):
+    unroll = _unroll()
+    if cell == "basic":
+        return keras.layers.SimpleRNN(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name)
+    if cell == "gru":
+        return keras.layers.GRU(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name)
+    if cell == "lstm":
+        return keras.layers.LSTM(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name,
+                                 unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias))
+    raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+
+
+def _check_sizes(**sizes) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def _assemble(name: str, recurrent, n_class: int, step_size: int, n_input: int):
+    inputs = keras.Input(shape=(step_size, n_input), name="x")
+    last_vec = recurrent(inputs)
+    logits = keras.layers.Dense(n_class, name="output")(last_vec)
+    return keras.Model(inputs, logits, name=name)
+
+
+def _seeded(seed):
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+
+
+def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, seed: int | None = None):
+    """Basic tanh RNN (TF1's BasicRNNCell): logits from the last step's output.
+
+    Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
+    seed: makes the initial weights reproducible.
+    """
+    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    _seeded(seed)
+    return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn"),
+                     int(n_class), int(step_size), int(n_input))
+
+
+def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16,
+                   seed: int | None = None):
+    """Bidirectional basic RNN: a forward and a backward tanh RNN over the
+    sequence; their last outputs, concatenated (2 * n_hidden), feed the output layer.
+
+    Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
+    """
+    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    _seeded(seed)
+    layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden)), name="bidirectional_rnn")
+    return _assemble("bidirectionRNN", layer, int(n_class), int(step_size), int(n_input))
+
+
+def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_class: int = 10,
+                step_size: int = 16, n_input: int = 16, seed: int | None = None):
+    """Deep RNN: `num_layers` recurrent layers, each feeding its full output
+    sequence to the next (TF1's MultiRNNCell); the top layer's last output
+    feeds the output layer.
+
+    cell: "gru" (the cookbook's), "lstm" or "basic". Every layer has its own
+    weights. (The cookbook's R code hands one cell object to MultiRNNCell for
+    every layer, which TF1 either rejected or made share weights between layers
+    of different input sizes; pyrnn builds distinct layers, as intended.)
+    Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
+    """
+    _check_sizes(num_layers=num_layers, n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    _seeded(seed)
+    layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}")
+              for k in range(int(num_layers))]
+    return _assemble("stacked_rnn", keras.Sequential(layers, name="stack"), int(n_class), int(step_size),
+                     int(n_input))
+
+
+def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, forget_bias: float = 1.0,
+         seed: int | None = None):
+    """LSTM (TF1's BasicLSTMCell): logits from the last step's output.
+
+    forget_bias: initial bias of the forget gate (1.0 keeps memory early on).
+    Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
+    """
+    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    _seeded(seed)
+    layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias)
+    return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))
+
+
+BUILDERS = {"basic": rnn, "bidirectional": bidirectionRNN, "stacked": stacked_rnn, "lstm": lstm}

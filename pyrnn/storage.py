@@ -1,0 +1,112 @@
+"""Writing files atomically, and saving and loading trained models safely."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+MODEL_SUFFIX = ".keras"
+# Model files may name only Keras' own classes and pyrnn's registered ones.
+_TRUSTED_MODULE_PREFIXES = ("keras.", "keras")
+_TRUSTED_PACKAGES = ("pyrnn",)
+_REFUSED_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+
+
+@contextmanager
+def atomic_path(path, suffix: str | None = None):
+    """Yield a temporary file path beside `path`; when the block succeeds it is
+    renamed onto `path` in one step, so a killed run never leaves a
+    half-written file under the final name. On failure it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, data) -> None:
+    """Write `data` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def save_rnn(model, path) -> Path:
+    """Save a model (weights, architecture) to a `.keras` file, atomically.
+
+    path: the file to write; ".keras" is appended if it has another suffix.
+    Returns the path written.
+    """
+    path = Path(path)
+    if path.suffix != MODEL_SUFFIX:
+        path = path.with_name(path.name + MODEL_SUFFIX)
+    with atomic_path(path, suffix=MODEL_SUFFIX) as tmp:
+        model.save(tmp)
+    return path
+
+
+def _untrusted_entries(node, found: list) -> list:
+    if isinstance(node, dict):
+        class_name, module = node.get("class_name"), node.get("module")
+        registered = node.get("registered_name") or ""
+        if class_name in _REFUSED_CLASSES:
+            found.append(class_name)
+        elif class_name == "__lambda__" or (class_name == "function" and module not in (None, "builtins")
+                                              and not str(module).startswith(_TRUSTED_MODULE_PREFIXES)):
+            found.append(f"Python code ({class_name})")
+        elif isinstance(module, str) and not module.startswith(_TRUSTED_MODULE_PREFIXES) \
+                and registered.split(">")[0] not in _TRUSTED_PACKAGES and module not in _TRUSTED_PACKAGES \
+                and module != "builtins":
+            found.append(f"{module}.{class_name}")
+        for value in node.values():
+            _untrusted_entries(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _untrusted_entries(value, found)
+    return found
+
+
+def read_model_config(path) -> dict:
+    """The architecture stored in a `.keras` file, without loading any of it."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file; give the .keras file a run saved "
+                                "(runs/<name>/model.keras) or the run folder")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a pyrnn/Keras model file (a .keras zip archive was expected)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read("config.json"))
+    except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a pyrnn/Keras model file ({err})") from None
+
+
+def load_rnn(path):
+    """Load a model saved by `save_rnn`, without running code from the file.
+
+    The stored architecture is checked first: a file naming a Lambda layer,
+    serialized Python functions or classes outside Keras and pyrnn is refused
+    with a ValueError; then Keras loads it in safe mode.
+    """
+    import keras
+
+    from pyrnn import models  # noqa: F401  registers pyrnn's serializable classes
+
+    path = Path(path)
+    untrusted = _untrusted_entries(read_model_config(path), [])
+    if untrusted:
+        raise ValueError(f"{path}: refused to load: the model carries code that would run on loading "
+                         f"({', '.join(sorted(set(untrusted)))}). Only models made of Keras layers and "
+                         "pyrnn's own classes are loaded; rebuild the model with pyrnn and save it again")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for a damaged archive
+        raise ValueError(f"{path}: cannot be loaded as a model ({type(err).__name__}: {err})") from None
