@@ -1,0 +1,3 @@
+"""CLI commands of the sequence experiments (echo, dependency, rows28)."""
+
+commands = []
