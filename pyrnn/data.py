@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,13 @@ CANONICAL_MD5 = {
     "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
+# MD5 of the decompressed files of the bundled sample (scripts/make_sample.py).
+SAMPLE_MD5 = {
+    "train-images-idx3-ubyte": "6fbe175b6b663b99c752b4dd5ba85605",
+    "train-labels-idx1-ubyte": "b5502f52bd168c3c1e37734975583e34",
+    "t10k-images-idx3-ubyte": "014beca301477cb2e974ccd9bba2262c",
+    "t10k-labels-idx1-ubyte": "a82723c4f1ffcf0f0a0d4d06f6c879a0",
+}
 MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -48,6 +57,19 @@ def _open_idx(path: Path):
     with open(path, "rb") as fh:
         gzipped = fh.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
+def _read_at_most(fh, limit: int, chunk: int = 1 << 22) -> bytes:
+    """Read up to `limit` bytes in chunks: memory grows with what the file
+    really holds, never with a size declared in a (possibly corrupt) header."""
+    parts, total = [], 0
+    while total < limit:
+        part = fh.read(min(chunk, limit - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 def read_idx(path, kind="images"):
@@ -76,11 +98,9 @@ def read_idx(path, kind="images"):
             dims = tuple(int(d) for d in np.frombuffer(dims_raw, dtype=">u4"))
             if kind == "images" and (dims[1] == 0 or dims[2] == 0):
                 raise ValueError(f"{path}: images of size {dims[1]}x{dims[2]}; expected non-empty images")
-            size = int(np.prod(dims, dtype=np.int64))
-            # Read one byte more than declared: a short read means truncation,
-            # and nothing larger than the file itself is ever allocated.
-            payload = fh.read(size + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+            size = math.prod(dims)  # Python ints: three 32-bit dimensions overflow int64
+            payload = _read_at_most(fh, size + 1)
+    except (OSError, EOFError, zlib.error) as err:  # zlib.error: a damaged deflate stream
         raise ValueError(f"{path}: cannot be read as {expected} ({err}); "
                          "the gzip stream may be cut short: download the file again") from err
     if len(payload) < size:
@@ -253,7 +273,7 @@ def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size
                          f"({train_x.shape[0]} training images), got {validation_size}")
 
     def make(images, labels, offset):
-        x = images.reshape(images.shape[0], -1).astype(np.float32) / 255.0
+        x = images.reshape(images.shape[0], images.shape[1] * images.shape[2]).astype(np.float32) / 255.0
         y = to_one_hot(labels) if one_hot else labels.astype(np.int64)
         return DataSet(x, y, seed=None if seed is None else seed + offset)
 
@@ -263,3 +283,86 @@ def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size
         test=make(test_x, test_y, 2),
         source=source,
     )
+
+
+# --- choosing the data: --data auto | sample | DIR ---------------------------
+
+DATA_ENV = "PYRNN_DATA"
+LOCAL_DIR = "MNIST-data"
+
+
+def cache_dir() -> Path:
+    """The user cache folder for full MNIST: $XDG_CACHE_HOME/pyrnn/mnist
+    (default ~/.cache/pyrnn/mnist)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "pyrnn" / "mnist"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where MNIST is read from, and why that place was chosen.
+
+    location: what `read_data_sets` takes: "sample", or a folder path (str).
+    reason: one sentence saying why (e.g. "found in $PYRNN_DATA").
+    """
+
+    location: str
+    reason: str
+
+    @property
+    def is_sample(self) -> bool:
+        return self.location == SAMPLE_NAME
+
+    def describe(self) -> str:
+        what = "the MNIST sample bundled with pyrnn" if self.is_sample else f"MNIST files in {self.location}"
+        return f"{what} ({self.reason})"
+
+    def checksums(self) -> dict:
+        """File name -> True (MD5 matches the published release, or for the
+        sample the bundled one), False (differs) or None (file missing)."""
+        folder = SAMPLE_DIR if self.is_sample else Path(self.location)
+        expected = SAMPLE_MD5 if self.is_sample else CANONICAL_MD5
+        return {name: (None if path is None else file_md5(path) == expected[name])
+                for name, path in find_files(folder).items()}
+
+
+def _missing(folder: Path) -> list:
+    return [name for name, path in find_files(folder).items() if path is None] if folder.is_dir() else FILE_NAMES
+
+
+def find_mnist(spec: str = "auto") -> DataSource:
+    """Resolve a data choice into a DataSource.
+
+    spec: "sample" (the bundled subset), a folder holding the four MNIST IDX
+        files, or "auto": the folder named by $PYRNN_DATA, then ./MNIST-data,
+        then the user cache (`cache_dir()`), the first holding all four files;
+        else the bundled sample.
+    Raises FileNotFoundError naming the folder and the missing files when a
+    folder given (as spec, or in $PYRNN_DATA) lacks them.
+    """
+    spec = str(spec)
+    if spec == SAMPLE_NAME:
+        return DataSource(SAMPLE_NAME, "asked for the sample")
+    if spec != "auto":
+        folder = Path(spec).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: no such data folder; give a folder holding the four MNIST "
+                                    f"files ({', '.join(n + '.gz' for n in FILE_NAMES)}), 'auto' or 'sample'")
+        missing = _missing(folder)
+        if missing:
+            raise FileNotFoundError(f"{folder}: MNIST files missing: {', '.join(missing)}; put the four files "
+                                    "(gzip or plain) there, or use 'sample' for the bundled sample")
+        return DataSource(str(folder), "the folder given")
+    env_dir = os.environ.get(DATA_ENV)
+    if env_dir:
+        folder = Path(env_dir).expanduser()
+        missing = _missing(folder)
+        if missing:
+            raise FileNotFoundError(f"${DATA_ENV}={env_dir} lacks the MNIST files {', '.join(missing)}; point "
+                                    f"{DATA_ENV} at a folder holding all four, or unset it")
+        return DataSource(str(folder), f"from ${DATA_ENV}")
+    looked = [f"${DATA_ENV} (unset)"]
+    for folder, where in ((Path(LOCAL_DIR), f"./{LOCAL_DIR}"), (cache_dir(), f"the user cache {cache_dir()}")):
+        if not _missing(folder):
+            return DataSource(str(folder.resolve()), f"found in {where}")
+        looked.append(where)
+    return DataSource(SAMPLE_NAME, f"no full MNIST in {', '.join(looked)}")

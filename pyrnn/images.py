@@ -93,3 +93,77 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
     # lanczos and bicubic overshoot: keep the output in the input's range
     small = np.clip(small, images.min(), images.max())
     return small.reshape(images.shape[0], n_pixel_x * n_pixel_y).astype(np.float32)
+
+
+# --- a user's own digit image -> the MNIST convention --------------------------
+
+MNIST_SIDE = 28
+MNIST_BOX = 20  # MNIST digits fit a 20x20 box, centred by centre of mass in 28x28
+_INK_THRESHOLD = 0.2  # share of full contrast that counts as ink when cropping
+
+
+def load_digit(path) -> np.ndarray:
+    """Read a PNG or JPEG of one handwritten digit, of any size, into the MNIST
+    convention: float32 28 x 28 in [0, 1], light digit on a dark background.
+
+    Dark-on-light and light-on-dark images both work (the background is the
+    border's median grey). Like MNIST, the digit is cropped, scaled to fit a
+    20 x 20 box keeping its aspect ratio, and placed so that its centre of mass
+    is the centre of the 28 x 28 field.
+    Raises FileNotFoundError for a missing file, ValueError (naming the file)
+    for a file that is not an image or holds no digit.
+    """
+    gray = _read_gray(path)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:  # dark digit on light paper: turn it into MNIST's light on dark
+        gray, background = 1.0 - gray, 1.0 - background
+    contrast = float(gray.max()) - background
+    if contrast < 0.1:
+        raise ValueError(f"{path}: no digit found (the image is almost uniform); "
+                         "give a picture of one digit, dark on light or light on dark")
+    ink = np.clip((gray - background) / contrast, 0.0, 1.0)
+    rows, cols = np.nonzero(ink > _INK_THRESHOLD)
+    ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    scale = MNIST_BOX / max(ink.shape)
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    digit = np.clip(np.asarray(Image.fromarray(ink.astype(np.float32), mode="F")
+                               .resize(size, Image.Resampling.LANCZOS)), 0.0, 1.0)
+    return _centre_by_mass(digit)
+
+
+def _read_gray(path) -> np.ndarray:
+    """Grayscale float32 [0, 1] pixels of an image file; transparent areas
+    become the background opposite to the drawn strokes."""
+    from PIL import ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                img = img.convert("RGBA")
+                alpha = np.asarray(img.getchannel("A"), dtype=np.float32) / 255.0
+                strokes = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+                # strokes drawn dark go on white, strokes drawn light on black
+                paper = 1.0 if np.average(strokes, weights=alpha + 1e-6) < 0.5 else 0.0
+                return (strokes * alpha + paper * (1.0 - alpha)).astype(np.float32)
+            return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as err:
+        raise ValueError(f"{path}: cannot be read as an image ({err}); give a PNG or JPEG of one digit") from None
+
+
+def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place `digit` (h x w, h, w <= 20) in a 28 x 28 field with its centre of
+    mass at the field's centre, shifted back inside where it would be cut."""
+    field = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
+    h, w = digit.shape
+    mass = digit.sum()
+    com_r = (digit.sum(axis=1) @ np.arange(h)) / mass if mass > 0 else (h - 1) / 2
+    com_c = (digit.sum(axis=0) @ np.arange(w)) / mass if mass > 0 else (w - 1) / 2
+    centre = MNIST_SIDE / 2  # where MNIST's own digits have their centre of mass (row/column index 14)
+    top = int(np.clip(round(centre - com_r), 0, MNIST_SIDE - h))
+    left = int(np.clip(round(centre - com_c), 0, MNIST_SIDE - w))
+    field[top:top + h, left:left + w] = digit
+    return field

@@ -1,0 +1,443 @@
+"""Recipe runs: the cookbook's steps end to end, and the run folders they leave.
+
+A run folder (e.g. runs/lstm) holds `metrics.json`, `model.keras` and
+`loss.png`. It is built in a hidden staging folder beside it
+(runs/.lstm.partial) and renamed into place only once complete, so a killed
+run never leaves a half-written run folder; an interrupted run keeps its
+settings, checkpoint and loss history there, and resumes from them.
+
+TensorFlow is imported on first use, so that tools built on this module
+(the `pyrnn` command's --help, `pyrnn data`) start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from pyrnn.data import DataSource, find_mnist, read_data_sets
+from pyrnn.images import METHODS, load_digit, reduceImage
+from pyrnn.storage import load_rnn, save_rnn, write_json
+
+RECIPES = ("basic", "bidirectional", "stacked", "lstm")
+RECIPE_TITLES = {"basic": "basic RNN", "bidirectional": "bidirectional RNN", "stacked": "deep (stacked) RNN",
+                 "lstm": "LSTM"}
+SPLITS = ("train", "validation", "test")
+
+SETTINGS_FILE = "settings.json"
+CHECKPOINT_FILE = "checkpoint.npz"
+HISTORY_FILE = "history.json"
+METRICS_FILE = "metrics.json"
+MODEL_FILE = "model.keras"
+PLOT_FILE = "loss.png"
+COMPARISON_FILE = "comparison.json"
+_STAGING_ONLY = (SETTINGS_FILE, CHECKPOINT_FILE, HISTORY_FILE)
+
+
+@dataclass
+class RecipeSettings:
+    """Everything that defines a recipe run: the cookbook's parameters (its
+    defaults), the data choice and the seed that makes the run reproducible."""
+
+    recipe: str = "lstm"
+    n_hidden: int = 64
+    lr: float = 0.01
+    batch: int = 500
+    iterations: int = 100
+    epochs: int | None = None
+    num_layers: int = 3
+    cell: str = "gru"
+    seed: int = 0
+    reduce_method: str = "nearest"
+    data: str = "auto"
+    checkpoint_every: int = 10
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
+        if self.reduce_method not in METHODS:
+            raise ValueError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
+
+    def describe(self) -> str:
+        length = f"{self.epochs} epochs" if self.epochs else f"{self.iterations} iterations"
+        layers = f", {self.num_layers} {self.cell} layers" if self.recipe == "stacked" else ""
+        return (f"{RECIPE_TITLES[self.recipe]}: n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, "
+                f"batch {self.batch}, {length}, seed {self.seed}")
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "RecipeSettings":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in known})
+
+
+@dataclass
+class RecipeData:
+    """MNIST reduced for the recipes: `splits` maps "train", "validation",
+    "test" to (x float32 N x step_size*n_input, y float32 N x 10 one-hot)."""
+
+    source: DataSource
+    step_size: int = 16
+    n_input: int = 16
+    splits: dict = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict:
+        return {name: int(x.shape[0]) for name, (x, _) in self.splits.items()}
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{n:,} {name}" for name, n in self.counts.items())
+        return f"{self.source.describe()}: {counts} images"
+
+
+def load_recipe_data(data: str = "auto", reduce_method: str = "nearest", step_size: int = 16, n_input: int = 16,
+                     splits=SPLITS) -> RecipeData:
+    """Find MNIST (`find_mnist(data)`), read it and reduce its images to
+    step_size x n_input (the cookbook's 16 x 16) with `reduceImage`.
+
+    splits: which of "train", "validation", "test" to keep.
+    """
+    source = find_mnist(data)
+    mnist = read_data_sets(source.location, one_hot=True)
+    out = RecipeData(source, step_size, n_input)
+    for name in splits:
+        part = getattr(mnist, name)
+        out.splits[name] = (reduceImage(part.images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method),
+                            part.labels)
+    return out
+
+
+def build_recipe(settings: RecipeSettings, step_size: int = 16, n_input: int = 16):
+    """The recipe's Keras model, its initial weights fixed by settings.seed."""
+    from pyrnn.models import BUILDERS
+
+    extra = {"num_layers": settings.num_layers, "cell": settings.cell} if settings.recipe == "stacked" else {}
+    return BUILDERS[settings.recipe](n_hidden=settings.n_hidden, step_size=step_size, n_input=n_input,
+                                     seed=settings.seed, **extra)
+
+
+def evaluate_splits(model, splits: dict) -> dict:
+    """name -> {"accuracy", "cost", "n"} (see `evaluate_rnn`) for each (x, y)
+    in `splits` (name -> (x, y))."""
+    from pyrnn.training import evaluate_rnn
+
+    return {name: evaluate_rnn(model, x, y) for name, (x, y) in splits.items()}
+
+
+def format_metrics(metrics: dict) -> str:
+    """One line per split: "test: accuracy 0.9512, cost 0.1623 (10,000 images)"."""
+    return "\n".join(f"{name}: accuracy {m['accuracy']:.4f}, cost {m['cost']:.4f} ({m['n']:,} images)"
+                     for name, m in metrics.items())
+
+
+def print_loss(iteration: int, loss: float) -> None:
+    """A `train_rnn` callback printing the cookbook's line for each iteration."""
+    print(f"iteration - {iteration} Training Loss - {loss:.6f}", flush=True)
+
+
+def script_options(description: str, argv=None) -> argparse.Namespace:
+    """The options shared by the scripts in recipes/python: --data,
+    --iterations, --batch, --n-hidden, --lr, --seed, --num-layers (stacked only)."""
+    defaults = RecipeSettings()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data", default=defaults.data,
+                        help="'auto' (full MNIST from $PYRNN_DATA, ./MNIST-data or the user cache, else the "
+                             "bundled sample), 'sample', or a folder of MNIST files (default: auto)")
+    parser.add_argument("--iterations", type=int, default=defaults.iterations, help="training batches (default 100)")
+    parser.add_argument("--batch", type=int, default=defaults.batch, help="images per batch (default 500)")
+    parser.add_argument("--n-hidden", type=int, default=defaults.n_hidden, help="hidden units (default 64)")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (default 0.01)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes weights and batches (default 0)")
+    parser.add_argument("--num-layers", type=int, default=defaults.num_layers,
+                        help="recurrent layers of the stacked recipe (default 3)")
+    return parser.parse_args(argv)
+
+
+# --- run folders ---------------------------------------------------------------
+
+class RunFolder:
+    """A run folder under construction: files go to `staging`
+    (<parent>/.<name>.partial) until `commit` renames it onto `final`."""
+
+    def __init__(self, final):
+        self.final = Path(final)
+        self.staging = self.final.parent / f".{self.final.name}.partial"
+
+    @classmethod
+    def open(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
+        """Prepare the staging folder for `out`.
+
+        A finished run at `out` is kept unless `force` (it is replaced only at
+        commit). An interrupted run's staging folder is continued with
+        `resume`, discarded with `force`, otherwise refused.
+        """
+        folder = cls(out)
+        if folder.staging.is_dir() and not (folder.staging / SETTINGS_FILE).is_file():
+            shutil.rmtree(folder.staging)  # killed before it held anything
+        if folder.final.exists() and not folder.final.is_dir():
+            raise FileExistsError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
+        if resume:
+            if not (folder.staging / SETTINGS_FILE).is_file():
+                finished = " (it finished: nothing to resume)" if folder.final.is_dir() else ""
+                raise FileNotFoundError(f"no interrupted run to resume at {folder.final}{finished}; "
+                                        "start a new run without --resume")
+            return folder
+        if folder.final.exists() and not force:
+            raise FileExistsError(f"{folder.final} already holds a run; use --force to replace it, "
+                                  "or choose another output folder (--out)")
+        if folder.staging.exists():
+            if not force:
+                raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
+                                      "or start over with --force")
+            shutil.rmtree(folder.staging)
+        try:
+            folder.staging.mkdir(parents=True)
+        except OSError as err:
+            raise PermissionError(f"cannot write the run folder {folder.final} ({err.strerror}); "
+                                  "choose another output folder (--out)") from None
+        return folder
+
+    def saved_settings(self) -> dict:
+        """The settings an interrupted run was started with (settings.json)."""
+        return json.loads((self.staging / SETTINGS_FILE).read_text())
+
+    def commit(self) -> Path:
+        """Drop staging-only files, then rename the staging folder onto the
+        final one (replacing a previous run there). Returns the final path."""
+        for leftover in self.staging.rglob(".*"):  # temporary files of writes cut short
+            if leftover.is_file():
+                leftover.unlink()
+        for name in _STAGING_ONLY:
+            (self.staging / name).unlink(missing_ok=True)
+        if self.final.exists():
+            old = self.final.parent / f".{self.final.name}.replaced"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(self.final, old)
+            os.replace(self.staging, self.final)
+            shutil.rmtree(old)
+        else:
+            os.replace(self.staging, self.final)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@dataclass
+class RunResult:
+    """What a recipe run did. `stopped` is "interrupted" when Ctrl-C ended it
+    early: then `path` is the staging folder that --resume continues."""
+
+    settings: RecipeSettings
+    history: object  # pyrnn.training.History
+    path: Path
+    resumed_from: int = 0
+    metrics: dict = field(default_factory=dict)
+    stopped: str | None = None
+
+    @property
+    def new_iterations(self) -> int:
+        return self.history.iterations - self.resumed_from
+
+    @property
+    def sequences_per_second(self) -> float:
+        seconds = self.history.seconds
+        return self.new_iterations * self.settings.batch / seconds if seconds > 0 else float("nan")
+
+
+def train_recipe(settings: RecipeSettings, data: RecipeData, folder: Path, callback=None, resume: bool = False):
+    """Build the recipe's model and train it on data's "train" split,
+    checkpointing into `folder` (checkpoint.npz). With `resume`, training
+    continues from that checkpoint when there is one.
+
+    Returns (model, history, resumed_from): resumed_from is the number of
+    iterations the checkpoint already held (0 for a fresh run).
+    """
+    from pyrnn.training import train_rnn
+
+    x, y = data.splits["train"]
+    checkpoint = Path(folder) / CHECKPOINT_FILE
+    resume = resume and checkpoint.is_file()
+    resumed_from = 0
+    if resume:
+        with np.load(checkpoint) as saved:
+            resumed_from = int(saved["loss"].size)
+    model = build_recipe(settings, data.step_size, data.n_input)
+    history = train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
+                        epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
+                        checkpoint_every=settings.checkpoint_every, resume=resume)
+    return model, history, resumed_from
+
+
+def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history,
+              resumed_from: int = 0) -> RunResult:
+    """Evaluate the trained model on the validation and test splits and write
+    metrics.json, model.keras and loss.png into `folder` (each atomically)."""
+    from pyrnn.plots import plot_curves
+
+    folder = Path(folder)
+    result = RunResult(settings, history, folder, resumed_from=resumed_from)
+    result.metrics = evaluate_splits(model, {k: v for k, v in data.splits.items() if k != "train"})
+    save_rnn(model, folder / MODEL_FILE)
+    write_json(folder / METRICS_FILE, {
+        "recipe": settings.recipe,
+        "settings": asdict(settings),
+        "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
+        **result.metrics,
+        "training": {"iterations": history.iterations, "resumed_from": resumed_from,
+                     "seconds": history.seconds, "sequences_per_second": result.sequences_per_second,
+                     "final_loss": history.loss[-1] if history.loss else None},
+        "loss": history.loss,
+    })
+    accuracy = result.metrics.get("test", {}).get("accuracy", float("nan"))
+    plot_curves({RECIPE_TITLES[settings.recipe]: history.loss}, folder / PLOT_FILE,
+                title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: test accuracy {accuracy:.1%}")
+    return result
+
+
+def _data_name(data: RecipeData) -> str:
+    return "the MNIST sample" if data.source.is_sample else "MNIST"
+
+
+def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
+               callback=None) -> RunResult:
+    """Train one recipe and leave its run folder at `out`.
+
+    With `resume`, continues the interrupted run kept beside `out` (its saved
+    settings must equal `settings`). Ctrl-C stops training cleanly: the result
+    has stopped="interrupted" and points at the staging folder, which keeps
+    the settings, the checkpoint and history.json. A run that diverges is
+    discarded (unless resumed) and TrainingDiverged propagates.
+    """
+    from pyrnn.training import TrainingDiverged
+
+    folder = RunFolder.open(out, force=force, resume=resume)
+    if resume:
+        saved = folder.saved_settings()
+        if saved.get("settings") != asdict(settings):
+            raise ValueError(f"the run kept in {folder.staging} was started with other settings "
+                             f"({RecipeSettings.from_dict(saved['settings']).describe()}); resume it with those")
+        if saved.get("data_location") != data.source.location:
+            raise ValueError(f"the run kept in {folder.staging} read its data from {saved.get('data_location')}, "
+                             f"but the data now resolves to {data.source.location}; resume with the same data")
+    else:
+        write_json(folder.staging / SETTINGS_FILE,
+                   {"settings": asdict(settings), "data_location": data.source.location})
+    try:
+        model, history, resumed_from = train_recipe(settings, data, folder.staging, callback=callback, resume=resume)
+    except TrainingDiverged:
+        if not resume:
+            folder.discard()
+        raise
+    if history.stopped:
+        write_json(folder.staging / HISTORY_FILE, history.to_dict())
+        return RunResult(settings, history, folder.staging, resumed_from=resumed_from, stopped=history.stopped)
+    result = write_run(folder.staging, settings, data, model, history, resumed_from)
+    result.path = folder.commit()
+    return result
+
+
+def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool = False,
+                    callback_for=None) -> list:
+    """Train the four recipes with the same settings, data and seed.
+
+    Leaves at `out` one run folder per recipe (out/<recipe>/), comparison.json
+    and loss.png with the four loss curves. callback_for(recipe) gives the
+    training callback of each recipe. If Ctrl-C stops one, nothing is written
+    and the results so far are returned with the last one's stopped set.
+    """
+    from pyrnn.plots import plot_curves
+
+    folder = RunFolder.open(out, force=force)
+    results = []
+    for recipe in RECIPES:
+        one = RecipeSettings.from_dict({**asdict(settings), "recipe": recipe})
+        sub = folder.staging / recipe
+        sub.mkdir()
+        try:
+            model, history, _ = train_recipe(one, data, sub, callback=callback_for(recipe) if callback_for else None)
+        except BaseException:
+            folder.discard()
+            raise
+        if history.stopped:
+            folder.discard()
+            results.append(RunResult(one, history, folder.final, stopped=history.stopped))
+            return results
+        results.append(write_run(sub, one, data, model, history))
+        (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
+    write_json(folder.staging / COMPARISON_FILE, {
+        "settings": asdict(settings),
+        "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
+        "recipes": {r.settings.recipe: {**r.metrics, "seconds": r.history.seconds,
+                                        "sequences_per_second": r.sequences_per_second,
+                                        "final_loss": r.history.loss[-1]} for r in results},
+    })
+    plot_curves({RECIPE_TITLES[r.settings.recipe]: r.history.loss for r in results}, folder.staging / PLOT_FILE,
+                title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
+    final = folder.commit()
+    for r in results:
+        r.path = final / r.settings.recipe
+    return results
+
+
+# --- using a saved run ---------------------------------------------------------
+
+def open_model(path) -> tuple:
+    """Load the model of a run folder or a .keras file (safely, see
+    `load_rnn`). Returns (model, settings): settings are the run's
+    RecipeSettings when its metrics.json is beside the model, else None."""
+    path = Path(path)
+    if path.is_dir():
+        model_path = path / MODEL_FILE
+        if not model_path.is_file():
+            raise FileNotFoundError(f"{path} holds no {MODEL_FILE}: not a finished run folder; give a run folder "
+                                    "(e.g. runs/lstm) or a .keras model file")
+    else:
+        model_path = path
+    model = load_rnn(model_path)
+    metrics = model_path.parent / METRICS_FILE
+    settings = None
+    if metrics.is_file():
+        try:
+            settings = RecipeSettings.from_dict(json.loads(metrics.read_text())["settings"])
+        except (ValueError, KeyError, TypeError):
+            settings = None  # a metrics.json of another origin: fall back to the defaults
+    return model, settings
+
+
+def confusion_matrix(truth, predicted, n_class: int = 10) -> np.ndarray:
+    """n_class x n_class int64 counts: row = true class, column = predicted."""
+    matrix = np.zeros((n_class, n_class), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(truth, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+    return matrix
+
+
+def evaluate_model(model, x, y) -> dict:
+    """accuracy, cost, n (see `evaluate_rnn`) and "confusion" (confusion_matrix
+    as nested lists) of a model on (x, y one-hot or class ids)."""
+    from pyrnn.arrays import as_labels, model_shape
+    from pyrnn.training import evaluate_rnn, predict_rnn
+
+    n_class = model_shape(model)[2]
+    result = evaluate_rnn(model, x, y)
+    truth = as_labels(y, n_class)
+    result["confusion"] = confusion_matrix(truth, predict_rnn(model, x), n_class).tolist()
+    return result
+
+
+def predict_digits(model, paths, reduce_method: str = "nearest") -> list:
+    """Classify image files of handwritten digits (see `load_digit`).
+    Returns one (path, digit, probability) per file, in order."""
+    from pyrnn.arrays import model_shape
+    from pyrnn.training import predict_rnn
+
+    step_size, n_input, _ = model_shape(model)
+    images = np.stack([load_digit(p) for p in paths])
+    x = reduceImage(images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method)
+    probabilities = predict_rnn(model, x, probabilities=True)
+    return [(p, int(row.argmax()), float(row.max())) for p, row in zip(paths, probabilities)]
