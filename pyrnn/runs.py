@@ -29,6 +29,8 @@ RECIPES = ("basic", "bidirectional", "stacked", "lstm")
 RECIPE_TITLES = {"basic": "basic RNN", "bidirectional": "bidirectional RNN", "stacked": "deep (stacked) RNN",
                  "lstm": "LSTM"}
 SPLITS = ("train", "validation", "test")
+# pyrnn.models.CELLS, repeated so that checking options needs no TensorFlow (a test keeps them equal)
+CELLS = ("basic", "gru", "lstm")
 
 SETTINGS_FILE = "settings.json"
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -61,6 +63,8 @@ class RecipeSettings:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.reduce_method not in METHODS:
             raise ValueError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
 
@@ -95,14 +99,15 @@ class RecipeData:
         return f"{self.source.describe()}: {counts} images"
 
 
-def load_recipe_data(data: str = "auto", reduce_method: str = "nearest", step_size: int = 16, n_input: int = 16,
+def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "nearest", step_size: int = 16, n_input: int = 16,
                      splits=SPLITS) -> RecipeData:
-    """Find MNIST (`find_mnist(data)`), read it and reduce its images to
-    step_size x n_input (the cookbook's 16 x 16) with `reduceImage`.
+    """Find MNIST (`find_mnist(data)`, unless data is a DataSource already),
+    read it and reduce its images to step_size x n_input (the cookbook's
+    16 x 16) with `reduceImage`.
 
     splits: which of "train", "validation", "test" to keep.
     """
-    source = find_mnist(data)
+    source = data if isinstance(data, DataSource) else find_mnist(data)
     mnist = read_data_sets(source.location, one_hot=True)
     out = RecipeData(source, step_size, n_input)
     for name in splits:

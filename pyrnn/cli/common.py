@@ -1,0 +1,123 @@
+"""Helpers shared by the `pyrnn` commands: one-line errors, progress, data, summaries.
+
+Errors. Every command added to `pyrnn.cli.main` runs under `OneLineErrors`:
+inside a command, raise ValueError, OSError (FileNotFoundError,
+PermissionError, ...) or FloatingPointError (TrainingDiverged) with a clear
+message (the library's errors already are) and the user sees one line,
+"Error: <message>", on stderr with exit code 1; raise click.BadParameter or
+click.UsageError for a bad option or argument: one line, exit code 2. Ctrl-C
+outside training prints "interrupted" and exits with 130. Other exceptions
+are bugs and keep their traceback. Define a command to be used on its own with
+`@click.command(cls=PyrnnCommand)` to get the same handling.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+
+from pyrnn.data import DataSource, find_mnist
+
+LIBRARY_ERRORS = (ValueError, OSError, FloatingPointError)
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def error_line(err: BaseException) -> str:
+    """The one-line message for an exception: an OSError with a file name
+    reads "<file>: <reason>", others their text; newlines become spaces."""
+    if isinstance(err, OSError) and err.filename and err.strerror:
+        text = f"{err.filename}: {err.strerror[:1].lower()}{err.strerror[1:]}"
+    else:
+        text = str(err) or type(err).__name__
+    return " ".join(text.split())
+
+
+def fail(message: str, exit_code: int = EXIT_ERROR):
+    """Print "Error: <message>" on stderr and exit with `exit_code`."""
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    sys.exit(exit_code)
+
+
+class OneLineErrors:
+    """Mixin for click.Command / click.Group: errors as one stderr line and an
+    exit code (see the module's docstring), never a usage dump or traceback.
+    A command returning an int exits with it."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as err:
+            hint = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+            fail(err.format_message() + hint, EXIT_USAGE)
+        except click.ClickException as err:
+            fail(err.format_message(), err.exit_code)
+        except click.Abort:
+            fail("interrupted", EXIT_INTERRUPTED)
+        except LIBRARY_ERRORS as err:
+            fail(error_line(err), EXIT_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class PyrnnCommand(OneLineErrors, click.Command):
+    """click.Command with pyrnn's one-line error handling."""
+
+
+class PyrnnGroup(OneLineErrors, click.Group):
+    """click.Group with pyrnn's one-line error handling; its subcommands
+    default to PyrnnCommand."""
+
+    command_class = PyrnnCommand
+
+
+def data_option(help_extra: str = ""):
+    """The --data option: "auto" (default), "sample" or a folder of MNIST
+    files. Pass its value to `resolve_data`."""
+    return click.option(
+        "--data", default="auto", show_default=True, metavar="auto|sample|DIR",
+        help="MNIST to use: 'auto' finds full MNIST in $PYRNN_DATA, ./MNIST-data or ~/.cache/pyrnn/mnist, "
+             "else uses the sample bundled with pyrnn; 'sample'; or a folder holding the four MNIST files."
+             + help_extra)
+
+
+def resolve_data(spec: str) -> DataSource:
+    """`pyrnn.data.find_mnist(spec)`, a missing folder or file turned into a
+    usage error on --data (one line, exit code 2)."""
+    try:
+        return find_mnist(spec)
+    except FileNotFoundError as err:
+        raise click.BadParameter(error_line(err), param_hint="'--data'") from None
+
+
+@contextmanager
+def loss_progress(total: int, label: str):
+    """A progress bar on stderr over `total` training iterations, showing the
+    current loss. Yields a `callback(iteration, loss)` for
+    `train_rnn(callback=...)`; iterations count from 1 and may start later
+    (a resumed run), the bar jumps there."""
+    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True,
+                           item_show_func=lambda loss: None if loss is None else f"loss {loss:.4f}") as bar:
+        def update(iteration: int, loss: float) -> None:
+            bar.update(iteration - bar.pos, current_item=loss)
+        yield update
+
+
+def print_summary(rows) -> None:
+    """Print (label, value) pairs as aligned "label  value" lines on stdout."""
+    rows = list(rows)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label:<{width}}  {value}")
+
+
+def print_table(header, rows) -> None:
+    """Print a table with a header row; columns are padded to fit, the first
+    left-aligned, the others right-aligned."""
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths))))
+
