@@ -60,7 +60,7 @@ install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname
 #' @examplesIf pyrnn_available()
 #' pyrnn_config()
 pyrnn_config <- function() {
-  module <- pyrnn_module()
+  module <- pyrnn_tf()
   version_of <- function(name) reticulate::import(name)$`__version__`
   info <- list(
     python = reticulate::py_config()$python,

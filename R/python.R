@@ -33,8 +33,8 @@ choose_python <- function() {
     return(apply_choice(choice, function() reticulate::use_virtualenv(envname, required = TRUE)))
   }
   list(python = NA_character_,
-       how = sprintf("reticulate's own search (no RETICULATE_PYTHON, no PYRNN_PYTHON, no '%s' virtualenv)",
-                     envname))
+       how = sprintf(paste("reticulate's own search: neither RETICULATE_PYTHON nor PYRNN_PYTHON is set,",
+                         "and there is no '%s' virtualenv"), envname))
 }
 
 apply_choice <- function(choice, use) {
@@ -42,8 +42,8 @@ apply_choice <- function(choice, use) {
   choice
 }
 
-# before_load hook of the delayed import: refuse to fall back silently to
-# another Python when the one asked for cannot be used.
+# Refuse to fall back silently to another Python when the one asked for
+# cannot be used (also the before_load hook of the delayed import).
 check_python_choice <- function() {
   choice <- .state$choice
   if (!is.null(choice$problem)) {
@@ -56,21 +56,28 @@ check_python_choice <- function() {
 # fixes it.
 stop_python_missing <- function(cause) {
   choice <- .state$choice
-  tried <- tryCatch(reticulate::py_config()$python, error = function(e) NULL)
-  tried <- if (!is.null(tried)) tried else if (!is.na(choice$python)) choice$python else "none found"
+  tried <- if (reticulate::py_available(initialize = FALSE)) reticulate::py_config()$python else choice$python
+  if (is.na(tried)) tried <- "none found"
   source <- find_pyrnn_source()
-  source <- if (is.null(source)) "/path/to/pyrnn" else source
-  fix <- if (choice$how %in% c("RETICULATE_PYTHON", "PYRNN_PYTHON") && file.exists(choice$python)) {
+  placeholder <- is.null(source)
+  if (placeholder) source <- "/path/to/pyrnn"
+  from_variable <- choice$how %in% c("RETICULATE_PYTHON", "PYRNN_PYTHON")
+  fix <- if (from_variable && !file.exists(choice$python)) {
+    sprintf("export %s=/path/to/a/python/with/pyrnn (or unset %s to use install_pyrnn()'s virtualenv)",
+            choice$how, choice$how)
+  } else if (from_variable) {
     sprintf("%s -m pip install \"numpy<2\" %s", choice$python, source)
   } else {
     sprintf("Rscript -e 'pyrnn::install_pyrnn(\"%s\")'", source)
+  }
+  if (placeholder && grepl(source, fix, fixed = TRUE)) {
+    fix <- paste0(fix, " (", source, ": the pyrnn repository, the folder holding pyproject.toml)")
   }
   .state$load_error <- paste0(
     "pyrnn cannot load its Python side.\n",
     "  Python tried: ", tried, " (chosen by ", choice$how, ")\n",
     "  Problem: ", first_line(cause), "\n",
-    "  Fix: ", fix, "\n",
-    "  (", source, " is the pyrnn repository, the folder holding pyproject.toml); then restart R.")
+    "  Fix: ", fix, "; then restart R.")
   stop(.state$load_error, call. = FALSE)
 }
 
@@ -84,6 +91,9 @@ first_line <- function(text) {
 pyrnn_module <- function() {
   if (!is.null(.state$load_error)) stop(.state$load_error, call. = FALSE)
   if (is.null(.state$loaded)) {
+    # before Python starts: a PYRNN_PYTHON that cannot be used is an error,
+    # not a reason to start some other Python
+    check_python_choice()
     # touching an attribute resolves the delayed import (and its hooks)
     reticulate::py_get_attr(pyrnn_py, "__version__")
     .state$loaded <- TRUE
@@ -91,14 +101,15 @@ pyrnn_module <- function() {
   pyrnn_py
 }
 
-# The same module with results left as Python objects, for calls whose
-# results are converted by hand.
-pyrnn_raw <- function() {
-  if (is.null(.state$raw)) {
-    pyrnn_module()
-    .state$raw <- reticulate::import("pyrnn", convert = FALSE)
+# The module, for calls that need TensorFlow: the first one imports it the
+# CLI's way, its C++ start-up notices on stderr hidden (shown if it fails).
+pyrnn_tf <- function() {
+  module <- pyrnn_module()
+  if (is.null(.state$tensorflow)) {
+    with_py_errors(python_module("pyrnn.cli.common")$import_tensorflow_quietly())
+    .state$tensorflow <- TRUE
   }
-  .state$raw
+  module
 }
 
 #' Is the Python side of pyrnn available?
@@ -137,4 +148,10 @@ find_pyrnn_source <- function() {
     if (identical(parent, dir)) return(NULL)
     dir <- parent
   }
+}
+
+# A submodule of pyrnn (e.g. "pyrnn.arrays"), once the Python side is loaded.
+python_module <- function(name) {
+  pyrnn_module()
+  reticulate::import(name)
 }

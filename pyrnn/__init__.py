@@ -18,6 +18,11 @@ _LAZY = {
     "train_rnn": "pyrnn.training", "evaluate_rnn": "pyrnn.training", "eval_acc": "pyrnn.training",
     "predict_rnn": "pyrnn.training", "History": "pyrnn.training", "TrainingDiverged": "pyrnn.training",
     "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage",
+    "cell_forward": "pyrnn.cells", "worked_example": "pyrnn.cells", "format_worked_example": "pyrnn.cells",
+    "echo_data": "pyrnn.sequences", "train_echo": "pyrnn.sequences", "dependency_data": "pyrnn.sequences",
+    "expected_cross_entropy": "pyrnn.sequences", "train_dependency": "pyrnn.sequences",
+    "train_rows28": "pyrnn.sequences", "gradient_norms_by_step": "pyrnn.sequences",
+    "saturation_fraction": "pyrnn.sequences", "recurrent_norm": "pyrnn.sequences",
 }
 
 __all__ = ["read_data_sets", "reduceImage", *_LAZY]

@@ -7,7 +7,9 @@ a linear output layer on the last step's output (the cookbook's
 
 The recurrent layers keep Keras' cuDNN-compatible arguments (tanh, sigmoid
 recurrent activation, no recurrent dropout, `reset_after=True` for GRU, no
-unrolling on a GPU), so TensorFlow runs cuDNN kernels where a GPU is present.
+unrolling), so TensorFlow runs cuDNN kernels where a GPU is present, whatever
+machine the model was built or saved on. On the CPU, pyrnn trains and predicts
+through pyrnn.kernels, which compute the same layers faster (see there).
 """
 
 from __future__ import annotations
@@ -20,12 +22,6 @@ CELLS = ("basic", "gru", "lstm")
 
 def gpu_available() -> bool:
     return bool(tf.config.list_logical_devices("GPU"))
-
-
-def _unroll() -> bool:
-    # On the CPU the 16 steps unrolled let XLA fuse the whole sequence; on a GPU
-    # unrolling would rule out the cuDNN kernels, so it stays off there.
-    return not gpu_available()
 
 
 @keras.saving.register_keras_serializable(package="pyrnn")
@@ -50,13 +46,12 @@ class ForgetBias(keras.initializers.Initializer):
 
 def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, name: str | None = None,
                      forget_bias: float = 1.0):
-    unroll = _unroll()
     if cell == "basic":
-        return keras.layers.SimpleRNN(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name)
+        return keras.layers.SimpleRNN(n_hidden, return_sequences=return_sequences, name=name)
     if cell == "gru":
-        return keras.layers.GRU(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name)
+        return keras.layers.GRU(n_hidden, return_sequences=return_sequences, name=name)
     if cell == "lstm":
-        return keras.layers.LSTM(n_hidden, return_sequences=return_sequences, unroll=unroll, name=name,
+        return keras.layers.LSTM(n_hidden, return_sequences=return_sequences, name=name,
                                  unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias))
     raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
 

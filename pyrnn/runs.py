@@ -16,6 +16,9 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -69,7 +72,8 @@ class RecipeSettings:
             raise ValueError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
 
     def describe(self) -> str:
-        length = f"{self.epochs} epochs" if self.epochs else f"{self.iterations} iterations"
+        count, unit = (self.epochs, "epoch") if self.epochs else (self.iterations, "iteration")
+        length = f"{count} {unit}{'s' if count != 1 else ''}"
         layers = f", {self.num_layers} {self.cell} layers" if self.recipe == "stacked" else ""
         return (f"{RECIPE_TITLES[self.recipe]}: n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, "
                 f"batch {self.batch}, {length}, seed {self.seed}")
@@ -174,38 +178,60 @@ class RunFolder:
         self.staging = self.final.parent / f".{self.final.name}.partial"
 
     @classmethod
-    def open(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
-        """Prepare the staging folder for `out`.
+    def check(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
+        """The checks of `open`, creating nothing: call it before long work.
 
-        A finished run at `out` is kept unless `force` (it is replaced only at
-        commit). An interrupted run's staging folder is continued with
-        `resume`, discarded with `force`, otherwise refused.
+        Raises FileExistsError for a run already at `out` (without `force`) or
+        an interrupted one (without `resume` or `force`), FileNotFoundError
+        when `resume` finds nothing to resume, PermissionError when `out`
+        cannot be written.
         """
         folder = cls(out)
-        if folder.staging.is_dir() and not (folder.staging / SETTINGS_FILE).is_file():
-            shutil.rmtree(folder.staging)  # killed before it held anything
         if folder.final.exists() and not folder.final.is_dir():
             raise FileExistsError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
         if resume:
-            if not (folder.staging / SETTINGS_FILE).is_file():
-                finished = " (it finished: nothing to resume)" if folder.final.is_dir() else ""
+            if not folder.interrupted:
+                finished = " (the run there finished: nothing to resume)" if folder.final.is_dir() else ""
                 raise FileNotFoundError(f"no interrupted run to resume at {folder.final}{finished}; "
                                         "start a new run without --resume")
             return folder
         if folder.final.exists() and not force:
             raise FileExistsError(f"{folder.final} already holds a run; use --force to replace it, "
                                   "or choose another output folder (--out)")
-        if folder.staging.exists():
-            if not force:
-                raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
-                                      "or start over with --force")
-            shutil.rmtree(folder.staging)
+        if folder.interrupted and not force:
+            raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
+                                  "or start over with --force")
+        parent = folder.final.parent.absolute()
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write the run folder {folder.final}: {parent} is not a writable "
+                                  "folder; choose another output folder (--out)")
+        return folder
+
+    @classmethod
+    def open(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
+        """Check (see `check`) and prepare the staging folder for `out`.
+
+        A finished run at `out` is kept until `commit` replaces it (`force`).
+        An interrupted run's staging folder is continued with `resume`,
+        discarded with `force`.
+        """
+        folder = cls.check(out, force=force, resume=resume)
+        if resume:
+            return folder
+        shutil.rmtree(folder.staging, ignore_errors=True)
         try:
             folder.staging.mkdir(parents=True)
         except OSError as err:
             raise PermissionError(f"cannot write the run folder {folder.final} ({err.strerror}); "
                                   "choose another output folder (--out)") from None
         return folder
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether an interrupted run is kept in the staging folder."""
+        return (self.staging / SETTINGS_FILE).is_file()
 
     def saved_settings(self) -> dict:
         """The settings an interrupted run was started with (settings.json)."""
@@ -219,6 +245,7 @@ class RunFolder:
                 leftover.unlink()
         for name in _STAGING_ONLY:
             (self.staging / name).unlink(missing_ok=True)
+        _readable_files(self.staging)
         if self.final.exists():
             old = self.final.parent / f".{self.final.name}.replaced"
             shutil.rmtree(old, ignore_errors=True)
@@ -231,6 +258,16 @@ class RunFolder:
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _readable_files(folder: Path) -> None:
+    """Give the files in `folder` the usual permissions (0666 less the umask):
+    atomic writes go through private temporary files (0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(0o666 & ~umask)
 
 
 @dataclass
@@ -273,10 +310,44 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, folder: Path, callb
         with np.load(checkpoint) as saved:
             resumed_from = int(saved["loss"].size)
     model = build_recipe(settings, data.step_size, data.n_input)
-    history = train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
-                        epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
-                        checkpoint_every=settings.checkpoint_every, resume=resume)
+    with _ctrl_c_between_iterations(callback) as callback:
+        history = train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
+                            epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
+                            checkpoint_every=settings.checkpoint_every, resume=resume)
     return model, history, resumed_from
+
+
+@contextmanager
+def _ctrl_c_between_iterations(callback):
+    """Yield a training callback that raises the KeyboardInterrupt of a
+    Ctrl-C at the end of an iteration (train_rnn stops cleanly on it).
+
+    Python raises KeyboardInterrupt as soon as a compiled step returns, after
+    the weights moved but before the loss is recorded; a checkpoint saved then
+    would hold one update more than its history, and a resumed run would
+    differ from an uninterrupted one. A second Ctrl-C interrupts at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield callback  # signal handlers can only be set from the main thread
+        return
+    pressed = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        pressed.set()
+        signal.signal(signal.SIGINT, previous)
+
+    def checked(iteration, loss):
+        if callback is not None:
+            callback(iteration, loss)
+        if pressed.is_set():
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield checked
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history,
@@ -348,13 +419,14 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
 
 
 def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool = False,
-                    callback_for=None) -> list:
+                    progress_for=None) -> list:
     """Train the four recipes with the same settings, data and seed.
 
     Leaves at `out` one run folder per recipe (out/<recipe>/), comparison.json
-    and loss.png with the four loss curves. callback_for(recipe) gives the
-    training callback of each recipe. If Ctrl-C stops one, nothing is written
-    and the results so far are returned with the last one's stopped set.
+    and loss.png with the four loss curves. progress_for(recipe), if given, is
+    a context manager yielding that recipe's training callback (e.g. a
+    progress bar). If Ctrl-C stops one, nothing is written and the results so
+    far are returned, the last one with `stopped` set.
     """
     from pyrnn.plots import plot_curves
 
@@ -365,8 +437,9 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
         sub = folder.staging / recipe
         sub.mkdir()
         try:
-            model, history, _ = train_recipe(one, data, sub, callback=callback_for(recipe) if callback_for else None)
-        except BaseException:
+            with progress_for(recipe) if progress_for else nullcontext() as callback:
+                model, history, _ = train_recipe(one, data, sub, callback=callback)
+        except Exception:
             folder.discard()
             raise
         if history.stopped:

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pyrnn import kernels
 from pyrnn.arrays import as_labels, as_sequences, model_shape
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
@@ -82,28 +83,38 @@ def eval_acc(yhat, y) -> float:
 _forward_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _compile() -> bool:
-    # XLA fuses the small per-step ops on the CPU; on a GPU, Keras' cuDNN RNN
-    # kernels are faster and are not XLA-compilable, so XLA stays off there.
-    return not gpu_available()
+def _logits_fn(model, training: bool):
+    """(function batch [B, T, I] -> logits, whether to compile it with XLA).
+
+    On the CPU a pyrnn model runs through pyrnn.kernels (plain TensorFlow ops,
+    whose matrix products beat XLA's here); a model the kernels do not cover
+    runs through Keras, compiled with XLA. On a GPU, Keras' cuDNN layers run,
+    without XLA, which cannot compile them."""
+    if gpu_available():
+        return (lambda xb: model(xb, training=training)), False
+    lowered = kernels.lower(model)
+    if lowered is None:
+        return (lambda xb: model(xb, training=training)), True
+    return (lambda xb: lowered(tf.transpose(xb, [1, 0, 2]))), False
 
 
 def _forward(model):
     if model not in _forward_cache:
-        _forward_cache[model] = tf.function(lambda xb: model(xb, training=False), jit_compile=_compile(),
-                                            reduce_retracing=True)
+        logits, jit = _logits_fn(model, training=False)
+        _forward_cache[model] = tf.function(logits, jit_compile=jit, reduce_retracing=True)
     return _forward_cache[model]
 
 
 def _make_step(model, optimizer, x_all, y_all):
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     variables = model.trainable_variables
+    logits, jit = _logits_fn(model, training=True)
 
-    @tf.function(jit_compile=_compile())
+    @tf.function(jit_compile=jit)
     def step(idx):
         xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
         with tf.GradientTape() as tape:
-            loss = loss_fn(yb, model(xb, training=True))
+            loss = loss_fn(yb, logits(xb))
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 

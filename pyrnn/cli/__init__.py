@@ -2,13 +2,23 @@
 
 import click
 
-from pyrnn.cli import sequences
+from pyrnn.cli import recipes, sequences, tools
+from pyrnn.cli.common import PyrnnGroup
 
 
-@click.group()
+@click.group(cls=PyrnnGroup)
+@click.version_option(package_name="pyrnn")
 def main():
-    """pyrnn: the R Deep Learning Cookbook's RNN recipes on TensorFlow 2."""
+    """pyrnn: the R Deep Learning Cookbook's RNN recipes on TensorFlow 2.
+
+    \b
+    Examples:
+      pyrnn recipe lstm              train the LSTM recipe, plot in runs/lstm/loss.png
+      pyrnn compare                  the four recipes side by side
+      pyrnn predict runs/lstm digit.png
+      pyrnn data                     which MNIST is used, and its checksums
+    """
 
 
-for _command in sequences.commands:
+for _command in recipes.commands + tools.commands + sequences.commands:
     main.add_command(_command)

@@ -13,7 +13,9 @@ are bugs and keep their traceback. Define a command to be used on its own with
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from contextlib import contextmanager
 
 import click
@@ -71,6 +73,35 @@ class PyrnnGroup(OneLineErrors, click.Group):
     default to PyrnnCommand."""
 
     command_class = PyrnnCommand
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras and list the devices with their C++
+    start-up notices (absl and CUDA lines on stderr, which
+    TF_CPP_MIN_LOG_LEVEL does not silence) hidden. Call it at the start of a
+    command that trains or loads models; if the import fails, the hidden
+    output is shown with the error."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_logical_devices()
+            tensorflow.get_logger().setLevel("ERROR")  # retracing notices are for developers
+        except BaseException:
+            os.dup2(saved, 2)
+            capture.seek(0)
+            sys.stderr.write(capture.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def data_option(help_extra: str = ""):

@@ -9,28 +9,47 @@ when a command runs, so `pyrnn --help` stays fast.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
 
-from pyrnn.cli.common import loss_progress, print_summary, reports_errors
+from pyrnn.cli.common import PyrnnCommand, data_option, loss_progress, print_summary, resolve_data
 from pyrnn.storage import write_json
 
+POSITIVE = click.IntRange(min=1)
+RATE = click.FloatRange(min=0, min_open=True)
 TUTORIAL_ROWS28 = {"basic": 0.1032, "lstm": 0.9839}  # test accuracy after 5,000 steps in the tutorial
+
+
+@contextmanager
+def progress_on_first_loss(total: int, label: str):
+    """`loss_progress`, drawn only once the first loss arrives, so that settings
+    the library rejects before training give one error line and no bar."""
+    with ExitStack() as stack:
+        update = None
+
+        def callback(iteration: int, loss: float) -> None:
+            nonlocal update
+            if update is None:
+                update = stack.enter_context(loss_progress(total, label))
+            update(iteration, loss)
+
+        yield callback
+
 
 out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
                           help="Folder for metrics.json and the plots [default: runs/<command>].")
-seed_option = click.option("--seed", type=int, default=0, show_default=True,
+seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                            help="Seed for the data and the initial weights (same seed, same run).")
 
 
-@click.command("cell")
+@click.command("cell", cls=PyrnnCommand)
 @click.option("--digits", type=click.IntRange(1, 12), default=4, show_default=True, help="Decimals shown.")
 @click.option("--check/--no-check", default=False, show_default=True,
               help="Also run the example through the hand-written TF cell and Keras' SimpleRNN "
                    "(static and dynamic) and show how far they are from the NumPy pass.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON instead.")
-@reports_errors
 def cell(digits, check, as_json):
     """The basic RNN cell by hand: every intermediate value of a worked example.
 
@@ -57,23 +76,23 @@ def cell(digits, check, as_json):
                 click.echo(f"  {backend:5} {mode:7}  {np.abs(outputs - reference).max():.2e}")
 
 
-@click.command("echo")
-@click.option("--total-series-length", type=int, default=50000, show_default=True, help="Length of each epoch's series.")
-@click.option("--echo-step", type=int, default=3, show_default=True, help="Steps between an input and its echo.")
-@click.option("--truncated-backprop-length", type=int, default=15, show_default=True,
+@click.command("echo", cls=PyrnnCommand)
+@click.option("--total-series-length", type=POSITIVE, default=50000, show_default=True,
+              help="Length of each epoch's series.")
+@click.option("--echo-step", type=POSITIVE, default=3, show_default=True, help="Steps between an input and its echo.")
+@click.option("--truncated-backprop-length", type=POSITIVE, default=15, show_default=True,
               help="Steps per window (gradients stop at a window's start; the state does not).")
-@click.option("--batch-size", type=int, default=5, show_default=True, help="Rows the series is cut into.")
-@click.option("--state-size", type=int, default=4, show_default=True, help="Hidden units.")
-@click.option("--num-epochs", type=int, default=100, show_default=True,
+@click.option("--batch-size", type=POSITIVE, default=5, show_default=True, help="Rows the series is cut into.")
+@click.option("--state-size", type=POSITIVE, default=4, show_default=True, help="Hidden units.")
+@click.option("--num-epochs", type=POSITIVE, default=100, show_default=True,
               help="Most epochs run; training stops early once an epoch reaches --stop-accuracy.")
-@click.option("--lr", type=float, default=0.3, show_default=True, help="Adagrad learning rate.")
+@click.option("--lr", type=RATE, default=0.3, show_default=True, help="Adagrad learning rate.")
 @click.option("--stop-accuracy", type=click.FloatRange(0, 1, min_open=True), default=0.99, show_default=True,
               help="Stop after an epoch with this training accuracy.")
 @click.option("--carry-state/--reset-state", default=True, show_default=True,
               help="Feed each window's final state into the next, or start every window from zeros.")
 @seed_option
 @out_option
-@reports_errors
 def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, state_size, num_epochs, lr,
          stop_accuracy, carry_state, seed, out):
     """The echo task ("roll game"): learn to repeat a random bit series
@@ -88,8 +107,8 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
     from pyrnn.sequences import train_echo
 
     out = out or Path("runs/echo")
-    windows = (total_series_length // max(batch_size, 1)) // max(truncated_backprop_length, 1)
-    with loss_progress(max(num_epochs, 1) * max(windows, 1), "echo") as callback:
+    windows = total_series_length // batch_size // truncated_backprop_length
+    with progress_on_first_loss(num_epochs * max(windows, 1), "echo") as callback:
         result = train_echo(total_series_length=total_series_length, echo_step=echo_step,
                             truncated_backprop_length=truncated_backprop_length, batch_size=batch_size,
                             state_size=state_size, num_epochs=num_epochs, lr=lr, seed=seed, callback=callback,
@@ -97,26 +116,28 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
     write_json(out / "metrics.json", result.to_dict())
     plot_curves({"loss": result.loss}, out / "loss.png", title=f"Echo task (echo step {echo_step}): loss per step",
                 xlabel="step (one window)")
-    print_summary("echo task", {
-        "epochs run": f"{result.epochs} of {num_epochs}" + (f" ({result.stopped})" if result.stopped else ""),
-        "steps": result.steps,
-        "final loss": f"{result.loss[-1]:.4f}" if result.loss else "-",
-        "accuracy (fresh series)": f"{result.accuracy:.2%}",
-        "seconds": f"{result.seconds:.1f}",
-        "written": f"{out / 'metrics.json'}, {out / 'loss.png'}",
-    })
+    stopped = f" ({result.stopped})" if result.stopped else ""
+    print_summary([
+        ("task", f"echo, echo step {echo_step}, window {truncated_backprop_length}"
+                 + ("" if carry_state else ", state reset every window")),
+        ("epochs run", f"{result.epochs} of at most {num_epochs}{stopped}"),
+        ("steps", result.steps),
+        ("final loss", f"{result.loss[-1]:.4f}" if result.loss else "-"),
+        ("accuracy (fresh series)", f"{result.accuracy:.2%}"),
+        ("seconds", f"{result.seconds:.1f}"),
+        ("written", f"{out / 'metrics.json'}, {out / 'loss.png'}"),
+    ])
 
 
-@click.command("dependency")
-@click.option("--num-steps", type=int, default=5, show_default=True, help="Steps per window (truncated backprop).")
-@click.option("--state-size", type=int, default=4, show_default=True, help="Hidden units.")
-@click.option("--batch-size", type=int, default=200, show_default=True, help="Rows the series is cut into.")
-@click.option("--lr", type=float, default=0.1, show_default=True, help="Adagrad learning rate.")
-@click.option("--num-epochs", type=int, default=1, show_default=True, help="Epochs, each on a fresh series.")
-@click.option("--size", type=int, default=1_000_000, show_default=True, help="Length of each epoch's series.")
+@click.command("dependency", cls=PyrnnCommand)
+@click.option("--num-steps", type=POSITIVE, default=5, show_default=True, help="Steps per window (truncated backprop).")
+@click.option("--state-size", type=POSITIVE, default=4, show_default=True, help="Hidden units.")
+@click.option("--batch-size", type=POSITIVE, default=200, show_default=True, help="Rows the series is cut into.")
+@click.option("--lr", type=RATE, default=0.1, show_default=True, help="Adagrad learning rate.")
+@click.option("--num-epochs", type=POSITIVE, default=1, show_default=True, help="Epochs, each on a fresh series.")
+@click.option("--size", type=POSITIVE, default=1_000_000, show_default=True, help="Length of each epoch's series.")
 @seed_option
 @out_option
-@reports_errors
 def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, out):
     """The binary-dependency task: Y_t depends on X_{t-3} and X_{t-8}; the
     loss a network can reach is known (0.66 learning nothing, 0.52 the first
@@ -131,8 +152,8 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
     from pyrnn.sequences import train_dependency
 
     out = out or Path("runs/dependency")
-    windows = (size // max(batch_size, 1)) // max(num_steps, 1)
-    with loss_progress(max(num_epochs, 1) * max(windows, 1), "dependency") as callback:
+    windows = size // batch_size // num_steps
+    with progress_on_first_loss(num_epochs * max(windows, 1), "dependency") as callback:
         result = train_dependency(num_steps=num_steps, state_size=state_size, batch_size=batch_size, lr=lr,
                                   num_epochs=num_epochs, size=size, seed=seed, callback=callback)
     write_json(out / "metrics.json", result.to_dict())
@@ -142,63 +163,69 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
                 xlabel="block of 100 steps" if result.curve else "step",
                 ylabel="cross-entropy (nats)", hlines={name.replace("_", " "): value
                                                        for name, value in result.expected.items()})
-    summary = {"steps": result.steps, "final loss (mean of last 100 steps)": f"{result.final_loss:.4f}"}
-    summary.update({f"expected, {name.replace('_', ' ')}": f"{value:.4f}" for name, value in result.expected.items()})
-    summary["closest"] = result.closest.replace("_", " ")
-    summary["written"] = f"{out / 'metrics.json'}, {out / 'loss.png'}"
-    print_summary("binary-dependency task", summary)
+    print_summary([
+        ("task", f"binary dependency, num_steps {num_steps}, state_size {state_size}"),
+        ("steps", result.steps),
+        ("final loss (mean of last 100 steps)", f"{result.final_loss:.4f}"),
+        *((f"expected, {name.replace('_', ' ')}", f"{value:.4f}") for name, value in result.expected.items()),
+        ("closest", result.closest.replace("_", " ")),
+        ("written", f"{out / 'metrics.json'}, {out / 'loss.png'}"),
+    ])
 
 
-@click.command("rows28")
+@click.command("rows28", cls=PyrnnCommand)
 @click.option("--cell", "cell_name", type=click.Choice(["basic", "lstm"]), default="basic", show_default=True,
               help="basic RNN (tanh) or LSTM.")
-@click.option("--steps", type=int, default=5000, show_default=True, help="Training iterations (random batches).")
-@click.option("--n-hidden", type=int, default=128, show_default=True, help="Hidden units.")
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Adam learning rate.")
-@click.option("--batch", type=int, default=100, show_default=True, help="Images per iteration.")
-@click.option("--clipnorm", type=float, default=None, help="Clip each gradient to this norm (against explosions).")
-@click.option("--data", default="sample", show_default=True,
-              help="'sample' (bundled subset), a folder with the MNIST files, or 'auto'.")
+@click.option("--steps", type=POSITIVE, default=5000, show_default=True, help="Training iterations (random batches).")
+@click.option("--n-hidden", type=POSITIVE, default=128, show_default=True, help="Hidden units.")
+@click.option("--lr", type=RATE, default=0.01, show_default=True, help="Adam learning rate.")
+@click.option("--batch", type=POSITIVE, default=100, show_default=True, help="Images per iteration.")
+@click.option("--clipnorm", type=RATE, default=None, help="Clip each gradient to this norm (against explosions).")
+@data_option()
 @seed_option
 @out_option
-@reports_errors
 def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out):
     """MNIST read row by row: 28 steps of 28 pixels, basic RNN or LSTM.
 
     Prints the test accuracy beside the tutorial's (basic 10.3%, LSTM 98.39%
     after 5,000 steps), the gradient norm per time step before and after
-    training, and the share of saturated tanh units in the final state.
+    training, the share of saturated tanh units in the final state and the
+    largest singular value of the recurrent weights. At lr 0.01 the basic RNN's
+    recurrent weights grow until its tanh units saturate and the gradients
+    vanish (about 10% after 5,000 steps, as in the tutorial); --lr 0.001 or the
+    LSTM avoid it; --clipnorm only partly helps.
 
     Example: pyrnn rows28 --cell lstm --steps 1000 --data ../shared/data/mnist
     """
     from pyrnn.plots import plot_curves
-    from pyrnn.sequences import train_rows28
+    from pyrnn.sequences import plot_gradient_norms, train_rows28
     from pyrnn.storage import save_rnn
 
-    import numpy as np
-
     out = out or Path("runs/rows28")
-    with loss_progress(steps, f"rows28 {cell_name}") as callback:
+    source = resolve_data(data)
+    with progress_on_first_loss(steps, f"rows28 {cell_name}") as callback:
         result = train_rows28(cell=cell_name, steps=steps, n_hidden=n_hidden, lr=lr, batch=batch, clipnorm=clipnorm,
-                              seed=seed, data=data, callback=callback)
+                              seed=seed, data=source.location, callback=callback)
     write_json(out / "metrics.json", result.to_dict())
     save_rnn(result.model, out / "model.keras")
     plot_curves({cell_name: result.history.loss}, out / "loss.png", title=f"MNIST row by row, {cell_name}: loss")
-    plot_curves({"before training": np.log10(result.grad_norms_init), "after training": np.log10(result.grad_norms)},
-                out / "gradient_norms.png", title=f"{cell_name}: gradient of the loss w.r.t. each step's state",
-                xlabel="time step t (image row)", ylabel="log10 ||d loss / d h_t||")
-    norms = result.grad_norms
-    print_summary(f"MNIST row by row ({cell_name})", {
-        "steps": f"{result.history.iterations} (batch {batch}, lr {lr:g}"
-                 + (f", clipnorm {clipnorm:g}" if clipnorm else "") + ")",
-        "data": result.settings["data"],
-        "test accuracy": f"{result.accuracy:.2%} (tutorial, 5,000 steps: {TUTORIAL_ROWS28[cell_name]:.2%})",
-        "test cost": f"{result.cost:.4f}",
-        "|d loss/d h_t|, t=1 vs t=28": f"{norms[0]:.2e} vs {norms[-1]:.2e}",
-        "saturated final states (|h|>0.99)": f"{result.saturation:.1%} (before training {result.saturation_init:.1%})",
-        "seconds": f"{result.history.seconds:.1f}",
-        "written": f"{out}/metrics.json, model.keras, loss.png, gradient_norms.png",
-    })
+    plot_gradient_norms({"before training": result.grad_norms_init, "after training": result.grad_norms},
+                        out / "gradient_norms.png", title=f"{cell_name}: gradient of the loss w.r.t. each step's state")
+    norms, clipped = result.grad_norms, f", clipnorm {clipnorm:g}" if clipnorm else ""
+    print_summary([
+        ("task", f"MNIST row by row, {cell_name}, {n_hidden} units"),
+        ("steps", f"{result.history.iterations} (batch {batch}, lr {lr:g}{clipped})"),
+        ("data", source.describe()),
+        ("test accuracy", f"{result.accuracy:.2%} (tutorial, 5,000 steps: {TUTORIAL_ROWS28[cell_name]:.2%})"),
+        ("test cost", f"{result.cost:.4f}"),
+        ("|d loss/d h_t|, t=1 vs t=28", f"{norms[0]:.2e} vs {norms[-1]:.2e}"),
+        ("saturated final states (|h|>0.99)",
+         f"{result.saturation:.1%} (before training {result.saturation_init:.1%})"),
+        ("recurrent weights' largest singular value",
+         f"{result.recurrent_norm:.2f} (before training {result.recurrent_norm_init:.2f})"),
+        ("seconds", f"{result.history.seconds:.1f}"),
+        ("written", f"{out}/metrics.json, model.keras, loss.png, gradient_norms.png"),
+    ])
 
 
 commands = [cell, echo, dependency, rows28]

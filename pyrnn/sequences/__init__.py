@@ -17,7 +17,8 @@ _LAZY = {
     "dependency_data": "pyrnn.sequences.dependency", "expected_cross_entropy": "pyrnn.sequences.dependency",
     "train_dependency": "pyrnn.sequences.dependency", "DependencyResult": "pyrnn.sequences.dependency",
     "train_rows28": "pyrnn.sequences.rows28", "gradient_norms_by_step": "pyrnn.sequences.rows28",
-    "saturation_fraction": "pyrnn.sequences.rows28", "Rows28Result": "pyrnn.sequences.rows28",
+    "saturation_fraction": "pyrnn.sequences.rows28", "recurrent_norm": "pyrnn.sequences.rows28",
+    "plot_gradient_norms": "pyrnn.sequences.rows28", "Rows28Result": "pyrnn.sequences.rows28",
 }
 
 __all__ = list(_LAZY)

@@ -125,6 +125,8 @@ def train_dependency(num_steps: int = 5, state_size: int = 4, batch_size: int = 
     state_size=16 near 0.45.
     callback: called as callback(step, loss) after every step.
     carry_state: False resets the state at every window.
+    mode: "static" (the cell unrolled in Python, TF1's static_rnn) or "dynamic"
+        (tf.scan, TF1's dynamic_rnn): the same numbers either way.
     Returns a DependencyResult. Ctrl-C stops cleanly (stopped == "interrupted").
     """
     import keras

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from pyrnn.cells import tf_unroll
+from pyrnn.cells import MODES, tf_unroll
 
 
 def as_rows(series, batch_size: int) -> np.ndarray:
@@ -43,7 +43,10 @@ def make_step(params: dict, optimizer=None, mode: str = "static"):
     """A compiled step over one window: (x [rows, window, n_input] float32,
     y [rows, window] int32, h0 [rows, state_size] float32) -> (mean cross-entropy,
     final state [rows, state_size], predicted classes [rows, window] int64).
-    With an optimizer it also updates `params` (a training step)."""
+    With an optimizer it also updates `params` (a training step).
+    mode: "static" (the cell unrolled in Python) or "dynamic" (tf.scan)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     variables = list(params.values())
 
     def forward(x, y, h0):

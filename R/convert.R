@@ -1,0 +1,120 @@
+# Checking R input and converting it at the Python boundary. What R can get
+# wrong before Python sees it (NA, text, factors, vectors of the wrong kind)
+# is stopped here with a message saying what was expected; rules on shapes
+# and ranges live in the Python core, whose messages come back through
+# with_py_errors().
+
+stop_input <- function(...) stop(sprintf(...), call. = FALSE)
+
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.factor(x)) return("a factor")
+  if (is.data.frame(x)) return("a data frame")
+  kind <- if (is.character(x)) "text (character)" else if (is.logical(x)) "logical" else class(x)[[1]]
+  dims <- if (is.null(dim(x))) sprintf("of length %d", length(x)) else paste(dim(x), collapse = " x ")
+  sprintf("%s %s", kind, dims)
+}
+
+# A numeric matrix, array or vector from what users pass as data: numeric
+# matrices, arrays and vectors as they are; data frames of numeric columns as
+# matrices; lists of equal-length numeric vectors as one row each.
+as_numbers <- function(x, name, expected) {
+  if (is.data.frame(x)) {
+    numeric_cols <- vapply(x, is.numeric, logical(1))
+    if (!all(numeric_cols)) {
+      stop_input("%s: column(s) %s of the data frame are not numeric; expected %s",
+                 name, paste(names(x)[!numeric_cols], collapse = ", "), expected)
+    }
+    x <- as.matrix(x)
+  } else if (is.list(x) && !inherits(x, "python.builtin.object")) {
+    if (!length(x) || !all(vapply(x, is.numeric, logical(1)))) {
+      stop_input("%s: a list must hold numeric vectors (one row each); expected %s", name, expected)
+    }
+    if (length(unique(lengths(x))) != 1) {
+      stop_input("%s: the list's vectors have different lengths (%s); expected %s", name,
+                 paste(unique(lengths(x)), collapse = ", "), expected)
+    }
+    x <- do.call(rbind, unname(x))
+  }
+  if (!is.numeric(x)) {
+    stop_input("%s must be numeric: expected %s, got %s", name, expected, describe(x))
+  }
+  if (!length(x)) stop_input("%s is empty; expected %s", name, expected)
+  if (anyNA(x)) {
+    rows <- if (is.null(dim(x))) 1L else sum(apply(is.na(x), 1, any))
+    stop_input("%s contains NA or NaN (missing) values in %d row(s); remove or impute them first (%s expected)",
+               name, rows, expected)
+  }
+  x
+}
+
+# Pixels or sequences for a model: N rows of step_size * n_input numbers (or an
+# N x step_size x n_input array), sent to Python as float32.
+as_sequences <- function(x, name = "x") {
+  x <- as_numbers(x, name, "an N x (step_size * n_input) matrix, e.g. N x 256 for 16 x 16 images")
+  if (is.null(dim(x))) x <- matrix(x, nrow = 1)
+  reticulate::np_array(x, dtype = "float32")
+}
+
+# Labels: one-hot rows (N x n_class) or N class ids 0..n_class-1; a factor of
+# digits counts as class ids.
+as_labels <- function(y, name = "y") {
+  expected <- "one-hot rows (N x 10) or class ids 0..9"
+  if (is.factor(y)) {
+    ids <- suppressWarnings(as.numeric(as.character(y)))
+    if (anyNA(ids[!is.na(y)])) {
+      stop_input("%s is a factor whose levels are not class numbers; expected %s", name, expected)
+    }
+    y <- ids
+  }
+  as_numbers(y, name, expected)
+}
+
+# A single whole number, as a Python int; with `min`, at least that.
+as_int <- function(value, name, min = NULL) {
+  ok <- is.numeric(value) && length(value) == 1 && !is.na(value) && is.finite(value) &&
+    value == round(value) && abs(value) <= .Machine$integer.max
+  if (!ok || (!is.null(min) && value < min)) {
+    stop_input("%s must be a single whole number%s, got %s", name,
+               if (is.null(min)) "" else sprintf(" >= %d", min), show_value(value))
+  }
+  as.integer(value)
+}
+
+as_optional_int <- function(value, name, min = NULL) {
+  if (is.null(value)) NULL else as_int(value, name, min)
+}
+
+as_seed <- function(seed) as_optional_int(seed, "seed", min = 0)
+
+as_number <- function(value, name) {
+  if (!is.numeric(value) || length(value) != 1 || is.na(value)) {
+    stop_input("%s must be a single number, got %s", name, show_value(value))
+  }
+  as.double(value)
+}
+
+as_optional_number <- function(value, name) {
+  if (is.null(value)) NULL else as_number(value, name)
+}
+
+as_flag <- function(value, name) {
+  if (!is.logical(value) || length(value) != 1 || is.na(value)) {
+    stop_input("%s must be TRUE or FALSE, got %s", name, show_value(value))
+  }
+  value
+}
+
+as_string <- function(value, name) {
+  if (!is.character(value) || length(value) != 1 || is.na(value) || !nzchar(value)) {
+    stop_input("%s must be a single non-empty string, got %s", name, show_value(value))
+  }
+  value
+}
+
+show_value <- function(value) {
+  if (is.null(value)) return("NULL")
+  if (length(value) != 1) return(describe(value))
+  if (is.character(value)) return(sprintf("\"%s\"", value))
+  format(value)
+}

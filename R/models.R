@@ -1,0 +1,125 @@
+# The cookbook's four RNN builders.
+
+#' Build the cookbook's recurrent networks
+#'
+#' Each builder returns a Keras model (class "pyrnn_model") that maps a batch
+#' of sequences, `step_size` steps of `n_input` numbers each (16 x 16 for the
+#' reduced MNIST digits), to `n.class` scores (logits): a recurrent part, then
+#' a linear output layer on the last step's output, as in the cookbook.
+#'
+#' * `rnn()`: a basic tanh RNN (TensorFlow 1's BasicRNNCell).
+#' * `bidirectionRNN()`: a forward and a backward basic RNN; their last outputs,
+#'   concatenated, feed the output layer.
+#' * `stacked_rnn()`: `num_layers` recurrent layers (GRU by default, as the
+#'   cookbook's deep RNN), each with its own weights.
+#' * `lstm()`: a long short-term memory network (BasicLSTMCell), with
+#'   `forget_bias` on the forget gate.
+#'
+#' Sizes take the cookbook's names (`n.hidden`, `n.class`) or the Python
+#' ones (`n_hidden`, `n_class`).
+#'
+#' @param n.hidden,n_hidden Number of hidden units of each recurrent layer.
+#' @param n.class,n_class Number of classes (outputs).
+#' @param step_size Number of time steps of each sequence (rows of an image).
+#' @param n_input Number of inputs at each step (columns of an image).
+#' @param seed A whole number making the initial weights reproducible, or
+#'   `NULL`.
+#' @return A model of class "pyrnn_model" (a Keras model), for [train_rnn()],
+#'   [evaluate_rnn()], [predict.pyrnn_model()] and [save_rnn()].
+#' @export
+#' @examplesIf pyrnn_available()
+#' model <- rnn(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16)
+#' model
+#' deep <- stacked_rnn(num_layers = 3, cell = "gru", n_hidden = 32)
+rnn <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, seed = NULL,
+                n_hidden = NULL, n_class = NULL) {
+  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
+                       step_size, n_input)
+  build_model("rnn", c(sizes, list(seed = as_seed(seed))))
+}
+
+#' @rdname rnn
+#' @export
+bidirectionRNN <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, seed = NULL,
+                           n_hidden = NULL, n_class = NULL) {
+  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
+                       step_size, n_input)
+  build_model("bidirectionRNN", c(sizes, list(seed = as_seed(seed))))
+}
+
+#' @rdname rnn
+#' @param num_layers Number of stacked recurrent layers.
+#' @param cell Recurrent cell of `stacked_rnn()`: "gru" (the cookbook's),
+#'   "lstm" or "basic".
+#' @export
+stacked_rnn <- function(num_layers = 3, cell = "gru", n.hidden = 64, n.class = 10, step_size = 16,
+                        n_input = 16, seed = NULL, n_hidden = NULL, n_class = NULL) {
+  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
+                       step_size, n_input)
+  build_model("stacked_rnn", c(list(num_layers = as_int(num_layers, "num_layers", min = 1),
+                                    cell = as_string(cell, "cell")),
+                               sizes, list(seed = as_seed(seed))))
+}
+
+#' @rdname rnn
+#' @param forget_bias Initial bias of the LSTM's forget gate (1.0 keeps the
+#'   memory open early in training).
+#' @export
+lstm <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, forget_bias = 1.0,
+                 seed = NULL, n_hidden = NULL, n_class = NULL) {
+  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
+                       step_size, n_input)
+  build_model("lstm", c(sizes, list(forget_bias = as_number(forget_bias, "forget_bias"),
+                                    seed = as_seed(seed))))
+}
+
+# The sizes as Python ints, each given by its cookbook or its Python name.
+model_sizes <- function(n.hidden, n_hidden, n.hidden_given, n.class, n_class, n.class_given,
+                        step_size, n_input) {
+  list(n_hidden = alias_value(n.hidden, n_hidden, n.hidden_given, "n.hidden", "n_hidden"),
+       n_class = alias_value(n.class, n_class, n.class_given, "n.class", "n_class"),
+       step_size = as_int(step_size, "step_size", min = 1),
+       n_input = as_int(n_input, "n_input", min = 1))
+}
+
+alias_value <- function(cookbook, python, cookbook_given, cookbook_name, python_name) {
+  if (is.null(python)) return(as_int(cookbook, cookbook_name, min = 1))
+  python <- as_int(python, python_name, min = 1)
+  if (cookbook_given && !identical(as_int(cookbook, cookbook_name, min = 1), python)) {
+    stop_input("%s and %s name the same size; give one of them (got %s and %s)", cookbook_name,
+               python_name, format(cookbook), format(python))
+  }
+  python
+}
+
+build_model <- function(builder, args) {
+  as_pyrnn_model(with_py_errors(do.call(pyrnn_tf()[[builder]], args)))
+}
+
+as_pyrnn_model <- function(model) {
+  class(model) <- unique(c("pyrnn_model", class(model)))
+  model
+}
+
+check_model <- function(model) {
+  if (!inherits(model, "pyrnn_model")) {
+    stop_input("model must be a model from rnn(), bidirectionRNN(), stacked_rnn(), lstm() or load_rnn(), got %s",
+               describe(model))
+  }
+  model
+}
+
+# step_size, n_input and n_class of a model, as R integers.
+model_shape <- function(model) {
+  shape <- with_py_errors(python_module("pyrnn.arrays")$model_shape(model))
+  stats::setNames(as.integer(unlist(shape)), c("step_size", "n_input", "n_class"))
+}
+
+#' @export
+print.pyrnn_model <- function(x, ...) {
+  shape <- model_shape(x)
+  cat(sprintf("<pyrnn model '%s': %d steps x %d inputs -> %d classes, %s weights>\n",
+              x$name, shape[["step_size"]], shape[["n_input"]], shape[["n_class"]],
+              format(x$count_params(), big.mark = ",")))
+  invisible(x)
+}

@@ -1,0 +1,34 @@
+# Saving and loading models.
+
+#' Save and load trained models
+#'
+#' `save_rnn()` writes a model (architecture and weights) to a `.keras` file,
+#' atomically: a run killed while saving never leaves a half-written file.
+#' `load_rnn()` reads it back without running code from the file: a file
+#' carrying a Lambda layer or other Python code is refused, and a file that is
+#' not a model gets a clear error.
+#'
+#' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
+#'   [lstm()] or [load_rnn()].
+#' @param path The `.keras` file (".keras" is appended to another suffix).
+#' @return `save_rnn()`: the path written, invisibly. `load_rnn()`: the model
+#'   (class "pyrnn_model").
+#' @export
+#' @examplesIf pyrnn_available()
+#' model <- rnn(n.hidden = 16, seed = 1)
+#' file <- save_rnn(model, tempfile(fileext = ".keras"))
+#' same <- load_rnn(file)
+#' same
+save_rnn <- function(model, path) {
+  check_model(model)
+  path <- path.expand(as_string(path, "path"))
+  written <- with_py_errors(pyrnn_tf()$save_rnn(model, path))
+  invisible(as.character(reticulate::py_str(written)))
+}
+
+#' @rdname save_rnn
+#' @export
+load_rnn <- function(path) {
+  path <- path.expand(as_string(path, "path"))
+  as_pyrnn_model(with_py_errors(pyrnn_tf()$load_rnn(path)))
+}

@@ -1,0 +1,139 @@
+"""The peers pyrnn is measured against: the four recipes as a plain Keras 3
+model trained with `model.fit`, and in PyTorch eager (CPU). Same data, batch
+500, 64 hidden units, Adam at lr 0.01, softmax cross-entropy."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from common import block_times
+
+N_HIDDEN, N_CLASS, STEPS, N_INPUT = 64, 10, 16, 16
+
+
+# ---- Keras 3, model.fit -------------------------------------------------------------------------
+
+def keras_model(recipe: str, seed: int = 1):
+    """The recipe as Keras' stock layers with their defaults (no unrolling)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    L = keras.layers
+    if recipe == "basic":
+        body = [L.SimpleRNN(N_HIDDEN)]
+    elif recipe == "bidirectional":
+        body = [L.Bidirectional(L.SimpleRNN(N_HIDDEN))]
+    elif recipe == "stacked":
+        body = [L.GRU(N_HIDDEN, return_sequences=True), L.GRU(N_HIDDEN, return_sequences=True), L.GRU(N_HIDDEN)]
+    elif recipe == "lstm":
+        body = [L.LSTM(N_HIDDEN)]
+    else:
+        raise ValueError(recipe)
+    model = keras.Sequential([keras.Input((STEPS, N_INPUT)), *body, L.Dense(N_CLASS)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile="auto")
+    return model
+
+
+def time_keras_fit(recipe: str, data: dict, warmup: int, blocks: int, block: int) -> list:
+    """Seconds per step of `blocks` blocks of `block` model.fit steps, after `warmup` steps
+    (the first of which compiles)."""
+    import keras
+
+    model = keras_model(recipe)
+    stamps = []
+
+    class Stamp(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            stamps.append(time.perf_counter())
+
+    total = warmup + blocks * block
+    n = total * 500
+    model.fit(data["x_train"][:n], data["y_train"][:n], batch_size=500, epochs=1, shuffle=True, verbose=0,
+              callbacks=[Stamp()])
+    return block_times(stamps[warmup - 1:], block)
+
+
+def keras_inference(recipe: str, data: dict, repeats: int) -> list:
+    model = keras_model(recipe)
+    x = data["x_test"]
+    model.predict(x, batch_size=5000, verbose=0)
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.predict(x, batch_size=5000, verbose=0)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+# ---- PyTorch eager ------------------------------------------------------------------------------
+
+def torch_model(recipe: str, seed: int = 1):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            if recipe == "basic":
+                self.rnn, width = nn.RNN(N_INPUT, N_HIDDEN, batch_first=True), N_HIDDEN
+            elif recipe == "bidirectional":
+                self.rnn, width = nn.RNN(N_INPUT, N_HIDDEN, batch_first=True, bidirectional=True), 2 * N_HIDDEN
+            elif recipe == "stacked":
+                self.rnn, width = nn.GRU(N_INPUT, N_HIDDEN, num_layers=3, batch_first=True), N_HIDDEN
+            elif recipe == "lstm":
+                self.rnn, width = nn.LSTM(N_INPUT, N_HIDDEN, batch_first=True), N_HIDDEN
+            else:
+                raise ValueError(recipe)
+            self.out = nn.Linear(width, N_CLASS)
+
+        def forward(self, x):
+            seq, _ = self.rnn(x)
+            if recipe == "bidirectional":
+                # forward direction's last step, backward direction's last step of its pass
+                last = torch.cat([seq[:, -1, :N_HIDDEN], seq[:, 0, N_HIDDEN:]], dim=1)
+            else:
+                last = seq[:, -1]
+            return self.out(last)
+
+    return Net()
+
+
+def time_torch(recipe: str, data: dict, warmup: int, blocks: int, block: int) -> list:
+    import torch
+
+    model = torch_model(recipe)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch.from_numpy(data["x_train"]), torch.from_numpy(data["y_train"]).long()
+    order = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(1))
+    stamps = []
+    for i in range(warmup + blocks * block):
+        idx = order[(i * 500) % (x.shape[0] - 500):][:500]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        loss.item()
+        stamps.append(time.perf_counter())
+    return block_times(stamps[warmup - 1:], block)
+
+
+def torch_inference(recipe: str, data: dict, repeats: int) -> list:
+    import torch
+
+    model = torch_model(recipe).eval()
+    x = torch.from_numpy(data["x_test"])
+    out = []
+    with torch.no_grad():
+        for k in range(repeats + 1):
+            t = time.perf_counter()
+            for s in range(0, x.shape[0], 5000):
+                model(x[s:s + 5000]).argmax(1)
+            if k:
+                out.append(time.perf_counter() - t)
+    return out

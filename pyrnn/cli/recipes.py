@@ -1,0 +1,179 @@
+"""`pyrnn recipe` and `pyrnn compare`: train the cookbook's recipes."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from pyrnn.cli.common import (EXIT_INTERRUPTED, PyrnnCommand, data_option, import_tensorflow_quietly,
+                              loss_progress, print_summary, print_table, resolve_data)
+from pyrnn.images import METHODS
+from pyrnn.runs import (CELLS, METRICS_FILE, MODEL_FILE, PLOT_FILE, RECIPE_TITLES, RECIPES, RecipeSettings,
+                        RunFolder, compare_recipes, load_recipe_data, run_recipe)
+
+_DEFAULTS = RecipeSettings()
+
+
+def training_options(command):
+    """The options shared by `recipe` and `compare`: the cookbook's parameters,
+    the seed, the reduction method and the data."""
+    options = [
+        click.option("--n-hidden", type=click.IntRange(min=1), default=_DEFAULTS.n_hidden, show_default=True,
+                     help="Hidden units of each recurrent layer."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.lr, show_default=True,
+                     help="Adam's learning rate."),
+        click.option("--batch", type=click.IntRange(min=1), default=_DEFAULTS.batch, show_default=True,
+                     help="Images per training batch."),
+        click.option("--iterations", type=click.IntRange(min=1), default=_DEFAULTS.iterations, show_default=True,
+                     help="Training batches, each drawn at random (the cookbook's loop)."),
+        click.option("--epochs", type=click.IntRange(min=1), default=None,
+                     help="Instead of --iterations: passes over the shuffled training images."),
+        click.option("--num-layers", type=click.IntRange(min=1), default=_DEFAULTS.num_layers, show_default=True,
+                     help="Recurrent layers of the stacked recipe."),
+        click.option("--cell", type=click.Choice(CELLS), default=_DEFAULTS.cell, show_default=True,
+                     help="Cell of the stacked recipe's layers."),
+        click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True,
+                     help="Fixes the initial weights and the batches: same seed, same result."),
+        click.option("--reduce-method", type=click.Choice(METHODS), default=_DEFAULTS.reduce_method,
+                     show_default=True, help="How images are shrunk to 16x16 ('nearest' is the cookbook's)."),
+        click.option("--checkpoint-every", type=click.IntRange(min=1), default=_DEFAULTS.checkpoint_every,
+                     show_default=True, help="Save a checkpoint every this many iterations."),
+        data_option(),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _check_batch(batch: int, data) -> None:
+    n_train = data.counts["train"]
+    if batch > n_train:
+        raise click.BadParameter(f"{batch} is more than the {n_train:,} training images of {data.source.describe()}; "
+                                 "use a smaller batch or more data", param_hint="'--batch'")
+
+
+def _total_iterations(settings: RecipeSettings, data) -> int:
+    if settings.epochs:
+        return settings.epochs * (data.counts["train"] // settings.batch)
+    return settings.iterations
+
+
+def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) -> RecipeSettings:
+    """The interrupted run's saved settings; an option given on the command
+    line that differs from them is a usage error."""
+    folder = RunFolder(out)
+    if not folder.interrupted:
+        return given  # RunFolder.check explains that there is nothing to resume
+    saved = RecipeSettings.from_dict(folder.saved_settings()["settings"])
+    for name in (f.name for f in fields(RecipeSettings)):
+        explicit = name == "recipe" or ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        if explicit and getattr(given, name) != getattr(saved, name):
+            option = name if name == "recipe" else "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} {getattr(given, name)} differs from the interrupted run's "
+                                   f"{getattr(saved, name)}; resume with the same settings (or leave the option out)")
+    return saved
+
+
+@click.command("recipe", cls=PyrnnCommand)
+@click.argument("recipe", type=click.Choice(RECIPES), metavar="RECIPE")
+@training_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder to write.  [default: runs/RECIPE]")
+@click.option("--force", is_flag=True, help="Replace a run already in --out (or an interrupted one).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run of --out from its last checkpoint.")
+@click.pass_context
+def recipe(ctx, recipe, out, force, resume, **options):
+    """Train one of the cookbook's RNN recipes on 16x16 MNIST.
+
+    RECIPE is basic, bidirectional, stacked (deep GRU) or lstm. A progress bar
+    shows the loss; at the end come validation and test accuracy and cost, the
+    training time and speed. The run folder gets metrics.json, model.keras and
+    loss.png (the convergence plot). Ctrl-C stops cleanly; --resume continues.
+
+    \b
+    Examples:
+      pyrnn recipe lstm
+      pyrnn recipe stacked --num-layers 2 --iterations 300 --out runs/deep
+      pyrnn recipe basic --data sample --iterations 20 --batch 100
+    """
+    out = out or Path("runs") / recipe
+    settings = RecipeSettings(recipe=recipe, **options)
+    if resume:
+        settings = _settings_to_resume(ctx, out, settings)
+    RunFolder.check(out, force=force, resume=resume)  # before any data is read
+    import_tensorflow_quietly()
+    data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
+    _check_batch(settings.batch, data)
+    click.echo(f"data: {data.describe()}")
+    click.echo(f"recipe: {settings.describe()}")
+    total = _total_iterations(settings, data)
+    resume_hint = f"Continue with: {ctx.command_path} {recipe} --out {out} --resume"
+    try:
+        with loss_progress(total, f"training {recipe}") as callback:
+            result = run_recipe(settings, data, out, force=force, resume=resume, callback=callback)
+    except KeyboardInterrupt:  # outside the training loop, e.g. while evaluating or saving
+        click.echo(f"Interrupted; the run so far is kept in {RunFolder(out).staging}. {resume_hint}", err=True)
+        return EXIT_INTERRUPTED
+    if result.stopped:
+        click.echo(f"Interrupted at iteration {result.history.iterations} of {total}: the loss history and last "
+                   f"checkpoint are kept in {result.path}. {resume_hint}", err=True)
+        return EXIT_INTERRUPTED
+    resumed = f", resumed at iteration {result.resumed_from}" if result.resumed_from else ""
+    print_summary([
+        ("validation", _metric_line(result.metrics["validation"])),
+        ("test", _metric_line(result.metrics["test"])),
+        ("training", f"{result.history.seconds:.1f} s, {result.sequences_per_second:,.0f} sequences/s, "
+                     f"final loss {result.history.loss[-1]:.4f}{resumed}"),
+        ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
+    ])
+    return 0
+
+
+def _metric_line(metrics: dict) -> str:
+    return f"accuracy {metrics['accuracy']:.4f}, cost {metrics['cost']:.4f} ({metrics['n']:,} images)"
+
+
+@click.command("compare", cls=PyrnnCommand)
+@training_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "compare",
+              show_default=True, help="Folder for the four runs, comparison.json and loss.png.")
+@click.option("--force", is_flag=True, help="Replace a comparison already in --out.")
+def compare(out, force, **options):
+    """Train the four recipes on the same data with the same seed and compare.
+
+    Prints a table of validation and test accuracy and cost, training time and
+    speed; writes one run folder per recipe under --out, comparison.json and
+    loss.png with the four loss curves.
+
+    \b
+    Examples:
+      pyrnn compare
+      pyrnn compare --data sample --iterations 50 --out runs/quick
+    """
+    settings = RecipeSettings(**options)
+    RunFolder.check(out, force=force)
+    import_tensorflow_quietly()
+    data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
+    _check_batch(settings.batch, data)
+    click.echo(f"data: {data.describe()}")
+    click.echo(f"settings: {settings.describe().split(': ', 1)[1]}")
+    total = _total_iterations(settings, data)
+    results = compare_recipes(settings, data, out, force=force,
+                              progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
+    if results and results[-1].stopped:
+        click.echo(f"Interrupted while training {results[-1].settings.recipe}: nothing was written to {out}",
+                   err=True)
+        return EXIT_INTERRUPTED
+    print_table(["recipe", "val. accuracy", "val. cost", "test accuracy", "test cost", "time (s)", "sequences/s"],
+                [[RECIPE_TITLES[r.settings.recipe], f"{r.metrics['validation']['accuracy']:.4f}",
+                  f"{r.metrics['validation']['cost']:.4f}", f"{r.metrics['test']['accuracy']:.4f}",
+                  f"{r.metrics['test']['cost']:.4f}", f"{r.history.seconds:.1f}", f"{r.sequences_per_second:,.0f}"]
+                 for r in results])
+    click.echo(f"plot: {Path(out) / PLOT_FILE}; runs: {', '.join(str(r.path) for r in results)}")
+    return 0
+
+
+commands = [recipe, compare]

@@ -1,0 +1,114 @@
+"""`pyrnn evaluate`, `pyrnn predict` and `pyrnn data`: using runs and data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_option, import_tensorflow_quietly, print_summary,
+                              print_table, resolve_data)
+from pyrnn.runs import RecipeSettings, evaluate_model, load_recipe_data, open_model, predict_digits
+
+_EXISTING = click.Path(exists=True, path_type=Path)
+
+
+@click.command("evaluate", cls=PyrnnCommand)
+@click.argument("run_or_model", type=_EXISTING)
+@data_option()
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True,
+              help="Which images to evaluate on.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write confusion.png and evaluation.json into this folder.")
+def evaluate(run_or_model, data, split, out):
+    """Accuracy, cost and confusion matrix of a trained model.
+
+    RUN_OR_MODEL is a run folder (e.g. runs/lstm) or a .keras model file. The
+    images are reduced as the run's were (its metrics.json says how).
+
+    \b
+    Examples:
+      pyrnn evaluate runs/lstm
+      pyrnn evaluate runs/lstm/model.keras --data sample --out runs/lstm/eval
+    """
+    from pyrnn.arrays import model_shape
+    from pyrnn.plots import plot_confusion
+    from pyrnn.storage import write_json
+
+    import_tensorflow_quietly()
+    model, settings = open_model(run_or_model)
+    settings = settings or RecipeSettings()
+    step_size, n_input, _ = model_shape(model)
+    recipe_data = load_recipe_data(resolve_data(data), settings.reduce_method, step_size, n_input, splits=(split,))
+    x, y = recipe_data.splits[split]
+    result = evaluate_model(model, x, y)
+    print_summary([
+        ("model", str(run_or_model)),
+        ("data", f"{recipe_data.source.describe()}, {split} split"),
+        ("accuracy", f"{result['accuracy']:.4f} ({result['n']:,} images)"),
+        ("cost", f"{result['cost']:.4f}"),
+    ])
+    click.echo("confusion matrix (rows: true digit, columns: predicted):")
+    matrix = result["confusion"]
+    print_table(["true"] + [str(k) for k in range(len(matrix))], [[str(k)] + row for k, row in enumerate(matrix)])
+    if out is not None:
+        title = f"{model.name} on the {split} images: accuracy {result['accuracy']:.1%}"
+        plot = plot_confusion(matrix, out / "confusion.png", title=title)
+        write_json(out / "evaluation.json", {"model": str(run_or_model), "data": recipe_data.source.location,
+                                             "split": split, **result})
+        click.echo(f"wrote {plot} and {out / 'evaluation.json'}")
+
+
+@click.command("predict", cls=PyrnnCommand)
+@click.argument("model", type=_EXISTING)
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def predict(model, images):
+    """Read handwritten digits from PNG or JPEG images.
+
+    MODEL is a run folder or a .keras file. Each IMAGE, of any size, dark on
+    light or light on dark, is turned into an MNIST-style 28x28 digit, reduced
+    as in training and classified; prints the digit and its probability.
+
+    \b
+    Example:
+      pyrnn predict runs/lstm my_seven.png photo_of_a_three.jpg
+    """
+    import_tensorflow_quietly()
+    loaded, settings = open_model(model)
+    reduce_method = (settings or RecipeSettings()).reduce_method
+    for path, digit, probability in predict_digits(loaded, list(images), reduce_method):
+        click.echo(f"{path}: {digit} (probability {probability:.3f})")
+
+
+@click.command("data", cls=PyrnnCommand)
+@data_option()
+def data(data):
+    """Where the MNIST data comes from, how many images, whether checksums hold.
+
+    Exits with 1 when a file's checksum differs from the published one.
+
+    \b
+    Examples:
+      pyrnn data
+      PYRNN_DATA=~/mnist pyrnn data
+      pyrnn data --data ./MNIST-data
+    """
+    from pyrnn.data import FILE_NAMES, SAMPLE_DIR, find_files, load_split
+
+    source = resolve_data(data)
+    folder = SAMPLE_DIR if source.is_sample else Path(source.location)
+    checks = source.checksums()
+    paths = find_files(folder)
+    n_train, n_test = (load_split(folder, split)[1].shape[0] for split in ("train", "test"))
+    reference = "the bundled sample's" if source.is_sample else "the published MNIST"
+    verdict = {True: "checksum ok", False: f"checksum DIFFERS from {reference}", None: "missing"}
+    print_summary([("data", source.describe()), ("folder", str(folder))]
+                  + [(name, f"{verdict[checks[name]]}  {paths[name]}") for name in FILE_NAMES]
+                  + [("images", f"{n_train:,} training (the first 5,000 kept for validation), {n_test:,} test")])
+    if any(ok is False for ok in checks.values()):
+        click.echo("Error: checksums differ: these are not the files pyrnn expects; fetch them again", err=True)
+        return EXIT_ERROR
+    return 0
+
+
+commands = [evaluate, predict, data]

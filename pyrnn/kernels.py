@@ -1,0 +1,281 @@
+"""The recipes' recurrent layers as time-major TensorFlow kernels with a
+hand-written backward pass: pyrnn's training path on the CPU.
+
+Why (see bench/README.md for the profile): on the CPU, XLA's matrix products
+run these shapes at a fraction of the speed of TensorFlow's own (oneDNN)
+MatMul, most of all the weight gradients, which automatic differentiation of
+an unrolled RNN forms as one small product per time step. These kernels run as
+ordinary TensorFlow ops (no XLA) and:
+- keep a batch time-major, [step, batch, feature], so each step reads one
+  contiguous slice;
+- project the inputs of all steps with one matrix product (bias included);
+- run the recurrence itself step by step, forward and backward, as it must be;
+- form each weight gradient as one product over all steps and rows,
+  dW = sum_t h_{t-1}^T dz_t, instead of one per step.
+
+`lower(model)` maps a pyrnn model (Keras SimpleRNN, GRU, LSTM layers, a
+Bidirectional wrapper, a Sequential stack, a Dense output layer) onto these
+kernels, sharing the model's variables, and checks the result against the
+model itself on a probe batch; any other model gets None and trains through
+Keras. The model stays a plain Keras model, so on a GPU it trains and predicts
+with Keras' cuDNN kernels and saves and loads as usual.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def _project(x3, w, bias=None):
+    """[T, B, I] @ [I, N] (+ bias [N]) -> [T, B, N] as one matrix product."""
+    steps, batch, width = x3.shape
+    out = tf.matmul(tf.reshape(x3, [steps * batch, width]), w)
+    if bias is not None:
+        out = tf.nn.bias_add(out, bias)
+    return tf.reshape(out, [steps, batch, w.shape[1]])
+
+
+def _weight_grad(a3, d3):
+    """sum_t a_t^T d_t for [T, B, I] and [T, B, N] -> [I, N], as one product."""
+    steps, batch, width = a3.shape
+    return tf.matmul(tf.reshape(a3, [steps * batch, width]), tf.reshape(d3, [steps * batch, d3.shape[2]]),
+                     transpose_a=True)
+
+
+def _bias_grad(d3):
+    """Sum of [T, B, N] over steps and rows -> [N]."""
+    steps, batch, width = d3.shape
+    return tf.raw_ops.BiasAddGrad(out_backprop=tf.reshape(d3, [steps * batch, width]))
+
+
+class _Simple:
+    """Keras SimpleRNN (tanh): h_t = tanh(x_t K + b + h_{t-1} R)."""
+
+    gates = 1
+
+    @staticmethod
+    def input_bias(bias):
+        return bias
+
+    @staticmethod
+    def forward(xw, state, recurrent, bias):
+        h_prev = state[0]
+        h = tf.tanh(xw if h_prev is None else xw + tf.matmul(h_prev, recurrent))
+        return (h,), h
+
+    @staticmethod
+    def backward(dh, carry, saved, h_prev):
+        dz = tf.raw_ops.TanhGrad(y=saved, dy=dh)
+        return dz, dz, None, None
+
+    @staticmethod
+    def bias_grad(dxw, drec):
+        return _bias_grad(dxw)
+
+
+class _GRU:
+    """Keras GRU with reset_after=True (cuDNN's form), gates (z, r, h):
+    z, r = sigmoid(x K + b_in + h R + b_rec) on their slices,
+    n = tanh(x K_h + b_in_h + r * (h R_h + b_rec_h)), h' = z * h + (1 - z) * n.
+    The bias is [2, 3H]: input bias, recurrent bias."""
+
+    gates = 3
+
+    @staticmethod
+    def input_bias(bias):
+        return bias[0]
+
+    @staticmethod
+    def forward(xw, state, recurrent, bias):
+        h_prev = state[0]
+        if h_prev is None:
+            rec = tf.broadcast_to(bias[1], tf.shape(xw))
+        else:
+            rec = tf.nn.bias_add(tf.matmul(h_prev, recurrent), bias[1])
+        xz, xr, xh = tf.split(xw, 3, axis=1)
+        rz, rr, rh = tf.split(rec, 3, axis=1)
+        z = tf.sigmoid(xz + rz)
+        r = tf.sigmoid(xr + rr)
+        n = tf.tanh(xh + r * rh)
+        h = n - z * n if h_prev is None else n + z * (h_prev - n)
+        return (h,), (z, r, n, rh)
+
+    @staticmethod
+    def backward(dh, carry, saved, h_prev):
+        z, r, n, rh = saved
+        dz = tf.raw_ops.SigmoidGrad(y=z, dy=dh * (-n if h_prev is None else h_prev - n))
+        dn = tf.raw_ops.TanhGrad(y=n, dy=dh - dh * z)
+        dr = tf.raw_ops.SigmoidGrad(y=r, dy=dn * rh)
+        dxw = tf.concat([dz, dr, dn], axis=1)
+        drec = tf.concat([dz, dr, dn * r], axis=1)
+        return dxw, drec, dh * z, None
+
+    @staticmethod
+    def bias_grad(dxw, drec):
+        return tf.stack([_bias_grad(dxw), _bias_grad(drec)])
+
+
+class _LSTM:
+    """Keras LSTM, gates (i, f, c, o): z = x K + b + h R; c' = f * c + i * g;
+    h' = o * tanh(c'), with i, f, o = sigmoid and g = tanh of their slices."""
+
+    gates = 4
+
+    @staticmethod
+    def input_bias(bias):
+        return bias
+
+    @staticmethod
+    def forward(xw, state, recurrent, bias):
+        h_prev, c_prev = state
+        z = xw if h_prev is None else xw + tf.matmul(h_prev, recurrent)
+        zi, zf, zg, zo = tf.split(z, 4, axis=1)
+        i, f, o, g = tf.sigmoid(zi), tf.sigmoid(zf), tf.sigmoid(zo), tf.tanh(zg)
+        c = i * g if c_prev is None else f * c_prev + i * g
+        tc = tf.tanh(c)
+        return (o * tc, c), (i, f, g, o, c_prev, tc)
+
+    @staticmethod
+    def backward(dh, dc_next, saved, h_prev):
+        i, f, g, o, c_prev, tc = saved
+        dc = tf.raw_ops.TanhGrad(y=tc, dy=dh * o)
+        if dc_next is not None:
+            dc = dc + dc_next
+        df = tf.zeros_like(f) if c_prev is None else tf.raw_ops.SigmoidGrad(y=f, dy=dc * c_prev)
+        dz = tf.concat([tf.raw_ops.SigmoidGrad(y=i, dy=dc * g), df, tf.raw_ops.TanhGrad(y=g, dy=dc * i),
+                        tf.raw_ops.SigmoidGrad(y=o, dy=dh * tc)], axis=1)
+        return dz, dz, None, dc * f
+
+    @staticmethod
+    def bias_grad(dxw, drec):
+        return _bias_grad(dxw)
+
+
+def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
+    """Run one recurrent layer over a time-major batch.
+
+    cell: _Simple, _GRU or _LSTM (Keras' weight layout and gate order).
+    x: float32 [T, B, I]; kernel [I, G*H]; recurrent_kernel [H, G*H]; bias as Keras stores it.
+    Returns the outputs [T, B, H] (return_sequences) or the last one [B, H],
+    differentiable with respect to every input through the hand-written backward pass.
+    """
+
+    @tf.custom_gradient
+    def run(x, kernel, recurrent_kernel, bias):
+        steps = x.shape[0]
+        xw = _project(x, kernel, cell.input_bias(bias))
+        state = (None,) * (2 if cell is _LSTM else 1)
+        hs, saved = [], []
+        for t in range(steps):
+            state, keep = cell.forward(xw[t], state, recurrent_kernel, bias)
+            hs.append(state[0])
+            saved.append(keep)
+        outputs = tf.stack(hs) if return_sequences else hs[-1]
+
+        def backward(d_outputs):
+            recurrent_t = tf.transpose(recurrent_kernel)
+            dh = d_outputs[-1] if return_sequences else d_outputs
+            carry = None
+            dxw, drec = [None] * steps, [None] * steps
+            for t in reversed(range(steps)):
+                dxw[t], drec[t], dh_direct, carry = cell.backward(dh, carry, saved[t], hs[t - 1] if t else None)
+                if t:
+                    dh = tf.matmul(drec[t], recurrent_t)
+                    if dh_direct is not None:
+                        dh = dh + dh_direct
+                    if return_sequences:
+                        dh = dh + d_outputs[t - 1]
+            dxw3 = tf.stack(dxw)
+            drec3 = dxw3 if drec[0] is dxw[0] else tf.stack(drec)
+            h_prev3 = outputs[:-1] if return_sequences else tf.stack(hs[:-1])
+            return (_project(dxw3, tf.transpose(kernel)), _weight_grad(x, dxw3),
+                    _weight_grad(h_prev3, drec3[1:]), cell.bias_grad(dxw3, drec3))
+
+        return outputs, backward
+
+    return run(x, kernel, recurrent_kernel, bias)
+
+
+_CELLS = {keras.layers.SimpleRNN: _Simple, keras.layers.GRU: _GRU, keras.layers.LSTM: _LSTM}
+
+
+def _is_plain(layer) -> bool:
+    """A Keras recurrent layer whose computation the kernels reproduce exactly."""
+    if type(layer) not in _CELLS:
+        return False
+    cell = layer.cell
+    return (cell.use_bias and cell.activation is keras.activations.tanh
+            and getattr(cell, "recurrent_activation", keras.activations.sigmoid) is keras.activations.sigmoid
+            and getattr(cell, "reset_after", True) and not layer.stateful and not layer.return_state
+            and cell.dropout == 0 and cell.recurrent_dropout == 0)
+
+
+def _lower_recurrent(layer):
+    cell_type, cell = _CELLS[type(layer)], layer.cell
+
+    def run(x):
+        if layer.go_backwards:
+            x = tf.reverse(x, [0])
+        weights = [tf.convert_to_tensor(w) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
+        return recurrence(cell_type, x, *weights, layer.return_sequences)
+
+    return run
+
+
+def _lower_layer(layer):
+    if _is_plain(layer):
+        return _lower_recurrent(layer)
+    if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode == "concat" \
+            and _is_plain(layer.forward_layer) and _is_plain(layer.backward_layer):
+        forward, backward = _lower_recurrent(layer.forward_layer), _lower_recurrent(layer.backward_layer)
+        seq = layer.return_sequences
+
+        def run(x):
+            back = backward(x)
+            return tf.concat([forward(x), tf.reverse(back, [0]) if seq else back], axis=-1)
+
+        return run
+    if type(layer) is keras.Sequential:
+        parts = [_lower_layer(sub) for sub in layer.layers]
+        if any(part is None for part in parts):
+            return None
+
+        def run(x):
+            for part in parts:
+                x = part(x)
+            return x
+
+        return run
+    if type(layer) is keras.layers.Dense and layer.activation is keras.activations.linear and layer.use_bias:
+        return lambda h: tf.nn.bias_add(tf.matmul(h, layer.kernel), layer.bias)
+    return None
+
+
+def lower(model):
+    """A function time-major x float32 [T, B, I] -> logits [B, n_class] computing
+    what `model` computes, on the model's own variables, through these kernels;
+    or None when the model holds a layer they do not cover, is not a plain
+    chain of layers, or does not agree with the model on a probe batch."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or not layers:
+        return None
+    parts = [_lower_layer(layer) for layer in layers]
+    if any(part is None for part in parts):
+        return None
+
+    def logits(x):
+        for part in parts:
+            x = part(x)
+        return x
+
+    probe = np.random.default_rng(0).uniform(size=(2, *model.input_shape[1:])).astype(np.float32)
+    try:
+        ours = logits(tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError):
+        return None
+    theirs = np.asarray(model(probe, training=False))
+    if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-4, atol=1e-5):
+        return None
+    return logits

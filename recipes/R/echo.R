@@ -1,0 +1,47 @@
+# The echo task ("roll game"): a basic RNN learns to repeat a random binary
+# series 3 steps later, trained with truncated backpropagation (windows of 15
+# steps, the state carried from window to window). With the state reset at
+# every window instead, the first 3 steps of each window become guesses.
+#
+#   Rscript recipes/R/echo.R                                  # 5 epochs at most
+#   Rscript recipes/R/echo.R num_epochs=2 total_series_length=10000 echo_step=3 seed=0
+#
+# PYRNN_PLOT names the PNG of the loss plot (default runs/R/echo_loss.png).
+library(pyrnn)
+
+settings <- list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0)
+for (arg in commandArgs(trailingOnly = TRUE)) {
+  name <- sub("=.*$", "", arg)
+  if (!grepl("=", arg) || !name %in% names(settings)) {
+    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
+  }
+  settings[[name]] <- as.numeric(sub("^[^=]*=", "", arg))
+}
+
+# The data: a random binary series, and the same series echo_step steps later
+data <- echo_data(total_series_length = 40, echo_step = settings$echo_step, batch_size = 2, seed = settings$seed)
+cat("input x (2 rows of the series):\n")
+print(data$x)
+cat("target y (x shifted by", settings$echo_step, "steps):\n")
+print(data$y)
+
+# Train with the state carried between windows, then with it reset
+runs <- list()
+for (carry_state in c(TRUE, FALSE)) {
+  run <- train_echo(total_series_length = settings$total_series_length, echo_step = settings$echo_step,
+                    num_epochs = settings$num_epochs, seed = settings$seed, carry_state = carry_state)
+  label <- if (carry_state) "state carried" else "state reset every window"
+  runs[[label]] <- run
+  cat(sprintf("%-26s epochs %d, steps %d, final loss %.4f, accuracy %.2f%%\n", label, run$epochs, run$steps,
+              tail(run$loss, 1), 100 * run$accuracy))
+}
+
+# The loss per step of both runs
+plot_file <- Sys.getenv("PYRNN_PLOT", file.path("runs", "R", "echo_loss.png"))
+dir.create(dirname(plot_file), recursive = TRUE, showWarnings = FALSE)
+png(plot_file, width = 720, height = 450)
+plot(runs[[1]], ylim = range(unlist(lapply(runs, `[[`, "loss"))), main = "Echo task: loss per step")
+lines(seq_along(runs[[2]]$loss), runs[[2]]$loss, col = "gray50")
+legend("topright", names(runs), lty = 1, col = c("black", "gray50"))
+invisible(dev.off())
+cat("Loss plot: ", plot_file, "\n")

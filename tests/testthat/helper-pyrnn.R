@@ -1,0 +1,54 @@
+# Shared by the tests: data computed once per run, the Python core itself
+# (to compare against), and small utilities. Nothing here skips a test: a
+# missing Python side makes the tests fail.
+
+shared <- new.env(parent = emptyenv())
+
+# The MNIST sample bundled with pyrnn, read once.
+sample_mnist <- function() {
+  if (is.null(shared$mnist)) shared$mnist <- read_data_sets("sample")
+  shared$mnist
+}
+
+# The sample reduced to 16 x 16 (the matrix path), once.
+sample16 <- function() {
+  if (is.null(shared$small)) {
+    mnist <- sample_mnist()
+    shared$small <- list(x_train = reduceImage(mnist$train$images), y_train = mnist$train$labels,
+                         x_test = reduceImage(mnist$test$images), y_test = mnist$test$labels)
+  }
+  shared$small
+}
+
+# The Python module pyrnn with results left as Python objects: the reference.
+python_pyrnn <- function() reticulate::import("pyrnn", convert = FALSE)
+
+# Folder of the bundled sample's IDX files, as a directory argument.
+sample_dir <- function() as.character(reticulate::import("pyrnn.data")$SAMPLE_DIR)
+
+# Run `code` with environment variables set (NA: unset), restoring them after.
+with_envvars <- function(vars, code) {
+  old <- Sys.getenv(names(vars), unset = NA, names = TRUE)
+  set_vars <- function(values) {
+    for (name in names(values)) {
+      if (is.na(values[[name]])) Sys.unsetenv(name) else do.call(Sys.setenv, as.list(values[name]))
+    }
+  }
+  set_vars(vars)
+  on.exit(set_vars(old))
+  force(code)
+}
+
+# Rscript of the R running the tests.
+rscript <- function() file.path(R.home("bin"), "Rscript")
+
+# Where the R recipes are: PYRNN_RECIPES, the repository (tests run from
+# tests/testthat), or the package sources kept by R CMD check.
+recipe_dir <- function() {
+  candidates <- c(Sys.getenv("PYRNN_RECIPES"), test_path("..", "..", "recipes", "R"),
+                  test_path("..", "..", "00_pkg_src", "pyrnn", "recipes", "R"))
+  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "basic_rnn.R"))]
+  if (!length(found)) stop("recipes/R not found (looked in ", paste(candidates[nzchar(candidates)], collapse = ", "),
+                           "); set PYRNN_RECIPES to the folder of the R recipes")
+  normalizePath(found[[1]])
+}

@@ -1,0 +1,45 @@
+rows <- function(n) sample16()$x_test[seq_len(n), ]
+
+test_that("each builder maps N x 256 rows to N x n.class scores", {
+  models <- list(rnn(n.hidden = 8, seed = 1), bidirectionRNN(n.hidden = 8, n.class = 3, seed = 1),
+                 stacked_rnn(num_layers = 2, cell = "lstm", n.hidden = 8, seed = 1), lstm(n.hidden = 8, seed = 1))
+  for (model in models) {
+    expect_s3_class(model, "pyrnn_model")
+    n_class <- model_shape(model)[["n_class"]]
+    prob <- predict(model, rows(7), type = "prob")
+    expect_identical(dim(prob), c(7L, n_class))
+    expect_equal(rowSums(prob), rep(1, 7), tolerance = 1e-5)
+    classes <- predict(model, rows(7))
+    expect_type(classes, "integer")
+    expect_identical(classes, max.col(prob, ties.method = "first") - 1L)
+  }
+  expect_identical(model_shape(models[[2]]), c(step_size = 16L, n_input = 16L, n_class = 3L))
+})
+
+test_that("sizes and weights follow the cookbook: basic RNN 256 -> 64 -> 10", {
+  model <- rnn()
+  # SimpleRNN: 16 * 64 input weights, 64 * 64 recurrent, 64 biases; output: 64 * 10 + 10
+  expect_identical(model$count_params(), 16L * 64L + 64L * 64L + 64L + 64L * 10L + 10L)
+  expect_match(capture.output(print(model)), "'rnn': 16 steps x 16 inputs -> 10 classes, 5,834 weights")
+  expect_identical(model_shape(stacked_rnn(step_size = 28, n_input = 28, n_class = 4)),
+                   c(step_size = 28L, n_input = 28L, n_class = 4L))
+  expect_length(stacked_rnn(num_layers = 3, n_hidden = 4)$get_layer("stack")$layers, 3L)
+})
+
+test_that("the cookbook's names and the Python ones build the same model", {
+  cookbook <- lstm(n.hidden = 12, n.class = 5, seed = 3)
+  python <- lstm(n_hidden = 12, n_class = 5, seed = 3)
+  expect_identical(predict(cookbook, rows(4), type = "prob"), predict(python, rows(4), type = "prob"))
+  expect_error(rnn(n.hidden = 12, n_hidden = 13), "n.hidden and n_hidden name the same size")
+})
+
+test_that("bad sizes are R errors naming the argument", {
+  expect_error(rnn(n.hidden = 0), "n.hidden must be a single whole number >= 1, got 0")
+  expect_error(rnn(n.hidden = "64"), "n.hidden must be a single whole number >= 1, got \"64\"")
+  expect_error(lstm(n_class = NA), "n_class must be a single whole number >= 1, got NA")
+  expect_error(bidirectionRNN(step_size = 2.5), "step_size must be a single whole number >= 1")
+  expect_error(stacked_rnn(cell = "elman"), "unknown cell 'elman'; choose one of basic, gru, lstm",
+               class = "pyrnn_error")
+  expect_error(lstm(forget_bias = "one"), "forget_bias must be a single number")
+  expect_error(rnn(seed = -1), "seed must be a single whole number >= 0")
+})

@@ -1,0 +1,82 @@
+# One short run shared by the tests below: a basic RNN on the 16 x 16 sample.
+trained <- function() {
+  if (is.null(shared$trained)) {
+    data <- sample16()
+    model <- rnn(n.hidden = 32, seed = 1)
+    seen <- integer(0)
+    history <- train_rnn(model, data$x_train, data$y_train, lr = 0.01, batch = 100, iteration = 60, seed = 1,
+                         callback = function(i, loss) seen <<- c(seen, i))
+    shared$trained <- list(model = model, history = history, seen = seen)
+  }
+  shared$trained
+}
+
+test_that("a short training run learns: well above chance on the sample's test images", {
+  run <- trained()
+  data <- sample16()
+  result <- evaluate_rnn(run$model, data$x_test, data$y_test)
+  expect_gt(result$accuracy, 0.5) # chance is 0.1
+  expect_lt(result$cost, log(10))
+  expect_identical(result$n, 2000L)
+  expect_lt(mean(tail(run$history$loss, 10)), mean(head(run$history$loss, 10)))
+})
+
+test_that("train_rnn returns a history with print, plot and a data frame", {
+  history <- trained()$history
+  expect_s3_class(history, "pyrnn_history")
+  expect_length(history$loss, 60)
+  expect_identical(trained()$seen, 1:60)
+  expect_identical(c(history$lr, history$batch, history$seed), c(0.01, 100, 1))
+  expect_match(paste(capture.output(print(history)), collapse = "\n"), "60 iterations \\(lr 0.01, batch 100, seed 1\\)")
+  expect_identical(as.data.frame(history)$loss, history$loss)
+  png_file <- tempfile(fileext = ".png")
+  grDevices::png(png_file)
+  expect_invisible(plot(history))
+  grDevices::dev.off()
+  expect_gt(file.size(png_file), 1000)
+})
+
+test_that("eval_acc, evaluate_rnn and predict agree", {
+  model <- trained()$model
+  data <- sample16()
+  prob <- predict(model, data$x_test, type = "prob")
+  accuracy <- evaluate_rnn(model, data$x_test, data$y_test)$accuracy
+  expect_equal(eval_acc(prob, data$y_test), accuracy)
+  expect_equal(eval_acc(predict(model, data$x_test), max.col(data$y_test) - 1L), accuracy)
+  expect_identical(predict_rnn(model, data$x_test[1:9, ]), predict(model, data$x_test[1:9, ]))
+  expect_equal(eval_acc(rbind(c(0.1, 0.9), c(0.8, 0.2)), rbind(c(0, 1), c(0, 1))), 0.5)
+})
+
+test_that("the same seeds give the same run; data frames and class ids are accepted", {
+  data <- sample16()
+  run <- function() {
+    train_rnn(rnn(n.hidden = 8, seed = 7), as.data.frame(data$x_train[1:500, ]), max.col(data$y_train[1:500, ]) - 1L,
+              batch = 50, iteration = 3, seed = 7)$loss
+  }
+  expect_identical(run(), run())
+})
+
+test_that("bad training input is an R error saying what was expected", {
+  model <- rnn(n.hidden = 4, seed = 1)
+  x <- sample16()$x_train[1:200, ]
+  y <- sample16()$y_train[1:200, ]
+  with_na <- x
+  with_na[c(3, 9), 1] <- NA
+  expect_error(train_rnn(model, with_na, y), "x contains NA or NaN .* in 2 row\\(s\\)")
+  expect_error(train_rnn(model, matrix("1", 200, 256), y), "x must be numeric: expected .*got text")
+  expect_error(train_rnn(model, x[, 1:200], y), "x has shape \\(200, 200\\); the model expects N x 256 rows",
+               class = "pyrnn_error")
+  expect_error(train_rnn(model, sample_mnist()$train$images[1:200, ], y), "reduce them to 16x16 first")
+  expect_error(train_rnn(model, x, max.col(y)), "class ids must be whole numbers in 0..9, got values from 1 to 10")
+  expect_error(train_rnn(model, x, y[1:150, ]), "x has 200 rows but y has 150 labels")
+  expect_error(train_rnn(model, x, factor(rep("seven", 200))), "factor whose levels are not class numbers")
+  expect_error(train_rnn(model, x, y, lr = 0), "lr \\(learning rate\\) must be a positive number")
+  expect_error(train_rnn(model, x, y, lr = -0.1), "lr \\(learning rate\\) must be a positive number")
+  expect_error(train_rnn(model, x, y, lr = NA), "lr must be a single number, got NA")
+  expect_error(train_rnn(model, x, y, batch = 500), "batch must be a whole number in 1..200")
+  expect_error(train_rnn(model, x, y, batch = 50, iteration = 0), "iteration must be a positive whole number")
+  expect_error(train_rnn("model", x, y), "model must be a model from rnn\\(\\)")
+  expect_error(train_rnn(model, x, y, callback = "print"), "callback must be a function")
+  expect_error(eval_acc(c(1, NA), c(1, 2)), "yhat contains NA")
+  expect_error(predict(model, x[, 1:255]), "x has shape \\(200, 255\\)")
+})
