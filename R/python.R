@@ -47,7 +47,7 @@ apply_choice <- function(choice, use) {
 check_python_choice <- function() {
   choice <- .state$choice
   if (!is.null(choice$problem)) {
-    stop_python_missing(sprintf("%s is set to %s, but %s", choice$how, choice$python, choice$problem))
+    stop_python_missing(sprintf("%s (%s) cannot be used: %s", choice$how, choice$python, choice$problem))
   }
 }
 

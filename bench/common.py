@@ -1,11 +1,13 @@
 """Shared pieces of the benchmarks: the 16x16 MNIST data, timing statistics,
-the table printer. The benchmarks are scripts, not tests: run them from the
-repository root (see the README)."""
+the worker processes, the table printer. The benchmarks are scripts, not
+tests: run them from the repository root (see bench/README.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,9 +16,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 RECIPES = ("basic", "bidirectional", "stacked", "lstm")
+N_HIDDEN, N_CLASS, BATCH, LR = 64, 10, 500, 0.01
 
 
 def mnist16(data_dir=DEFAULT_MNIST) -> dict:
@@ -33,19 +37,34 @@ def mnist16(data_dir=DEFAULT_MNIST) -> dict:
     }
 
 
-def spread(seconds_per_step) -> dict:
-    """Median and interquartile range (ms) of per-step times given in seconds."""
-    ms = np.asarray(seconds_per_step, dtype=np.float64) * 1e3
+def load_npz(path) -> dict:
+    with np.load(path) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+def spread(seconds) -> dict:
+    """Median and quartiles (ms) of per-step times given in seconds."""
+    ms = np.asarray(seconds, dtype=np.float64) * 1e3
     q1, med, q3 = np.percentile(ms, [25, 50, 75])
-    return {"median_ms": float(med), "q1_ms": float(q1), "q3_ms": float(q3), "n": int(ms.size)}
+    return {"median_ms": round(float(med), 3), "q1_ms": round(float(q1), 3), "q3_ms": round(float(q3), 3),
+            "blocks": int(ms.size)}
 
 
 def block_times(stamps, block: int) -> list:
-    """Seconds per step of consecutive blocks of `block` steps, from the time
-    stamps taken after each step (stamps[0] is the end of the warm-up)."""
-    stamps = np.asarray(stamps, dtype=np.float64)
-    ends = stamps[::block]
+    """Seconds per step of consecutive blocks of `block` steps, from time
+    stamps taken after each step (stamps[0]: the end of the warm-up)."""
+    ends = np.asarray(stamps, dtype=np.float64)[::block]
     return list(np.diff(ends) / block)
+
+
+def run_worker(script: Path, args: list) -> dict:
+    """Run `python script args...` in a fresh process (so that each framework
+    keeps its own thread settings) and return the JSON it prints last."""
+    proc = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def machine() -> dict:
@@ -53,7 +72,7 @@ def machine() -> dict:
     import tensorflow as tf
 
     info = {"python": platform.python_version(), "tensorflow": tf.__version__, "cpu_count": os.cpu_count(),
-            "platform": platform.platform(), "load_average": list(os.getloadavg())}
+            "platform": platform.platform(), "load_average_1_5_15min": [round(v, 2) for v in os.getloadavg()]}
     try:
         import keras
         info["keras"] = keras.__version__
@@ -62,7 +81,6 @@ def machine() -> dict:
     try:
         import torch
         info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
     except ImportError:
         info["torch"] = None
     try:

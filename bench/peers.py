@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from common import block_times
+from common import BATCH, LR, N_CLASS, N_HIDDEN, block_times
 
-N_HIDDEN, N_CLASS, STEPS, N_INPUT = 64, 10, 16, 16
+STEPS, N_INPUT = 16, 16
 
 
 # ---- Keras 3, model.fit -------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def keras_model(recipe: str, seed: int = 1):
     else:
         raise ValueError(recipe)
     model = keras.Sequential([keras.Input((STEPS, N_INPUT)), *body, L.Dense(N_CLASS)])
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
+    model.compile(optimizer=keras.optimizers.Adam(LR),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile="auto")
     return model
 
@@ -49,22 +49,23 @@ def time_keras_fit(recipe: str, data: dict, warmup: int, blocks: int, block: int
         def on_train_batch_end(self, batch, logs=None):
             stamps.append(time.perf_counter())
 
-    total = warmup + blocks * block
-    n = total * 500
-    model.fit(data["x_train"][:n], data["y_train"][:n], batch_size=500, epochs=1, shuffle=True, verbose=0,
+    per_epoch = data["x_train"].shape[0] // BATCH
+    epochs = -(-(warmup + blocks * block) // per_epoch)
+    model.fit(data["x_train"], data["y_train"], batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0,
               callbacks=[Stamp()])
-    return block_times(stamps[warmup - 1:], block)
+    return block_times(stamps[warmup - 1:warmup + blocks * block], block)
 
 
-def keras_inference(recipe: str, data: dict, repeats: int) -> list:
+def keras_inference(recipe: str, data: dict, repeats: int, chunk: int) -> list:
+    """Seconds to predict the classes of the test images, `chunk` at a time."""
     model = keras_model(recipe)
     x = data["x_test"]
-    model.predict(x, batch_size=5000, verbose=0)
     out = []
-    for _ in range(repeats):
+    for k in range(repeats + 1):
         t = time.perf_counter()
-        model.predict(x, batch_size=5000, verbose=0)
-        out.append(time.perf_counter() - t)
+        model.predict(x, batch_size=chunk, verbose=0).argmax(axis=1)
+        if k:
+            out.append(time.perf_counter() - t)
     return out
 
 
@@ -107,13 +108,13 @@ def time_torch(recipe: str, data: dict, warmup: int, blocks: int, block: int) ->
     import torch
 
     model = torch_model(recipe)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch.from_numpy(data["x_train"]), torch.from_numpy(data["y_train"]).long()
     order = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(1))
-    stamps = []
+    stamps, per_epoch = [], x.shape[0] // BATCH
     for i in range(warmup + blocks * block):
-        idx = order[(i * 500) % (x.shape[0] - 500):][:500]
+        idx = order[(i % per_epoch) * BATCH:][:BATCH]
         opt.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
@@ -123,7 +124,8 @@ def time_torch(recipe: str, data: dict, warmup: int, blocks: int, block: int) ->
     return block_times(stamps[warmup - 1:], block)
 
 
-def torch_inference(recipe: str, data: dict, repeats: int) -> list:
+def torch_inference(recipe: str, data: dict, repeats: int, chunk: int) -> list:
+    """Seconds to predict the classes of the test images, `chunk` at a time."""
     import torch
 
     model = torch_model(recipe).eval()
@@ -132,8 +134,8 @@ def torch_inference(recipe: str, data: dict, repeats: int) -> list:
     with torch.no_grad():
         for k in range(repeats + 1):
             t = time.perf_counter()
-            for s in range(0, x.shape[0], 5000):
-                model(x[s:s + 5000]).argmax(1)
+            for s in range(0, x.shape[0], chunk):
+                model(x[s:s + chunk]).argmax(1)
             if k:
                 out.append(time.perf_counter() - t)
     return out

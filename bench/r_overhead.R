@@ -8,7 +8,10 @@
 # the interpreter reticulate embeds, timed with time.perf_counter inside Python):
 #   1. the cookbook's t(apply(images, 1, FUN = reduceImage)) on the 55,000 training images;
 #   2. reduceImage(images) on the same matrix from R, against pyrnn.reduceImage on the
-#      same images in Python (float32, as read_data_sets gives them);
+#      same images in Python (float32, as read_data_sets gives them); and, to show where
+#      R's time goes, the Python work alone on the R matrix (no conversion back) and the
+#      conversion of the 55,000 x 256 float32 result to an R matrix (reticulate 1.28:
+#      a cast to float64 and an element-by-element copy into a 112 MB R matrix);
 #   3. the basic RNN recipe's training (100 iterations, batch 500, lr 0.01, seed 0) on
 #      the 55,000 reduced images: train_rnn from R on R matrices against pyrnn.train_rnn
 #      in Python on NumPy arrays, a fresh model each run, the whole call timed (it
@@ -20,7 +23,7 @@ suppressPackageStartupMessages(library(pyrnn))
 args <- commandArgs(trailingOnly = TRUE)
 mnist_dir <- if (length(args) >= 1) args[[1]] else file.path("..", "shared", "data", "mnist")
 out_file <- if (length(args) >= 2) args[[2]] else file.path("bench", "results", "r_overhead.json")
-reps <- as.integer(Sys.getenv("PYRNN_BENCH_REPS", "3"))
+reps <- as.integer(Sys.getenv("PYRNN_BENCH_REPS", "5"))
 
 seconds <- function(expr) unname(system.time(expr)[["elapsed"]])
 median_of <- function(times) stats::median(unlist(times))
@@ -61,6 +64,11 @@ stopifnot(identical(reduceImage(images), trainData))
 r_reduce <- median_of(lapply(seq_len(reps), function(i) seconds(reduceImage(images))))
 py_reduce <- median_of(lapply(seq_len(reps), function(i) py$bench_reduce()))
 cat(sprintf("reduceImage(matrix): R %.3f s, Python %.3f s, ratio %.2f\n", r_reduce, py_reduce, r_reduce / py_reduce))
+raw_pyrnn <- reticulate::import("pyrnn", convert = FALSE)
+r_python_part <- median_of(lapply(seq_len(reps), function(i) seconds(raw_pyrnn$reduceImage(images))))
+reduced <- raw_pyrnn$reduceImage(images)
+r_conversion <- median_of(lapply(seq_len(reps), function(i) seconds(reticulate::py_to_r(reduced))))
+cat(sprintf("  of R's time: Python work on the R matrix %.3f s, result to R %.3f s\n", r_python_part, r_conversion))
 
 # 3. Training, R against Python, alternating so both see the same machine
 train_r <- function(with_callback) {
@@ -91,7 +99,8 @@ results <- list(
                  numpy = config$numpy, reticulate = config$reticulate, r = R.version.string),
   images = nrow(images), reps = reps,
   apply_reduceImage_seconds = apply_seconds,
-  reduceImage_matrix = list(r_seconds = r_reduce, python_seconds = py_reduce, ratio = r_reduce / py_reduce),
+  reduceImage_matrix = list(r_seconds = r_reduce, python_seconds = py_reduce, ratio = r_reduce / py_reduce,
+                            r_python_work_seconds = r_python_part, r_result_conversion_seconds = r_conversion),
   training = training)
 reticulate::import("pyrnn.storage")$write_json(out_file, results)
 cat(sprintf("\nwritten: %s\n", out_file))

@@ -22,6 +22,14 @@ def nearest_index(n_in: int, n_out: int) -> np.ndarray:
     return (np.arange(n_out) * n_in) // n_out
 
 
+def nearest_pixels(side: int, n_pixel_x: int = 16, n_pixel_y: int = 16) -> np.ndarray:
+    """Flat row-major source index (int64 [n_pixel_y * n_pixel_x]) that each
+    output pixel of the nearest-neighbour resize of a side x side image reads.
+    `images[:, nearest_pixels(28)]` reduces N x 784 rows to N x 256."""
+    rows, cols = nearest_index(side, n_pixel_y), nearest_index(side, n_pixel_x)
+    return (rows[:, None] * side + cols[None, :]).ravel()
+
+
 def _as_square_images(actds) -> np.ndarray:
     """N x side x side array (float32 or wider) from any accepted input form.
 
@@ -81,9 +89,8 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
     images = _as_square_images(actds)
     side = images.shape[1]
     if method == "nearest":
-        rows, cols = nearest_index(side, n_pixel_y), nearest_index(side, n_pixel_x)
         # one gather over flattened rows: no N x 784 temporary is made
-        flat = (rows[:, None] * side + cols[None, :]).ravel()
+        flat = nearest_pixels(side, n_pixel_x, n_pixel_y)
         return images.reshape(images.shape[0], side * side)[:, flat].astype(np.float32)
     filt = PIL_FILTERS[method]
     small = np.stack([

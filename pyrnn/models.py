@@ -17,6 +17,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from pyrnn import kernels
+
+# Before any model is built, while TensorFlow's threads can still be set.
+kernels.use_one_thread_per_op()
+
 CELLS = ("basic", "gru", "lstm")
 
 

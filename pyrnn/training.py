@@ -1,10 +1,11 @@
 """Training and evaluation: the cookbook's loop, compiled.
 
 `train_rnn` runs the cookbook's loop (each iteration a random batch, Adam,
-softmax cross-entropy on the logits) as one compiled TensorFlow step per
-iteration; the data stays on the device and only the batch's indices cross
-over. Batches are drawn from (seed, iteration), so a run is reproducible and
-can be resumed from a checkpoint with the same result.
+softmax cross-entropy on the logits) as compiled TensorFlow calls of CHUNK
+iterations each; the data stays on the device and only the batches' indices
+cross over. Batches are drawn from (seed, iteration), so a run is reproducible
+and can be resumed from a checkpoint with the same result. On the CPU the
+models run through pyrnn.kernels; see bench/README.md for where the time goes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
 
 EVAL_BATCH = 5000
+CHUNK = 10
+"""Iterations per compiled call. Each call has a fixed cost (Python dispatch,
+launch, reading the loss back: about 1 ms on a 2-core machine, a fifth of a
+basic-RNN step); ten iterations per call spread it thin, while the progress
+(callback), the divergence check and the checkpoints still come every ten."""
 
 
 class TrainingDiverged(FloatingPointError):
@@ -83,16 +89,17 @@ def eval_acc(yhat, y) -> float:
 _forward_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _logits_fn(model, training: bool):
+def _logits_fn(model, training: bool, batch: int):
     """(function batch [B, T, I] -> logits, whether to compile it with XLA).
 
     On the CPU a pyrnn model runs through pyrnn.kernels (plain TensorFlow ops,
-    whose matrix products beat XLA's here); a model the kernels do not cover
-    runs through Keras, compiled with XLA. On a GPU, Keras' cuDNN layers run,
-    without XLA, which cannot compile them."""
+    whose matrix products beat XLA's here), the batch cut into parts that run
+    side by side on the cores; a model the kernels do not cover runs through
+    Keras, compiled with XLA. On a GPU, Keras' cuDNN layers run, without XLA,
+    which cannot compile them."""
     if gpu_available():
         return (lambda xb: model(xb, training=training)), False
-    lowered = kernels.lower(model)
+    lowered = kernels.lower(model, parts=kernels.parallel_parts(batch))
     if lowered is None:
         return (lambda xb: model(xb, training=training)), True
     return (lambda xb: lowered(tf.transpose(xb, [1, 0, 2]))), False
@@ -100,17 +107,18 @@ def _logits_fn(model, training: bool):
 
 def _forward(model):
     if model not in _forward_cache:
-        logits, jit = _logits_fn(model, training=False)
+        logits, jit = _logits_fn(model, training=False, batch=EVAL_BATCH)
         _forward_cache[model] = tf.function(logits, jit_compile=jit, reduce_retracing=True)
     return _forward_cache[model]
 
 
-def _make_step(model, optimizer, x_all, y_all):
+def _make_chunk(model, optimizer, x_all, y_all, batch: int):
+    """A compiled function running several training iterations in one call:
+    int32 [k, batch] row indices (one row of indices per iteration) -> float32 [k] losses."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     variables = model.trainable_variables
-    logits, jit = _logits_fn(model, training=True)
+    logits, jit = _logits_fn(model, training=True, batch=batch)
 
-    @tf.function(jit_compile=jit)
     def step(idx):
         xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
         with tf.GradientTape() as tape:
@@ -118,21 +126,41 @@ def _make_step(model, optimizer, x_all, y_all):
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
-    return step
+    @tf.function(jit_compile=jit, input_signature=[tf.TensorSpec([None, batch], tf.int32)])
+    def run(idx):
+        losses = tf.TensorArray(tf.float32, size=tf.shape(idx)[0])
+        for i in tf.range(tf.shape(idx)[0]):
+            losses = losses.write(i, step(idx[i]))
+        return losses.stack()
+
+    return run
 
 
-def _batches(seed: int, n: int, batch: int, iteration: int, epochs: int | None):
-    """Index arrays, one per iteration: `iteration` random batches drawn
-    without replacement (the cookbook's `sample(1:N, batch)`), or with `epochs`,
-    each epoch a fresh permutation cut into floor(n / batch) batches."""
+def _chunks(batches, start: int, total: int, every: int | None):
+    """(first iteration, int32 [k, batch]) for iterations `start`..`total` - 1,
+    whose index arrays `batches` yields, CHUNK at a time, cut so that a chunk
+    never spans a multiple of `every` (where checkpoints are saved)."""
+    i = start
+    while i < total:
+        end = min(i + CHUNK, total)
+        if every:
+            end = min(end, (i // every + 1) * every)
+        yield i, np.stack([next(batches) for _ in range(end - i)])
+        i = end
+
+
+def _batches(seed: int, n: int, batch: int, iteration: int, epochs: int | None, start: int = 0):
+    """Index arrays, one per iteration from iteration `start` on: `iteration`
+    random batches drawn without replacement (the cookbook's `sample(1:N, batch)`),
+    or with `epochs`, each epoch a fresh permutation cut into floor(n / batch) batches."""
     if epochs is None:
-        for i in range(iteration):
+        for i in range(start, iteration):
             yield np.random.default_rng([seed, i]).choice(n, batch, replace=False).astype(np.int32)
     else:
         per_epoch = n // batch
-        for epoch in range(epochs):
+        for epoch in range(start // per_epoch, epochs):
             order = np.random.default_rng([seed, epoch]).permutation(n).astype(np.int32)
-            for k in range(per_epoch):
+            for k in range(start - epoch * per_epoch if epoch == start // per_epoch else 0, per_epoch):
                 yield order[k * batch:(k + 1) * batch]
 
 
@@ -167,7 +195,10 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     seed: fixes the batches drawn; with a model built with the same seed, the
        loss curve is the same from run to run on the CPU.
     clipnorm: clip each gradient to this norm (a remedy for exploding gradients).
-    callback: called as callback(iteration, loss) after every iteration.
+    callback: called as callback(iteration, loss) for every iteration, in
+       order; iterations run CHUNK (10) per compiled call, and the callbacks of
+       a chunk come when it is done, with the model's weights as they are at
+       the chunk's end.
     checkpoint: a file (.npz) where weights, optimizer state and losses are
        saved every `checkpoint_every` iterations and when the run stops; with
        `resume=True` a run continues from it and ends as an uninterrupted run would.
@@ -200,22 +231,25 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
         history.loss = _load_checkpoint(checkpoint, model, optimizer)
     done = len(history.loss)
 
-    step = _make_step(model, optimizer, tf.constant(xs), tf.constant(ys))
+    total = iteration if epochs is None else epochs * (xs.shape[0] // batch)
+    batches = _batches(seed, xs.shape[0], batch, iteration, epochs, start=done)
+    every = checkpoint_every if checkpoint is not None else None
+    run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch)
     start = time.perf_counter()
     try:
-        for i, idx in enumerate(_batches(seed, xs.shape[0], batch, iteration, epochs)):
-            if i < done:
-                continue
-            loss = float(step(idx))
-            if not math.isfinite(loss):
+        for first, idx in _chunks(batches, done, total, every):
+            losses = run(idx).numpy().tolist()
+            bad = next((k for k, loss in enumerate(losses) if not math.isfinite(loss)), None)
+            history.loss.extend(losses[:bad])
+            if bad is not None:
                 history.seconds += time.perf_counter() - start
                 raise TrainingDiverged(
-                    f"the loss became {loss} at iteration {i + 1}: training diverged. Try a smaller "
-                    f"learning rate (lr={lr / 10:g}) or gradient clipping (clipnorm=1.0)", history)
-            history.loss.append(loss)
+                    f"the loss became {losses[bad]} at iteration {first + bad + 1}: training diverged. Try a "
+                    f"smaller learning rate (lr={lr / 10:g}) or gradient clipping (clipnorm=1.0)", history)
             if callback is not None:
-                callback(i + 1, loss)
-            if checkpoint is not None and (i + 1) % checkpoint_every == 0:
+                for k, loss in enumerate(losses):
+                    callback(first + k + 1, loss)
+            if every and len(history.loss) % every == 0:
                 _save_checkpoint(checkpoint, model, optimizer, history)
     except KeyboardInterrupt:
         history.stopped = "interrupted"

@@ -316,6 +316,15 @@ RUN = ["basic", "--data", "sample", "--n-hidden", "8", "--batch", "50", "--itera
        "--checkpoint-every", "1"]
 
 
+def assert_same_curve(losses, reference) -> None:
+    """The same loss curve, up to float rounding: pyrnn's CPU kernels split a
+    batch between cores, and the order partial sums meet in moves the loss by
+    ~1e-5 over hundreds of iterations; a resume that replays or skips one
+    update moves it by ~1e-2 at once."""
+    assert len(losses) == len(reference)
+    np.testing.assert_allclose(losses, reference, rtol=0, atol=1e-3)
+
+
 def _checkpointed(staging: Path) -> int:
     try:
         with np.load(staging / "checkpoint.npz") as saved:
@@ -364,7 +373,7 @@ def test_killed_runs_resume_to_the_same_result(tmp_path):
     history = json.loads((staging / "history.json").read_text())
     assert history["stopped"] == "interrupted" and 30 <= len(history["loss"]) < 300
     assert _checkpointed(staging) == len(history["loss"])
-    assert history["loss"] == reference.history.loss[:len(history["loss"])]
+    assert_same_curve(history["loss"], reference.history.loss[:len(history["loss"])])
     assert not interrupted.exists()
 
     # SIGKILL: no run folder; every file under its final name is whole
@@ -383,8 +392,8 @@ def test_killed_runs_resume_to_the_same_result(tmp_path):
         assert proc.returncode == 0, stderr
         assert "resumed at iteration" in stdout
         metrics = json.loads((out / "metrics.json").read_text())
-        assert metrics["loss"] == reference.history.loss
-        assert metrics["test"] == reference.metrics["test"]
+        assert_same_curve(metrics["loss"], reference.history.loss)
+        assert metrics["test"]["accuracy"] == pytest.approx(reference.metrics["test"]["accuracy"], abs=0.005)
         assert sorted(p.name for p in out.iterdir()) == ["loss.png", "metrics.json", "model.keras"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["interrupted", "killed", "reference"]
 

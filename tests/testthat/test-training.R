@@ -80,3 +80,43 @@ test_that("bad training input is an R error saying what was expected", {
   expect_error(eval_acc(c(1, NA), c(1, 2)), "yhat contains NA")
   expect_error(predict(model, x[, 1:255]), "x has shape \\(200, 255\\)")
 })
+
+test_that("a diverging run stops with an R error carrying the iterations done", {
+  data <- sample16()
+  error <- tryCatch(train_rnn(rnn(n.hidden = 8, seed = 1), data$x_train[1:500, ], data$y_train[1:500, ],
+                              lr = 1e38, batch = 100, iteration = 20, seed = 1), error = identity)
+  expect_s3_class(error, "pyrnn_diverged")
+  expect_match(conditionMessage(error), "the loss became nan at iteration 2: training diverged. Try a smaller")
+  expect_s3_class(error$history, "pyrnn_history")
+  expect_length(error$history$loss, 1)
+})
+
+test_that("a run checkpointed and resumed from R ends as an uninterrupted run", {
+  data <- sample16()
+  x <- data$x_train[1:500, ]
+  y <- data$y_train[1:500, ]
+  checkpoint <- tempfile(fileext = ".npz")
+  first <- train_rnn(rnn(n.hidden = 8, seed = 1), x, y, batch = 50, iteration = 4, seed = 3,
+                     checkpoint = checkpoint, checkpoint_every = 2)
+  resumed <- train_rnn(rnn(n.hidden = 8, seed = 1), x, y, batch = 50, iteration = 6, seed = 3,
+                       checkpoint = checkpoint, resume = TRUE)
+  whole <- train_rnn(rnn(n.hidden = 8, seed = 1), x, y, batch = 50, iteration = 6, seed = 3)
+  expect_identical(resumed$loss[1:4], first$loss)
+  expect_identical(resumed$loss, whole$loss)
+  expect_error(train_rnn(rnn(n.hidden = 2), x, y, checkpoint = tempfile(), resume = TRUE),
+               "cannot resume: no checkpoint at")
+})
+
+test_that("non-finite pixels, bad one-hot rows and empty input are refused before training", {
+  model <- rnn(n.hidden = 4, seed = 1)
+  x <- sample16()$x_train[1:100, ]
+  y <- sample16()$y_train[1:100, ]
+  with_inf <- x
+  with_inf[5, 7] <- Inf
+  expect_error(train_rnn(model, with_inf, y, batch = 10), "x contains NaN or infinite values in 1 row")
+  two_ones <- y
+  two_ones[3, ] <- 1
+  expect_error(train_rnn(model, x, two_ones, batch = 10), "y: 1 one-hot row\\(s\\) are not a single 1 among 0s")
+  expect_error(train_rnn(model, x[0, ], y[0, ]), "x is empty")
+  expect_error(reduceImage(matrix(Inf, 2, 784)), "the pixels contain NaN or infinite values")
+})

@@ -1,0 +1,74 @@
+"""Test accuracy of the four pyrnn recipes at the cookbook's settings.
+
+    python bench/accuracy.py --out bench/results/accuracy.json
+
+Full MNIST (55,000 training images, the 10,000 test images), reduced to 16x16
+with the nearest-neighbour default; 64 hidden units, Adam lr 0.01, batch 500,
+100 iterations; each builder trained with seeds 1, 2, 3 (weights and batches),
+mean test accuracy against the bar a plain Keras 3 model set (mean of 2 seeds).
+Prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402
+import numpy as np  # noqa: E402
+
+BARS = {"basic": 0.89, "bidirectional": 0.93, "stacked": 0.95, "lstm": 0.91}
+ITERATIONS = 100
+
+
+def measure(recipe: str, data: dict, seed: int) -> dict:
+    from pyrnn import BUILDERS, evaluate_rnn, train_rnn
+
+    model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=seed)
+    history = train_rnn(model, data["x_train"], data["y_train"], lr=common.LR, batch=common.BATCH,
+                        iteration=ITERATIONS, seed=seed)
+    result = evaluate_rnn(model, data["x_test"], data["y_test"])
+    return {"seed": seed, "accuracy": round(result["accuracy"], 4), "cost": round(result["cost"], 4),
+            "final_loss": round(history.loss[-1], 4), "train_seconds": round(history.seconds, 2)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "accuracy.json", help="JSON file to write")
+    parser.add_argument("--data", type=Path, default=common.DEFAULT_MNIST, help="folder of the MNIST IDX files")
+    parser.add_argument("--recipes", default=",".join(common.RECIPES))
+    parser.add_argument("--seeds", default="1,2,3")
+    args = parser.parse_args(argv)
+
+    data = common.mnist16(args.data)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    report = {"machine": common.machine(),
+              "settings": {"n_hidden": common.N_HIDDEN, "lr": common.LR, "batch": common.BATCH,
+                           "iterations": ITERATIONS, "seeds": seeds, "resize": "nearest 16x16",
+                           "train_images": int(data["x_train"].shape[0]), "test_images": int(data["x_test"].shape[0])},
+              "recipes": {}}
+    rows = []
+    for recipe in args.recipes.split(","):
+        t = time.perf_counter()
+        runs = [measure(recipe, data, seed) for seed in seeds]
+        mean = float(np.mean([r["accuracy"] for r in runs]))
+        report["recipes"][recipe] = {"runs": runs, "mean_accuracy": round(mean, 4), "bar": BARS[recipe],
+                                     "clears_bar": mean >= BARS[recipe]}
+        rows.append([recipe, *(f"{r['accuracy']:.4f}" for r in runs), f"{mean:.4f}", f"{BARS[recipe]:.2f}",
+                     "yes" if mean >= BARS[recipe] else "NO"])
+        print(f"  {recipe}: {mean:.4f} ({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+    print(f"\nTest accuracy after {ITERATIONS} iterations (full MNIST test set, 16x16 nearest)\n")
+    common.print_table(["recipe", *(f"seed {s}" for s in seeds), "mean", "Keras bar", "clears"], rows)
+    from pyrnn.storage import write_json
+    write_json(args.out, report)
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
