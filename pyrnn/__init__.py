@@ -6,8 +6,8 @@ functions import it on first use, so `pyrnn --help` and data tools start fast.
 
 from importlib import import_module
 
-from pyrnn.data import read_data_sets
-from pyrnn.images import reduceImage
+from pyrnn.data import find_mnist, read_data_sets
+from pyrnn.images import load_digit, reduceImage
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,7 @@ _LAZY = {
     "saturation_fraction": "pyrnn.sequences", "recurrent_norm": "pyrnn.sequences",
 }
 
-__all__ = ["read_data_sets", "reduceImage", *_LAZY]
+__all__ = ["read_data_sets", "find_mnist", "reduceImage", "load_digit", *_LAZY]
 
 
 def __getattr__(name):

@@ -245,7 +245,6 @@ class RunFolder:
                 leftover.unlink()
         for name in _STAGING_ONLY:
             (self.staging / name).unlink(missing_ok=True)
-        _readable_files(self.staging)
         if self.final.exists():
             old = self.final.parent / f".{self.final.name}.replaced"
             shutil.rmtree(old, ignore_errors=True)
@@ -258,16 +257,6 @@ class RunFolder:
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def _readable_files(folder: Path) -> None:
-    """Give the files in `folder` the usual permissions (0666 less the umask):
-    atomic writes go through private temporary files (0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in folder.rglob("*"):
-        if path.is_file():
-            path.chmod(0o666 & ~umask)
 
 
 @dataclass
