@@ -32,12 +32,9 @@ def plot_curves(curves: dict, path, title: str, xlabel: str = "iteration", ylabe
         ax.grid(alpha=0.3)
         if len(curves) > 1:
             ax.legend()
-        fig.tight_layout()
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png")
+        return _save(fig, path)
     finally:
         plt.close(fig)
-    return Path(path)
 
 
 def plot_confusion(matrix, path, title: str) -> Path:
@@ -52,9 +49,13 @@ def plot_confusion(matrix, path, title: str) -> Path:
         ax.set(title=title, xlabel="predicted digit", ylabel="true digit",
                xticks=range(matrix.shape[1]), yticks=range(matrix.shape[0]))
         fig.colorbar(im, ax=ax)
-        fig.tight_layout()
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, format="png")
+        return _save(fig, path)
     finally:
         plt.close(fig)
+
+
+def _save(fig, path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
     return Path(path)
