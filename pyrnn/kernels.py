@@ -1,24 +1,31 @@
 """The recipes' recurrent layers as time-major TensorFlow kernels with a
-hand-written backward pass: pyrnn's training path on the CPU.
+hand-written backward pass: pyrnn's training and prediction path on the CPU.
 
-Why (see bench/README.md for the profile): on the CPU, XLA's matrix products
-run these shapes at a fraction of the speed of TensorFlow's own (oneDNN)
-MatMul, most of all the weight gradients, which automatic differentiation of
-an unrolled RNN forms as one small product per time step. These kernels run as
-ordinary TensorFlow ops (no XLA) and:
+Why (bench/README.md has the profile): TensorFlow's own MatMul (oneDNN) runs
+the products of these small RNNs 1.3 to 3 times faster than XLA's on the CPU,
+and differentiating Keras' layers automatically forms the backward pass out of
+many more, smaller ops than needed. These kernels run as ordinary TensorFlow
+ops, without XLA, and:
 - keep a batch time-major, [step, batch, feature], so each step reads one
   contiguous slice;
-- project the inputs of all steps with one matrix product (bias included);
-- run the recurrence itself step by step, forward and backward, as it must be;
-- form each weight gradient as one product over all steps and rows,
-  dW = sum_t h_{t-1}^T dz_t, instead of one per step.
+- project the inputs of all steps with one matrix product, bias included;
+- run the recurrence step by step, forward and backward (it is sequential),
+  the backward pass written out (tf.custom_gradient) from the gate values the
+  forward pass kept;
+- add up each weight gradient, dW = sum_t h_{t-1}^T dz_t, from one product per
+  step: stacking the steps for one large product costs more here (copying
+  megabytes into freshly allocated, page-faulting buffers) than it saves;
+- cut the batch into one part per core (`parallel_parts`), whose sequences are
+  independent, and let TensorFlow's inter-op threads run them side by side,
+  each op on one thread (`use_one_thread_per_op`): ops this small lose more to
+  splitting work between cores than they gain.
 
-`lower(model)` maps a pyrnn model (Keras SimpleRNN, GRU, LSTM layers, a
+`lower(model)` maps a pyrnn model (Keras SimpleRNN, GRU and LSTM layers, a
 Bidirectional wrapper, a Sequential stack, a Dense output layer) onto these
-kernels, sharing the model's variables, and checks the result against the
-model itself on a probe batch; any other model gets None and trains through
-Keras. The model stays a plain Keras model, so on a GPU it trains and predicts
-with Keras' cuDNN kernels and saves and loads as usual.
+kernels, on the model's own variables, and checks the result against the model
+itself on a probe batch; any other model gets None and runs through Keras. The
+model stays a plain Keras model: on a GPU it trains and predicts with Keras'
+cuDNN kernels, and it saves and loads as usual.
 """
 
 from __future__ import annotations
@@ -164,33 +171,39 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
     @tf.custom_gradient
     def run(x, kernel, recurrent_kernel, bias):
         steps = x.shape[0]
-        xw = _project(x, kernel, cell.input_bias(bias))
-        state = (None,) * (2 if cell is _LSTM else 1)
-        hs, saved = [], []
-        for t in range(steps):
-            state, keep = cell.forward(xw[t], state, recurrent_kernel, bias)
-            hs.append(state[0])
-            saved.append(keep)
-        outputs = tf.stack(hs) if return_sequences else hs[-1]
+        with tf.name_scope("input_projection"):
+            xw = _project(x, kernel, cell.input_bias(bias))
+        with tf.name_scope("forward_steps"):
+            state = (None,) * (2 if cell is _LSTM else 1)
+            hs, saved = [], []
+            for t in range(steps):
+                state, keep = cell.forward(xw[t], state, recurrent_kernel, bias)
+                hs.append(state[0])
+                saved.append(keep)
+            outputs = tf.stack(hs) if return_sequences else hs[-1]
 
         def backward(d_outputs):
-            recurrent_t = tf.transpose(recurrent_kernel)
-            dh = d_outputs[-1] if return_sequences else d_outputs
-            carry = None
-            dxw, drec = [None] * steps, [None] * steps
-            for t in reversed(range(steps)):
-                dxw[t], drec[t], dh_direct, carry = cell.backward(dh, carry, saved[t], hs[t - 1] if t else None)
-                if t:
-                    dh = tf.matmul(drec[t], recurrent_t)
-                    if dh_direct is not None:
-                        dh = dh + dh_direct
-                    if return_sequences:
-                        dh = dh + d_outputs[t - 1]
-            kernel_t = tf.transpose(kernel)
-            dx = tf.stack([tf.matmul(d, kernel_t) for d in dxw])
-            dkernel = tf.add_n([tf.matmul(x[t], dxw[t], transpose_a=True) for t in range(steps)])
-            drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True) for t in range(1, steps)])
-            return dx, dkernel, drecurrent, cell.bias_grad(dxw, drec)
+            with tf.name_scope("backward_steps"):
+                recurrent_t = tf.transpose(recurrent_kernel)
+                dh = d_outputs[-1] if return_sequences else d_outputs
+                carry = None
+                dxw, drec = [None] * steps, [None] * steps
+                for t in reversed(range(steps)):
+                    dxw[t], drec[t], dh_direct, carry = cell.backward(dh, carry, saved[t], hs[t - 1] if t else None)
+                    if t:
+                        dh = tf.matmul(drec[t], recurrent_t)
+                        if dh_direct is not None:
+                            dh = dh + dh_direct
+                        if return_sequences:
+                            dh = dh + d_outputs[t - 1]
+            with tf.name_scope("input_gradient"):  # pruned where x is data
+                kernel_t = tf.transpose(kernel)
+                dx = tf.stack([tf.matmul(d, kernel_t) for d in dxw])
+            with tf.name_scope("weight_gradients"):
+                dkernel = tf.add_n([tf.matmul(x[t], dxw[t], transpose_a=True) for t in range(steps)])
+                drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True) for t in range(1, steps)])
+                dbias = cell.bias_grad(dxw, drec)
+            return dx, dkernel, drecurrent, dbias
 
         return outputs, backward
 
@@ -273,7 +286,7 @@ def parallel_parts(batch: int) -> int:
     """How many parts to cut a batch of `batch` rows into, so that each core
     runs one part's whole sequence (TensorFlow's inter-op threads run the
     independent parts side by side): one per core, each of at least 32 rows."""
-    cores = tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count() or 1
+    cores = tf.config.threading.get_inter_op_parallelism_threads() or len(os.sched_getaffinity(0))
     return max(1, min(cores, batch // 32))
 
 

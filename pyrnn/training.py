@@ -10,6 +10,7 @@ models run through pyrnn.kernels; see bench/README.md for where the time goes.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import weakref
@@ -149,19 +150,22 @@ def _chunks(batches, start: int, total: int, every: int | None):
         i = end
 
 
-def _batches(seed: int, n: int, batch: int, iteration: int, epochs: int | None, start: int = 0):
-    """Index arrays, one per iteration from iteration `start` on: `iteration`
-    random batches drawn without replacement (the cookbook's `sample(1:N, batch)`),
-    or with `epochs`, each epoch a fresh permutation cut into floor(n / batch) batches."""
+def _batches(seed: int, n: int, batch: int, epochs: int | None, start: int = 0):
+    """Row indices (int32 [batch]) of iteration `start`, then of each later
+    iteration, without end: each a random batch drawn without replacement
+    (the cookbook's `sample(1:N, batch)`, seeded by (seed, iteration)), or with
+    `epochs`, each pass over the n rows a fresh permutation (seeded by (seed,
+    pass)) cut into floor(n / batch) batches."""
     if epochs is None:
-        for i in range(start, iteration):
+        for i in itertools.count(start):
             yield np.random.default_rng([seed, i]).choice(n, batch, replace=False).astype(np.int32)
-    else:
-        per_epoch = n // batch
-        for epoch in range(start // per_epoch, epochs):
-            order = np.random.default_rng([seed, epoch]).permutation(n).astype(np.int32)
-            for k in range(start - epoch * per_epoch if epoch == start // per_epoch else 0, per_epoch):
-                yield order[k * batch:(k + 1) * batch]
+    per_epoch = n // batch
+    epoch, k = divmod(start, per_epoch)
+    while True:
+        order = np.random.default_rng([seed, epoch]).permutation(n).astype(np.int32)
+        for j in range(k, per_epoch):
+            yield order[j * batch:(j + 1) * batch]
+        epoch, k = epoch + 1, 0
 
 
 def _save_checkpoint(path: Path, model, optimizer, history: History) -> None:
@@ -232,7 +236,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     done = len(history.loss)
 
     total = iteration if epochs is None else epochs * (xs.shape[0] // batch)
-    batches = _batches(seed, xs.shape[0], batch, iteration, epochs, start=done)
+    batches = _batches(seed, xs.shape[0], batch, epochs, start=done)
     every = checkpoint_every if checkpoint is not None else None
     run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch)
     start = time.perf_counter()

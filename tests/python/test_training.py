@@ -60,7 +60,9 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(small16, tmp_path):
 
     part = train_rnn(lstm(n_hidden=8, seed=3), x, y, batch=100, iteration=12, seed=3, callback=interrupt,
                      checkpoint=ckpt)
-    assert part.stopped == "interrupted" and part.iterations == 5 and ckpt.exists()
+    # training runs in compiled chunks: it stops at the end of the chunk holding iteration 5
+    assert part.stopped == "interrupted" and 5 <= part.iterations < 12 and ckpt.exists()
+    np.testing.assert_allclose(part.loss, full.loss[:part.iterations], rtol=1e-5)
     # a fresh model (other initial weights) restored from the checkpoint ends like the full run
     model = lstm(n_hidden=8, seed=42)
     resumed = train_rnn(model, x, y, batch=100, iteration=12, seed=3, checkpoint=ckpt, resume=True)
