@@ -49,10 +49,11 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
     return(matrix(pixels, nrow = 1))
   }
   side <- if (is.matrix(actds)) sqrt(ncol(actds)) else NA
-  if (identical(method, "nearest") && isTRUE(side == round(side)) && nrow(actds) > 0) {
+  if (identical(method, "nearest") && isTRUE(side == round(side)) && nrow(actds) > 0 && is.finite(sum(actds))) {
     # The fast path: Python says which source pixel each output pixel reads and
     # R gathers those columns, sparing reticulate's element-by-element copy of
-    # an N x 256 result back into R (most of the time otherwise).
+    # an N x 256 result back into R (most of the time otherwise). A sum that is
+    # not finite (infinite pixels) sends the input to Python's checks instead.
     pixels <- with_py_errors(pyrnn_module()$images$nearest_pixels(as.integer(side), n_pixel_x, n_pixel_y))
     reduced <- unname(actds[, as.integer(pixels) + 1L, drop = FALSE])
     storage.mode(reduced) <- "double"

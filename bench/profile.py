@@ -1,24 +1,23 @@
-"""Where a training step's time goes: a TensorFlow profile of pyrnn's step,
-set against Keras' own layers compiled with XLA (pyrnn's path before
+"""Where a training step's time goes, on one core: pyrnn's step taken apart
+(forward, backward, optimizer, per-call cost; matrix products against the
+rest), set against Keras' own layers compiled with XLA (pyrnn's path before
 pyrnn.kernels), and the matrix-product speeds that explain the difference.
 
     python bench/profile.py --out bench/results/profile.json
 
-Runs on one core (one TensorFlow thread, so pyrnn does not cut the batch in
-parts), so that op times add up to the step's time; the rest is the
-framework's own overhead (scheduling ops, the while loop, Python). Prints
-tables, writes JSON.
+One TensorFlow thread (so pyrnn does not cut the batch in parts): the parts
+add up to the step. They are measured by running the step's pieces alone
+(forward and loss; forward, loss and gradients; the whole step; an empty
+compiled call), not with TensorFlow's tracer, whose own cost per op would
+swamp the many small ops of an RNN step. The matrix products' share is their
+FLOPs at the speed TensorFlow's MatMul reaches for these shapes on this core.
+Prints tables, writes JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
-import glob
-import re
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,45 +34,18 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 CHUNK_ITERATIONS = 10
-_FRAMEWORK_EVENTS = ("end:", "ThunkExecutor", "step", "Eager", "TFE_", "KernelAndDevice", "FunctionRun", "__inference",
-                     "tf.constant", "_EagerConst", "BlockUntilReady", "CpuExecutable", "Validate", "Threadpool")
-SCOPES = ("input_projection", "forward_steps", "backward_steps", "weight_gradients", "input_gradient", "adam")
-MATMULS = {"MatMul", "_FusedMatMul", "BatchMatMulV2"}
-MOVES = {"Pack", "ConcatV2", "Split", "SplitV", "StridedSlice", "Transpose", "GatherV2", "BroadcastTo",
-         "TensorListSetItem", "TensorListGetItem", "TensorListStack", "TensorListFromTensor"}
-
-
-def _events(logdir: str):
-    """(thread line name, event name, seconds) of every event in the trace."""
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2
-
-    space = xplane_pb2.XSpace()
-    space.ParseFromString(Path(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True)[0]).read_bytes())
-    for plane in space.planes:
-        names = {k: v.name for k, v in plane.event_metadata.items()}
-        for line in plane.lines:
-            for event in line.events:
-                yield line.name, names.get(event.metadata_id, "?"), event.duration_ps * 1e-12
-
-
-def _profile(fn, calls: int) -> list:
-    logdir = tempfile.mkdtemp()
-    try:
-        tf.profiler.experimental.start(logdir)
-        for _ in range(calls):
-            fn()
-        tf.profiler.experimental.stop()
-        return list(_events(logdir))
-    finally:
-        shutil.rmtree(logdir, ignore_errors=True)
 
 
 def _time(fn, calls: int) -> float:
+    """Best of three: mean seconds per call of `calls` calls."""
     fn()
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
 
 
 def _chunk_inputs(n: int, seed: int = 0):
@@ -81,40 +53,79 @@ def _chunk_inputs(n: int, seed: int = 0):
     return np.stack([rng.choice(n, common.BATCH, replace=False) for _ in range(CHUNK_ITERATIONS)]).astype(np.int32)
 
 
-def pyrnn_profile(recipe: str, data: dict, calls: int) -> dict:
-    """ms per training step of pyrnn's compiled chunk, by part of the step
-    (name scopes of pyrnn.kernels) and by kind of op."""
+def _in_a_loop(body):
+    """A compiled call running `body(idx row)` for each row of an int32
+    [k, batch] matrix, as pyrnn's training chunks do."""
+    @tf.function(input_signature=[tf.TensorSpec([None, common.BATCH], tf.int32)])
+    def run(idx):
+        out = tf.TensorArray(tf.float32, size=tf.shape(idx)[0])
+        for i in tf.range(tf.shape(idx)[0]):
+            out = out.write(i, body(idx[i]))
+        return out.stack()
+    return run
+
+
+def recipe_flops(model) -> dict:
+    """FLOPs of one training step's matrix products (batch 500): forward,
+    backward (state gradients, weight gradients, input gradients of upper layers)."""
+    from pyrnn import kernels
+
+    steps, batch = model.input_shape[1], common.BATCH
+    layers = []
+    for layer in model._flatten_layers():
+        if type(layer) in kernels._CELLS:
+            layers.append(layer)
+    forward = backward = 0
+    for k, layer in enumerate(layers):
+        gates = kernels._CELLS[type(layer)].gates
+        width_in, hidden = layer.cell.kernel.shape[0], layer.cell.recurrent_kernel.shape[0]
+        projection = 2 * steps * batch * width_in * gates * hidden
+        recurrent = 2 * (steps - 1) * batch * hidden * gates * hidden
+        forward += projection + recurrent
+        backward += 2 * recurrent + projection + (projection if width_in != model.input_shape[2] else 0)
+    return {"forward": forward, "backward": backward}
+
+
+def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
+    """ms per training step of pyrnn on one core, taken apart."""
     from pyrnn import BUILDERS
-    from pyrnn.training import _make_chunk
+    from pyrnn.training import _logits_fn, _make_chunk
 
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
+    variables = model.trainable_variables
     optimizer = keras.optimizers.Adam(common.LR)
-    optimizer.build(model.trainable_variables)
-    run = _make_chunk(model, optimizer, tf.constant(data["x_train"]), tf.constant(data["y_train"]), common.BATCH)
+    optimizer.build(variables)
+    x_all, y_all = tf.constant(data["x_train"]), tf.constant(data["y_train"])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    logits, _ = _logits_fn(model, training=True, batch=common.BATCH)
+
+    def forward(idx):
+        return loss_fn(tf.gather(y_all, idx), logits(tf.gather(x_all, idx)))
+
+    def forward_backward(idx):
+        with tf.GradientTape() as tape:
+            loss = forward(idx)
+        grads = tape.gradient(loss, variables)
+        return loss + 0.0 * tf.add_n([tf.reduce_sum(g) for g in grads])
+
     idx = _chunk_inputs(data["x_train"].shape[0])
-    step_ms = _time(lambda: run(idx).numpy(), calls) / CHUNK_ITERATIONS * 1e3
-    by_part, by_kind = collections.Counter(), collections.Counter()
-    steps = calls * CHUNK_ITERATIONS
-    for line, name, seconds in _profile(lambda: run(idx).numpy(), calls):
-        if ":" not in name or line == "python":
-            continue
-        op_name, op_type = name.rsplit(":", 1)
-        if op_type in ("Process", "Run"):
-            continue
-        part = next((scope for scope in SCOPES if f"/{scope}/" in f"/{op_name}/"), "loss, data, rest")
-        kind = "matmul" if op_type in MATMULS else "copy/slice/gather" if op_type in MOVES else "elementwise/other"
-        by_part[part] += seconds * 1e3 / steps
-        by_kind[kind] += seconds * 1e3 / steps
-    ops_ms = sum(by_kind.values())
-    return {"step_ms": round(step_ms, 3), "ops_ms": round(ops_ms, 3),
-            "overhead_ms": round(step_ms - ops_ms, 3),
-            "by_part_ms": {k: round(v, 3) for k, v in by_part.most_common()},
-            "by_kind_ms": {k: round(v, 3) for k, v in by_kind.most_common()}}
+    ms = {}
+    for name, run in (("empty call", _in_a_loop(lambda i: tf.cast(i[0], tf.float32))),
+                      ("forward", _in_a_loop(forward)), ("forward+backward", _in_a_loop(forward_backward)),
+                      ("step", _make_chunk(model, optimizer, x_all, y_all, common.BATCH))):
+        ms[name] = _time(lambda: run(idx).numpy(), 3) / CHUNK_ITERATIONS * 1e3
+    flops = recipe_flops(model)
+    return {"step_ms": round(ms["step"], 3),
+            "parts_ms": {"forward and loss": round(ms["forward"] - ms["empty call"], 3),
+                         "backward": round(ms["forward+backward"] - ms["forward"], 3),
+                         "optimizer (Adam)": round(ms["step"] - ms["forward+backward"], 3),
+                         "call, loop, indices": round(ms["empty call"], 3)},
+            "matmul_gflop": round((flops["forward"] + flops["backward"]) / 1e9, 3),
+            "matmul_ms_at_measured_speed": round((flops["forward"] + flops["backward"]) / gflops / 1e6, 3)}
 
 
-def keras_xla_profile(recipe: str, data: dict, calls: int) -> dict:
-    """ms per training step of Keras' layers (unrolled) in one XLA-compiled
-    step, by kind of XLA operation."""
+def keras_xla_step(recipe: str, data: dict) -> float:
+    """ms per training step of Keras' layers (unrolled) in one XLA-compiled step."""
     from pyrnn import BUILDERS
 
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
@@ -136,17 +147,7 @@ def keras_xla_profile(recipe: str, data: dict, calls: int) -> dict:
         return loss
 
     idx = _chunk_inputs(data["x_train"].shape[0])[0]
-    step_ms = _time(lambda: step(idx).numpy(), calls * CHUNK_ITERATIONS) * 1e3
-    by_kind = collections.Counter()
-    steps = calls * CHUNK_ITERATIONS
-    for line, name, seconds in _profile(lambda: step(idx).numpy(), steps):
-        if "Eigen" not in line and line != "python" or name.startswith(_FRAMEWORK_EVENTS) or "::" in name:
-            continue
-        kind = "matmul (dot)" if re.match(r"(MatMul|dot)", name) else "fused elementwise/copies"
-        by_kind[kind] += seconds * 1e3 / steps
-    ops_ms = sum(by_kind.values())
-    return {"step_ms": round(step_ms, 3), "ops_ms": round(ops_ms, 3), "overhead_ms": round(step_ms - ops_ms, 3),
-            "by_kind_ms": {k: round(v, 3) for k, v in by_kind.most_common()}}
+    return round(_time(lambda: step(idx).numpy(), CHUNK_ITERATIONS) * 1e3, 3)
 
 
 MATMUL_SHAPES = {  # (rows, inner, cols) of the LSTM recipe's products, batch 500
@@ -166,7 +167,7 @@ def matmul_speeds(repeats: int = 30) -> dict:
         for name, jit in (("tensorflow", False), ("xla", True)):
             f = tf.function(lambda a, b: tf.add_n([tf.reduce_sum(tf.matmul(a[i], b[i])[:1]) for i in range(repeats)]),
                             jit_compile=jit, autograph=False)
-            seconds = min(_time(lambda: f(a, b).numpy(), 5) for _ in range(3))
+            seconds = _time(lambda: f(a, b).numpy(), 5)
             speeds[name] = round(2 * m * k * n * repeats / seconds / 1e9, 1)
         out[label] = speeds
     return out
@@ -177,36 +178,26 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "profile.json")
     parser.add_argument("--data", type=Path, default=common.DEFAULT_MNIST)
     parser.add_argument("--recipes", default=",".join(common.RECIPES))
-    parser.add_argument("--calls", type=int, default=3, help="profiled calls of 10 steps each")
     args = parser.parse_args(argv)
     data = common.mnist16(args.data)
     report = {"machine": common.machine(), "threads": "1 TensorFlow thread (intra-op 1, inter-op 1)",
-              "pyrnn": {}, "keras_xla": {}}
+              "matmul_gflops": matmul_speeds(), "pyrnn": {}, "keras_xla_step_ms": {}}
+    gflops = float(np.mean([v["tensorflow"] for v in report["matmul_gflops"].values()]))
     for recipe in args.recipes.split(","):
-        report["pyrnn"][recipe] = pyrnn_profile(recipe, data, args.calls)
-        report["keras_xla"][recipe] = keras_xla_profile(recipe, data, args.calls)
+        report["pyrnn"][recipe] = pyrnn_breakdown(recipe, data, gflops)
+        report["keras_xla_step_ms"][recipe] = keras_xla_step(recipe, data)
         print(f"  {recipe}: pyrnn {report['pyrnn'][recipe]['step_ms']} ms, "
-              f"Keras+XLA {report['keras_xla'][recipe]['step_ms']} ms", file=sys.stderr, flush=True)
-    report["matmul_gflops"] = matmul_speeds()
+              f"Keras+XLA {report['keras_xla_step_ms'][recipe]} ms", file=sys.stderr, flush=True)
 
-    print("\npyrnn training step on one core, ms per step by part (pyrnn.kernels' name scopes)\n")
-    parts = [*SCOPES, "loss, data, rest"]
-    rows = [[r, f"{p['step_ms']:.2f}", *(f"{p['by_part_ms'].get(s, 0):.2f}" for s in parts), f"{p['overhead_ms']:.2f}"]
-            for r, p in report["pyrnn"].items()]
-    common.print_table(["recipe", "step", *parts, "overhead"], rows)
-    print("\n... by kind of op\n")
-    kinds = ["matmul", "elementwise/other", "copy/slice/gather"]
-    rows = [[r, f"{p['step_ms']:.2f}", *(f"{p['by_kind_ms'].get(k, 0):.2f}" for k in kinds), f"{p['overhead_ms']:.2f}"]
-            for r, p in report["pyrnn"].items()]
-    common.print_table(["recipe", "step", *kinds, "overhead"], rows)
-    print("\nKeras layers (unrolled) in one XLA-compiled step, one core, ms per step\n")
-    kinds = ["matmul (dot)", "fused elementwise/copies"]
-    rows = [[r, f"{p['step_ms']:.2f}", *(f"{p['by_kind_ms'].get(k, 0):.2f}" for k in kinds), f"{p['overhead_ms']:.2f}"]
-            for r, p in report["keras_xla"].items()]
-    common.print_table(["recipe", "step", *kinds, "overhead"], rows)
-    print("\nOne matrix product, GFLOP/s on one core\n")
+    print("\nOne matrix product of the LSTM recipe, GFLOP/s on one core\n")
     common.print_table(["product", "TensorFlow MatMul", "XLA dot"],
                        [[k, v["tensorflow"], v["xla"]] for k, v in report["matmul_gflops"].items()])
+    print(f"\nTraining step on one core, ms (matrix products at {gflops:.0f} GFLOP/s, TensorFlow's mean above)\n")
+    parts = list(next(iter(report["pyrnn"].values()))["parts_ms"])
+    rows = [[r, f"{report['keras_xla_step_ms'][r]:.2f}", f"{p['step_ms']:.2f}", *(f"{p['parts_ms'][k]:.2f}" for k in parts),
+             f"{p['matmul_gflop']:.2f}", f"{p['matmul_ms_at_measured_speed']:.2f}"]
+            for r, p in report["pyrnn"].items()]
+    common.print_table(["recipe", "Keras+XLA", "pyrnn", *parts, "matmul GFLOP", "of which matmul"], rows)
     from pyrnn.storage import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
