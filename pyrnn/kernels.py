@@ -286,8 +286,14 @@ def parallel_parts(batch: int) -> int:
     """How many parts to cut a batch of `batch` rows into, so that each core
     runs one part's whole sequence (TensorFlow's inter-op threads run the
     independent parts side by side): one per core, each of at least 32 rows."""
-    cores = tf.config.threading.get_inter_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    cores = tf.config.threading.get_inter_op_parallelism_threads() or _usable_cores()
     return max(1, min(cores, batch // 32))
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _in_parts(logits, parts: int):

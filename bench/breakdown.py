@@ -3,7 +3,7 @@
 rest), set against Keras' own layers compiled with XLA (pyrnn's path before
 pyrnn.kernels), and the matrix-product speeds that explain the difference.
 
-    python bench/profile.py --out bench/results/profile.json
+    python bench/breakdown.py --out bench/results/breakdown.json
 
 One TensorFlow thread (so pyrnn does not cut the batch in parts): the parts
 add up to the step. They are measured by running the step's pieces alone
@@ -34,18 +34,16 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 CHUNK_ITERATIONS = 10
+ROUNDS = 7
 
 
 def _time(fn, calls: int) -> float:
-    """Best of three: mean seconds per call of `calls` calls."""
+    """Mean seconds per call of `calls` calls, after one more."""
     fn()
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
 
 
 def _chunk_inputs(n: int, seed: int = 0):
@@ -109,11 +107,13 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
         return loss + 0.0 * tf.add_n([tf.reduce_sum(g) for g in grads])
 
     idx = _chunk_inputs(data["x_train"].shape[0])
-    ms = {}
-    for name, run in (("empty call", _in_a_loop(lambda i: tf.cast(i[0], tf.float32))),
-                      ("forward", _in_a_loop(forward)), ("forward+backward", _in_a_loop(forward_backward)),
-                      ("step", _make_chunk(model, optimizer, x_all, y_all, common.BATCH))):
-        ms[name] = _time(lambda: run(idx).numpy(), 3) / CHUNK_ITERATIONS * 1e3
+    runs = {"empty call": _in_a_loop(lambda i: tf.cast(i[0], tf.float32)), "forward": _in_a_loop(forward),
+            "forward+backward": _in_a_loop(forward_backward),
+            "step": _make_chunk(model, optimizer, x_all, y_all, common.BATCH)}
+    ms = {name: float("inf") for name in runs}
+    for _ in range(ROUNDS):  # round robin, best of each: a busy machine slows some rounds, not all
+        for name, run in runs.items():
+            ms[name] = min(ms[name], _time(lambda: run(idx).numpy(), 2) / CHUNK_ITERATIONS * 1e3)
     flops = recipe_flops(model)
     return {"step_ms": round(ms["step"], 3),
             "parts_ms": {"forward and loss": round(ms["forward"] - ms["empty call"], 3),
@@ -147,7 +147,7 @@ def keras_xla_step(recipe: str, data: dict) -> float:
         return loss
 
     idx = _chunk_inputs(data["x_train"].shape[0])[0]
-    return round(_time(lambda: step(idx).numpy(), CHUNK_ITERATIONS) * 1e3, 3)
+    return round(min(_time(lambda: step(idx).numpy(), CHUNK_ITERATIONS) for _ in range(3)) * 1e3, 3)
 
 
 MATMUL_SHAPES = {  # (rows, inner, cols) of the LSTM recipe's products, batch 500
@@ -167,7 +167,7 @@ def matmul_speeds(repeats: int = 30) -> dict:
         for name, jit in (("tensorflow", False), ("xla", True)):
             f = tf.function(lambda a, b: tf.add_n([tf.reduce_sum(tf.matmul(a[i], b[i])[:1]) for i in range(repeats)]),
                             jit_compile=jit, autograph=False)
-            seconds = _time(lambda: f(a, b).numpy(), 5)
+            seconds = min(_time(lambda: f(a, b).numpy(), 3) for _ in range(3))
             speeds[name] = round(2 * m * k * n * repeats / seconds / 1e9, 1)
         out[label] = speeds
     return out
@@ -175,7 +175,7 @@ def matmul_speeds(repeats: int = 30) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "profile.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "breakdown.json")
     parser.add_argument("--data", type=Path, default=common.DEFAULT_MNIST)
     parser.add_argument("--recipes", default=",".join(common.RECIPES))
     args = parser.parse_args(argv)
