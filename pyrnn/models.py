@@ -98,8 +98,7 @@ def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n
     concatenated (2 * n_hidden), feed the output layer (Keras' Bidirectional).
 
     (The cookbook's code took the last element of static_bidirectional_rnn's
-    outputs, where the backward RNN has read only the last step: a weaker
-    model, 0.912 against 0.928 test accuracy in bench/accuracy.py's setting.)
+    outputs, where the backward RNN has read only the last step: a weaker model.)
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
