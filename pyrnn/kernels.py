@@ -56,6 +56,11 @@ def _sum_over_steps(ds):
     return tf.add_n([tf.reduce_sum(d, 0) for d in ds])
 
 
+# The cells, in Keras' weight layout and gate order. Each has
+#   forward(xw_t, state, R, bias) -> (new state, tensors kept for backward), state[0] being h
+#     (xw_t: step t's input projection, bias included; state: Nones at the first step);
+#   backward(dh_t, carry, kept, h_prev) -> (d xw_t, d (h_prev R + recurrent bias), the part
+#     of d h_prev that bypasses R or None, carry to step t - 1 (the LSTM's dc) or None).
 class _Simple:
     """Keras SimpleRNN (tanh): h_t = tanh(x_t K + b + h_{t-1} R)."""
 
