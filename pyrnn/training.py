@@ -5,7 +5,7 @@ softmax cross-entropy on the logits) as compiled TensorFlow calls of CHUNK
 iterations each; the data stays on the device and only the batches' indices
 cross over. Batches are drawn from (seed, iteration), so a run is reproducible
 and can be resumed from a checkpoint with the same result. On the CPU the
-models run through pyrnn.kernels; see bench/README.md for where the time goes.
+models run through pyrnn.kernels; the README's Speed section says where the time goes.
 """
 
 from __future__ import annotations

@@ -1,0 +1,45 @@
+"""The CPU kernels compute what the Keras models compute, gradients included."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pyrnn import bidirectionRNN, kernels, lstm, rnn, stacked_rnn
+
+BUILDERS = {
+    "basic": lambda: rnn(n_hidden=12, seed=0),
+    "bidirectional": lambda: bidirectionRNN(n_hidden=12, seed=0),
+    "stacked_gru": lambda: stacked_rnn(num_layers=2, cell="gru", n_hidden=12, seed=0),
+    "stacked_lstm": lambda: stacked_rnn(num_layers=2, cell="lstm", n_hidden=12, seed=0),
+    "lstm": lambda: lstm(n_hidden=12, seed=0),
+}
+
+
+def _loss_and_grads(model, forward, x, y):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, forward(x))
+    return float(loss), [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_kernels_match_keras_autodiff(name):
+    model = BUILDERS[name]()
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(8, 16, 16)).astype(np.float32)
+    y = rng.integers(0, 10, size=8)
+    lowered = kernels.lower(model, parts=2)
+    assert lowered is not None, f"{name} should run through the kernels"
+    ours = _loss_and_grads(model, lambda xb: lowered(tf.transpose(xb, [1, 0, 2])), x, y)
+    theirs = _loss_and_grads(model, lambda xb: model(xb, training=True), x, y)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-5)
+    for g_ours, g_theirs in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_a_layer_the_kernels_do_not_cover_is_left_to_keras():
+    inputs = keras.Input((16, 16))
+    hidden = keras.layers.Conv1D(4, 3)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(hidden)))
+    assert kernels.lower(model) is None
