@@ -9,6 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_sizes(**sizes) -> None:
+    """Raise ValueError unless every keyword's value is a positive whole number."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+
+
 def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray:
     """N x (step_size * n_input) rows or N x step_size x n_input -> float32
     [N, step_size, n_input]. Rejects empty, non-numeric and non-finite input."""

@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 
 from pyrnn import kernels
+from pyrnn.arrays import check_sizes
 
 # Before any model is built, while TensorFlow's threads can still be set.
 kernels.use_one_thread_per_op()
@@ -61,12 +62,6 @@ def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, n
     raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
 
 
-def _check_sizes(**sizes) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-
-
 def _assemble(name: str, recurrent, n_class: int, step_size: int, n_input: int):
     inputs = keras.Input(shape=(step_size, n_input), name="x")
     last_vec = recurrent(inputs)
@@ -85,7 +80,7 @@ def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     seed: makes the initial weights reproducible.
     """
-    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
     _seeded(seed)
     return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn"),
                      int(n_class), int(step_size), int(n_input))
@@ -101,7 +96,7 @@ def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n
     outputs, where the backward RNN has read only the last step: a weaker model.)
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
     _seeded(seed)
     layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden)), name="bidirectional_rnn")
     return _assemble("bidirectionRNN", layer, int(n_class), int(step_size), int(n_input))
@@ -119,7 +114,7 @@ def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_cl
     of different input sizes; pyrnn builds distinct layers, as intended.)
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    _check_sizes(num_layers=num_layers, n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_sizes(num_layers=num_layers, n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     _seeded(seed)
@@ -136,7 +131,7 @@ def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: in
     forget_bias: initial bias of the forget gate (1.0 keeps memory early on).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    _check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
     _seeded(seed)
     layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias)
     return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from pyrnn.arrays import check_sizes
+
 N_CLASS = 2
 LAGS = (3, 8)
 AVERAGE_OVER = 100  # steps per point of the averaged curve, as in the tutorial
@@ -32,9 +34,7 @@ def dependency_data(size: int = 1_000_000, seed: int | None = None):
 
     Returns (x, y): int32 arrays [size].
     """
-    from pyrnn.models import _check_sizes
-
-    _check_sizes(size=size)
+    check_sizes(size=size)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 2, size=int(size), dtype=np.int32)
     lag3, lag8 = (np.concatenate([np.zeros(lag, np.int32), x[:-lag]])[:x.size] for lag in LAGS)
@@ -131,10 +131,9 @@ def train_dependency(num_steps: int = 5, state_size: int = 4, batch_size: int = 
     """
     import keras
 
-    from pyrnn.models import _check_sizes
     from pyrnn.sequences.windows import as_rows, init_params, make_step, run_windows
 
-    _check_sizes(num_steps=num_steps, state_size=state_size, batch_size=batch_size, num_epochs=num_epochs, size=size)
+    check_sizes(num_steps=num_steps, state_size=state_size, batch_size=batch_size, num_epochs=num_epochs, size=size)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
     if size // batch_size < num_steps:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from pyrnn.arrays import check_sizes
+
 N_CLASS = 2
 
 
@@ -22,10 +24,8 @@ def _echo_series(rng: np.random.Generator, total_series_length: int, echo_step: 
 
 
 def _check(total_series_length, echo_step, batch_size, window=1):
-    from pyrnn.models import _check_sizes
-
-    _check_sizes(total_series_length=total_series_length, echo_step=echo_step, batch_size=batch_size,
-                 truncated_backprop_length=window)
+    check_sizes(total_series_length=total_series_length, echo_step=echo_step, batch_size=batch_size,
+                truncated_backprop_length=window)
     row_length = total_series_length // batch_size
     if row_length < window:
         raise ValueError(f"total_series_length {total_series_length} gives rows of {row_length} steps "
@@ -100,11 +100,10 @@ def train_echo(total_series_length: int = 50000, echo_step: int = 3, truncated_b
     """
     import keras
 
-    from pyrnn.models import _check_sizes
     from pyrnn.sequences.windows import init_params, make_step, run_windows
 
     _check(total_series_length, echo_step, batch_size, truncated_backprop_length)
-    _check_sizes(state_size=state_size, num_epochs=num_epochs)
+    check_sizes(state_size=state_size, num_epochs=num_epochs)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
     if stop_accuracy is not None and not 0 < stop_accuracy <= 1:
