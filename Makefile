@@ -30,7 +30,8 @@ check-r:
 	@! grep -qE "^Status:.*(ERROR|WARNING)" $(RCHECK)/pyrnn.Rcheck/00check.log
 
 bench:
-	$(PY) bench/accuracy.py
+	$(PY) bench/accuracy.py --with-keras
+	$(PY) bench/input_gain.py
 	$(PY) bench/speed.py
 
 clean:

@@ -28,10 +28,11 @@ BARS = {"basic": 0.89, "bidirectional": 0.93, "stacked": 0.95, "lstm": 0.91}
 ITERATIONS = 100
 
 
-def measure(recipe: str, data: dict, seed: int) -> dict:
+def measure(recipe: str, data: dict, seed: int, input_gain: float | None = None) -> dict:
     from pyrnn import BUILDERS, evaluate_rnn, train_rnn
 
-    model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=seed)
+    gain = {} if input_gain is None else {"input_gain": input_gain}
+    model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=seed, **gain)
     history = train_rnn(model, data["x_train"], data["y_train"], lr=common.LR, batch=common.BATCH,
                         iteration=ITERATIONS, seed=seed)
     result = evaluate_rnn(model, data["x_test"], data["y_test"])
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=common.DEFAULT_MNIST, help="folder of the MNIST IDX files")
     parser.add_argument("--recipes", default=",".join(common.RECIPES))
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--input-gain", type=float, help="every builder's input_gain (default: each builder's own)")
     parser.add_argument("--with-keras", action="store_true", help="also train the plain Keras model, same seeds")
     args = parser.parse_args(argv)
 
@@ -65,12 +67,13 @@ def main(argv=None) -> int:
     report = {"machine": common.machine(),
               "settings": {"n_hidden": common.N_HIDDEN, "lr": common.LR, "batch": common.BATCH,
                            "iterations": ITERATIONS, "seeds": seeds, "resize": "nearest 16x16",
+                           "input_gain": args.input_gain or "each builder's default",
                            "train_images": int(data["x_train"].shape[0]), "test_images": int(data["x_test"].shape[0])},
               "recipes": {}}
     rows = []
     for recipe in args.recipes.split(","):
         t = time.perf_counter()
-        runs = [measure(recipe, data, seed) for seed in seeds]
+        runs = [measure(recipe, data, seed, args.input_gain) for seed in seeds]
         mean = float(np.mean([r["accuracy"] for r in runs]))
         report["recipes"][recipe] = {"runs": runs, "mean_accuracy": round(mean, 4), "bar": BARS[recipe],
                                      "clears_bar": mean >= BARS[recipe]}

@@ -1,6 +1,6 @@
 """Shared pieces of the benchmarks: the 16x16 MNIST data, timing statistics,
 the worker processes, the table printer. The benchmarks are scripts, not
-tests: run them from the repository root (see bench/README.md)."""
+tests: run them from the repository root (bench/README.md lists them)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,15 @@ N_HIDDEN, N_CLASS, BATCH, LR = 64, 10, 500, 0.01
 
 def mnist16(data_dir=DEFAULT_MNIST) -> dict:
     """Full MNIST reduced to 16x16 (nearest, the cookbook's default):
-    x_train float32 [55000, 16, 16], y_train int32 [55000], x_test [10000, 16, 16], y_test."""
+    x_train float32 [55000, 16, 16], y_train int32 [55000], x_valid [5000, 16, 16],
+    y_valid, x_test [10000, 16, 16], y_test."""
     from pyrnn import read_data_sets, reduceImage
 
     ds = read_data_sets(str(data_dir), one_hot=False)
-    return {
-        "x_train": reduceImage(ds.train.images).reshape(-1, 16, 16),
-        "y_train": ds.train.labels.astype(np.int32),
-        "x_test": reduceImage(ds.test.images).reshape(-1, 16, 16),
-        "y_test": ds.test.labels.astype(np.int32),
-    }
+    parts = {"train": ds.train, "valid": ds.validation, "test": ds.test}
+    return {key: value for name, part in parts.items()
+            for key, value in ((f"x_{name}", reduceImage(part.images).reshape(-1, 16, 16)),
+                               (f"y_{name}", part.labels.astype(np.int32)))}
 
 
 def load_npz(path) -> dict:

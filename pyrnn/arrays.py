@@ -16,6 +16,13 @@ def check_sizes(**sizes) -> None:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}")
 
 
+def check_positive(**values) -> None:
+    """Raise ValueError unless every keyword's value is a finite number > 0."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 < value < np.inf:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
 def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray:
     """N x (step_size * n_input) rows or N x step_size x n_input -> float32
     [N, step_size, n_input]. Rejects empty, non-numeric and non-finite input."""

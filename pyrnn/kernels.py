@@ -1,10 +1,11 @@
 """The recipes' recurrent layers as time-major TensorFlow kernels with a
 hand-written backward pass: pyrnn's training and prediction path on the CPU.
 
-Why (bench/README.md has the profile): TensorFlow's own MatMul (oneDNN) runs
-the products of these small RNNs 1.3 to 3 times faster than XLA's on the CPU,
-and differentiating Keras' layers automatically forms the backward pass out of
-many more, smaller ops than needed. These kernels run as ordinary TensorFlow
+Why (bench/breakdown.py has the profile, quoted in the README's "Where the
+time goes"): TensorFlow's own MatMul (oneDNN) runs the products of these
+small RNNs 1.3 to 3 times faster than XLA's on the CPU, and differentiating
+Keras' layers automatically forms the backward pass out of many more, smaller
+ops than needed. These kernels run as ordinary TensorFlow
 ops, without XLA, and:
 - keep a batch time-major, [step, batch, feature], so each step reads one
   contiguous slice;
@@ -345,4 +346,7 @@ def lower(model, parts: int = 1):
     # steps of a recurrence with large weights; a wrong mapping is off by far more.
     if ours.shape != theirs.shape or np.abs(ours - theirs).max() > 1e-2 * (1 + np.abs(theirs).max()):
         return None
-    return _in_parts(logits, parts)
+    # Plain Python over static shapes, nothing for AutoGraph to convert; left to
+    # it, tf.function's AutoGraph once called a cell's bias_grad for its
+    # input_bias (in bench/accuracy.py, after many models in one process).
+    return tf.autograph.experimental.do_not_convert(_in_parts(logits, parts))

@@ -10,6 +10,17 @@ recurrent activation, no recurrent dropout, `reset_after=True` for GRU, no
 unrolling), so TensorFlow runs cuDNN kernels where a GPU is present, whatever
 machine the model was built or saved on. On the CPU, pyrnn trains and predicts
 through pyrnn.kernels, which compute the same layers faster (see there).
+
+input_gain: each builder's layer that reads the pixels starts its input
+weights at input_gain times Keras' Glorot-uniform draw (1.0 is Keras' own
+default). Glorot assumes inputs of unit scale; pixels in [0, 1] have an RMS of
+about 0.34 (16x16 MNIST), so their drive into the cell starts about 3 times too
+weak. A gain of 3 restores it. It helps the gated cells (LSTM, GRU) and the
+bidirectional RNN, which default to 3.0; the one-way tanh rnn() gets worse
+with it (likely because a stronger drive saturates its state and washes out
+the first rows, which it alone must carry to the end) and keeps 1.0.
+bench/input_gain.py measures both gains for each builder on the validation
+set, at the cookbook's settings (the README quotes it).
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import keras
 import tensorflow as tf
 
 from pyrnn import kernels
-from pyrnn.arrays import check_sizes
+from pyrnn.arrays import check_positive, check_sizes
 
 # Before any model is built, while TensorFlow's threads can still be set.
 kernels.use_one_thread_per_op()
@@ -51,14 +62,18 @@ class ForgetBias(keras.initializers.Initializer):
 
 
 def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, name: str | None = None,
-                     forget_bias: float = 1.0):
+                     forget_bias: float = 1.0, input_gain: float = 1.0):
+    # Glorot-uniform times input_gain (variance times input_gain ** 2); the
+    # same draws as Keras' default kernel initializer at 1.0.
+    common = {"return_sequences": return_sequences, "name": name,
+              "kernel_initializer": keras.initializers.VarianceScaling(scale=input_gain ** 2, mode="fan_avg",
+                                                                       distribution="uniform")}
     if cell == "basic":
-        return keras.layers.SimpleRNN(n_hidden, return_sequences=return_sequences, name=name)
+        return keras.layers.SimpleRNN(n_hidden, **common)
     if cell == "gru":
-        return keras.layers.GRU(n_hidden, return_sequences=return_sequences, name=name)
+        return keras.layers.GRU(n_hidden, **common)
     if cell == "lstm":
-        return keras.layers.LSTM(n_hidden, return_sequences=return_sequences, name=name,
-                                 unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias))
+        return keras.layers.LSTM(n_hidden, unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias), **common)
     raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
 
 
@@ -74,36 +89,45 @@ def _seeded(seed):
         keras.utils.set_random_seed(int(seed))
 
 
-def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, seed: int | None = None):
+def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, input_gain: float = 1.0,
+        seed: int | None = None):
     """Basic tanh RNN (TF1's BasicRNNCell): logits from the last step's output.
 
+    input_gain: scale of the initial input weights (module docstring); 1.0,
+    Keras' own, since 3.0 lowers this model's accuracy.
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     seed: makes the initial weights reproducible.
     """
     check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_positive(input_gain=input_gain)
     _seeded(seed)
-    return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn"),
+    return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn", input_gain=float(input_gain)),
                      int(n_class), int(step_size), int(n_input))
 
 
 def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16,
-                   seed: int | None = None):
+                   input_gain: float = 3.0, seed: int | None = None):
     """Bidirectional basic RNN: a forward and a backward tanh RNN over the
     sequence; their final outputs, each after reading the whole sequence,
     concatenated (2 * n_hidden), feed the output layer (Keras' Bidirectional).
 
     (The cookbook's code took the last element of static_bidirectional_rnn's
     outputs, where the backward RNN has read only the last step: a weaker model.)
+
+    input_gain: scale of both directions' initial input weights (module
+    docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_positive(input_gain=input_gain)
     _seeded(seed)
-    layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden)), name="bidirectional_rnn")
+    layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden), input_gain=float(input_gain)),
+                                       name="bidirectional_rnn")
     return _assemble("bidirectionRNN", layer, int(n_class), int(step_size), int(n_input))
 
 
 def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_class: int = 10,
-                step_size: int = 16, n_input: int = 16, seed: int | None = None):
+                step_size: int = 16, n_input: int = 16, input_gain: float = 3.0, seed: int | None = None):
     """Deep RNN: `num_layers` recurrent layers, each feeding its full output
     sequence to the next (TF1's MultiRNNCell); the top layer's last output
     feeds the output layer.
@@ -112,28 +136,36 @@ def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_cl
     weights. (The cookbook's R code hands one cell object to MultiRNNCell for
     every layer, which TF1 either rejected or made share weights between layers
     of different input sizes; pyrnn builds distinct layers, as intended.)
+
+    input_gain: scale of the first layer's initial input weights, the layer
+    that reads the pixels (module docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     check_sizes(num_layers=num_layers, n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_positive(input_gain=input_gain)
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     _seeded(seed)
-    layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}")
+    layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}",
+                               input_gain=float(input_gain) if k == 0 else 1.0)
               for k in range(int(num_layers))]
     return _assemble("stacked_rnn", keras.Sequential(layers, name="stack"), int(n_class), int(step_size),
                      int(n_input))
 
 
 def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, forget_bias: float = 1.0,
-         seed: int | None = None):
+         input_gain: float = 3.0, seed: int | None = None):
     """LSTM (TF1's BasicLSTMCell): logits from the last step's output.
 
     forget_bias: initial bias of the forget gate (1.0 keeps memory early on).
+    input_gain: scale of the initial input weights of all four gates (module
+    docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
+    check_positive(input_gain=input_gain)
     _seeded(seed)
-    layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias)
+    layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias, input_gain=float(input_gain))
     return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))
 
 

@@ -1,5 +1,7 @@
 """The four builders: shapes, structure, and that each one learns on real MNIST."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,41 @@ def test_bidirectional_has_a_forward_and_a_backward_rnn():
     assert len(kernels) == 2
     # the output layer sees both last outputs, 2 x n_hidden
     assert [w for w in model.weights if w.path.startswith("output")][0].shape == (32, 10)
+
+
+PIXEL_LAYERS = ("basic_rnn/", "bidirectional_rnn/", "stack/gru_1/", "lstm/")
+
+
+def _split_weights(model):
+    """(input kernels of the layers that read the pixels, every other weight)."""
+    pixel = [w.numpy() for w in model.weights if w.path.endswith("cell/kernel") and w.path.startswith(PIXEL_LAYERS)]
+    others = [w.numpy() for w in model.weights if not (w.path.endswith("cell/kernel")
+                                                       and w.path.startswith(PIXEL_LAYERS))]
+    return pixel, others
+
+
+@pytest.mark.parametrize("builder, default", [(rnn, 1.0), (bidirectionRNN, 3.0), (stacked_rnn, 3.0), (lstm, 3.0)],
+                         ids=["basic", "bidirectional", "stacked", "lstm"])
+def test_input_gain_scales_the_pixel_layers_initial_input_weights(builder, default):
+    assert inspect.signature(builder).parameters["input_gain"].default == default
+    (plain, plain_others), (scaled, scaled_others) = (_split_weights(builder(n_hidden=24, input_gain=gain, seed=4))
+                                                      for gain in (1.0, 3.0))
+    assert len(plain) == (2 if builder is bidirectionRNN else 1)  # forward and backward
+    for before, after in zip(plain, scaled):
+        assert before.shape[0] == 16  # reads a row of 16 pixels
+        np.testing.assert_allclose(after, 3.0 * before, atol=1e-6)
+        fan_avg = (before.shape[0] + before.shape[1]) / 2
+        assert np.abs(before).max() <= np.sqrt(3.0 / fan_avg)  # Keras' Glorot-uniform bound at gain 1
+    # every other weight (recurrent, bias, upper layers, output) is drawn as before
+    assert len(plain_others) == len(scaled_others) >= 4
+    assert all(np.array_equal(a, b) for a, b in zip(plain_others, scaled_others))
+
+
+@pytest.mark.parametrize("gain", [0, -1.0, float("nan"), float("inf"), "3", True])
+@pytest.mark.parametrize("builder", [rnn, bidirectionRNN, stacked_rnn, lstm])
+def test_input_gain_is_checked(builder, gain):
+    with pytest.raises(ValueError, match="input_gain must be a finite number > 0"):
+        builder(input_gain=gain)
 
 
 def test_lstm_forget_bias_on_the_forget_gate_only():

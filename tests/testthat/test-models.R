@@ -33,6 +33,30 @@ test_that("the cookbook's names and the Python ones build the same model", {
   expect_error(rnn(n.hidden = 12, n_hidden = 13), "n.hidden and n_hidden name the same size")
 })
 
+test_that("input_gain scales the initial input weights of the layer reading the pixels", {
+  input_kernels <- function(gain) {
+    model <- bidirectionRNN(n.hidden = 8, input_gain = gain, seed = 5)
+    layer <- model$get_layer("bidirectional_rnn")
+    lapply(list(layer$forward_layer, layer$backward_layer), function(l) l$cell$kernel$numpy())
+  }
+  plain <- input_kernels(1)
+  scaled <- input_kernels(3)
+  expect_identical(dim(plain[[1]]), c(16L, 8L))
+  expect_equal(scaled[[1]], 3 * plain[[1]], tolerance = 1e-6)
+  expect_equal(scaled[[2]], 3 * plain[[2]], tolerance = 1e-6)
+  expect_equal(lstm(n.hidden = 8, input_gain = 2, seed = 5)$get_layer("lstm")$cell$kernel$numpy(),
+               2 * lstm(n.hidden = 8, input_gain = 1, seed = 5)$get_layer("lstm")$cell$kernel$numpy(),
+               tolerance = 1e-6)
+  builders <- c("rnn", "bidirectionRNN", "stacked_rnn", "lstm")
+  r_defaults <- vapply(builders, function(name) formals(get(name))$input_gain, 0)
+  signature <- reticulate::import("inspect")$signature
+  py_defaults <- vapply(builders, function(name) {
+    signature(python_module("pyrnn.models")[[name]])$parameters[["input_gain"]]$default
+  }, 0)
+  expect_identical(r_defaults, py_defaults)
+  expect_identical(unname(r_defaults), c(1, 3, 3, 3))
+})
+
 test_that("bad sizes are R errors naming the argument", {
   expect_error(rnn(n.hidden = 0), "n.hidden must be a single whole number >= 1, got 0")
   expect_error(rnn(n.hidden = "64"), "n.hidden must be a single whole number >= 1, got \"64\"")
@@ -41,5 +65,10 @@ test_that("bad sizes are R errors naming the argument", {
   expect_error(stacked_rnn(cell = "elman"), "unknown cell 'elman'; choose one of basic, gru, lstm",
                class = "pyrnn_error")
   expect_error(lstm(forget_bias = "one"), "forget_bias must be a single number")
+  expect_error(bidirectionRNN(input_gain = c(1, 2)), "input_gain must be a single number")
+  expect_error(bidirectionRNN(input_gain = 0), "input_gain must be a finite number > 0, got 0.0",
+               class = "pyrnn_error")
+  expect_error(stacked_rnn(input_gain = Inf), "input_gain must be a finite number > 0, got inf",
+               class = "pyrnn_error")
   expect_error(rnn(seed = -1), "seed must be a single whole number >= 0")
 })
