@@ -6,6 +6,8 @@ bad input is rejected before any training starts.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -14,6 +16,12 @@ def check_sizes(**sizes) -> None:
     for name, value in sizes.items():
         if isinstance(value, bool) or int(value) != value or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def check_learning_rate(lr) -> None:
+    """Raise ValueError unless lr is a finite number > 0."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
 
 
 def check_positive(**values) -> None:

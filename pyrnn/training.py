@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn import kernels
-from pyrnn.arrays import as_labels, as_sequences, model_shape
+from pyrnn.arrays import as_labels, as_sequences, check_learning_rate, model_shape
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
 
@@ -213,8 +213,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     step_size, n_input, n_class = model_shape(model)
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
+    check_learning_rate(lr)
     if int(batch) != batch or not 1 <= batch <= xs.shape[0]:
         raise ValueError(f"batch must be a whole number in 1..{xs.shape[0]} (the number of training rows), "
                          f"got {batch!r}; use a smaller batch or more data")

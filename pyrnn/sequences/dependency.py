@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from pyrnn.arrays import check_sizes
+from pyrnn.arrays import check_learning_rate, check_sizes
 
 N_CLASS = 2
 LAGS = (3, 8)
@@ -134,8 +134,7 @@ def train_dependency(num_steps: int = 5, state_size: int = 4, batch_size: int = 
     from pyrnn.sequences.windows import as_rows, init_params, make_step, run_windows
 
     check_sizes(num_steps=num_steps, state_size=state_size, batch_size=batch_size, num_epochs=num_epochs, size=size)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
+    check_learning_rate(lr)
     if size // batch_size < num_steps:
         raise ValueError(f"size {size} gives rows of {size // batch_size} steps (batch_size {batch_size} rows), "
                          f"shorter than one window of num_steps={num_steps}; use a larger size or smaller batch")

@@ -4,13 +4,12 @@ backpropagation (see pyrnn.sequences.windows)."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from pyrnn.arrays import check_sizes
+from pyrnn.arrays import check_learning_rate, check_sizes
 
 N_CLASS = 2
 
@@ -104,8 +103,7 @@ def train_echo(total_series_length: int = 50000, echo_step: int = 3, truncated_b
 
     _check(total_series_length, echo_step, batch_size, truncated_backprop_length)
     check_sizes(state_size=state_size, num_epochs=num_epochs)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
+    check_learning_rate(lr)
     if stop_accuracy is not None and not 0 < stop_accuracy <= 1:
         raise ValueError(f"stop_accuracy must be in (0, 1] or None, got {stop_accuracy!r}")
     seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)

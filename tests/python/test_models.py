@@ -46,9 +46,10 @@ PIXEL_LAYERS = ("basic_rnn/", "bidirectional_rnn/", "stack/gru_1/", "lstm/")
 
 def _split_weights(model):
     """(input kernels of the layers that read the pixels, every other weight)."""
-    pixel = [w.numpy() for w in model.weights if w.path.endswith("cell/kernel") and w.path.startswith(PIXEL_LAYERS)]
-    others = [w.numpy() for w in model.weights if not (w.path.endswith("cell/kernel")
-                                                       and w.path.startswith(PIXEL_LAYERS))]
+    pixel, others = [], []
+    for w in model.weights:
+        is_pixel_kernel = w.path.endswith("cell/kernel") and w.path.startswith(PIXEL_LAYERS)
+        (pixel if is_pixel_kernel else others).append(w.numpy())
     return pixel, others
 
 
