@@ -56,8 +56,13 @@ as_sequences <- function(x, name = "x") {
   reticulate::np_array(x, dtype = "float32")
 }
 
-# Labels: one-hot rows (N x n_class) or N class ids 0..n_class-1; a factor of
-# digits counts as class ids.
+# A vector (no dim) as a 1-d array: reticulate sends a length-1 R vector as a
+# Python scalar, but a 1-d R array as a NumPy array of shape (N,), N = 1 too.
+as_1d <- function(x) if (is.null(dim(x))) array(x) else x
+
+# Labels: one-hot rows (N x n_class) or N class ids 0..n_class-1 (a single id
+# for one row); a factor of digits counts as class ids. Class ids reach Python
+# as a 1-d array.
 as_labels <- function(y, name = "y") {
   expected <- "one-hot rows (N x 10) or class ids 0..9"
   if (is.factor(y)) {
@@ -67,7 +72,13 @@ as_labels <- function(y, name = "y") {
     }
     y <- ids
   }
-  as_numbers(y, name, expected)
+  as_1d(as_numbers(y, name, expected))
+}
+
+# Predictions for eval_acc(): N x n_class scores, or N class ids (one for one
+# row) reaching Python as a 1-d array.
+as_scores <- function(yhat, name = "yhat") {
+  as_1d(as_numbers(yhat, name, "N x n_class scores or N class ids"))
 }
 
 # A single whole number, as a Python int; with `min`, at least that.

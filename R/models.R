@@ -132,3 +132,61 @@ print.pyrnn_model <- function(x, ...) {
               format(x$count_params(), big.mark = ",")))
   invisible(x)
 }
+
+#' Summary and structure of a model
+#'
+#' `summary()` prints Keras' summary of a model: each layer with its type,
+#' output shape and number of weights, then the totals. `str()` gives the same
+#' compactly: the input shape (steps x inputs), the number of classes and the
+#' weights, then one line per layer.
+#'
+#' @param object A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
+#'   [lstm()] or [load_rnn()].
+#' @param ... Not used.
+#' @return `summary()` returns, invisibly, a data frame with one row per layer:
+#'   `layer` (name), `type` (Keras class), `output_shape` ("N x 64": N rows of
+#'   64) and `params` (number of weights). `str()` returns `NULL`, invisibly.
+#' @export
+#' @examplesIf pyrnn_available()
+#' model <- lstm(n.hidden = 32)
+#' summary(model)
+#' str(model)
+summary.pyrnn_model <- function(object, ...) {
+  text <- character()
+  with_py_errors(object$summary(print_fn = function(x, ...) {
+    text <<- c(text, x)
+    NULL
+  }))
+  cat(sub("\n$", "", paste(text, collapse = "\n")), "\n", sep = "")
+  invisible(model_layers(object))
+}
+
+#' @rdname summary.pyrnn_model
+#' @exportS3Method utils::str pyrnn_model
+str.pyrnn_model <- function(object, ...) {
+  shape <- model_shape(object)
+  layers <- model_layers(object)
+  cat(sprintf("pyrnn model '%s': input N x %d x %d (%d steps x %d inputs) -> %d classes, %s weights\n",
+              object$name, shape[["step_size"]], shape[["n_input"]], shape[["step_size"]], shape[["n_input"]],
+              shape[["n_class"]], format(object$count_params(), big.mark = ",")))
+  params <- format(layers$params, big.mark = ",")
+  cat(sprintf(" $ %s: %s %s %s weights\n", format(layers$layer), format(layers$type),
+              format(layers$output_shape), format(params, justify = "right")), sep = "")
+  invisible(NULL)
+}
+
+# One row per layer of a model: name, Keras class, output shape ("N x 64", N
+# for the batch) and number of weights.
+model_layers <- function(model) {
+  layers <- with_py_errors(model$layers)
+  output_shape <- function(layer) {
+    shape <- tryCatch(layer$output$shape, error = function(e) NULL)
+    if (is.null(shape)) return(NA_character_)
+    paste(vapply(shape, function(size) if (is.null(size)) "N" else format(size), ""), collapse = " x ")
+  }
+  data.frame(layer = vapply(layers, function(layer) layer$name, ""),
+             type = vapply(layers, function(layer) sub("^.*\\.", "", class(layer)[[1]]), ""),
+             output_shape = vapply(layers, output_shape, ""),
+             params = vapply(layers, function(layer) as.integer(layer$count_params()), 0L),
+             stringsAsFactors = FALSE)
+}

@@ -15,7 +15,8 @@
 #' @param x Training sequences: an N x (step_size * n_input) matrix (N x 256
 #'   for 16 x 16 images, see [reduceImage()]), a data frame of numeric
 #'   columns, or an N x step_size x n_input array; no NA.
-#' @param y Labels: N x n_class one-hot rows, or N class ids 0..n_class-1.
+#' @param y Labels: N x n_class one-hot rows, or N class ids 0..n_class-1 (a
+#'   single id for a single row).
 #' @param lr Learning rate (> 0).
 #' @param batch Rows per iteration (1..N).
 #' @param iteration Number of iterations (random batches).
@@ -83,15 +84,16 @@ evaluate_rnn <- function(model, x, y) {
 #' The cookbook's `eval_acc(yhat, y)`: the share of rows where the class with
 #' the highest score in `yhat` is the true class.
 #'
-#' @param yhat Scores (N x n_class logits or probabilities), or N class ids.
-#' @param y True labels: N x n_class one-hot rows, or N class ids.
+#' @param yhat Scores (N x n_class logits or probabilities), or N class ids
+#'   (a single id for a single row, as `predict()` gives for one row).
+#' @param y True labels: N x n_class one-hot rows, or N class ids (a single id
+#'   for a single row).
 #' @return A number between 0 and 1.
 #' @export
 #' @examplesIf pyrnn_available()
 #' eval_acc(rbind(c(0.1, 0.9), c(0.8, 0.2)), rbind(c(0, 1), c(0, 1)))
 eval_acc <- function(yhat, y) {
-  yhat <- as_numbers(yhat, "yhat", "N x n_class scores or N class ids")
-  with_py_errors(pyrnn_tf()$eval_acc(yhat, as_labels(y)))
+  with_py_errors(pyrnn_tf()$eval_acc(as_scores(yhat), as_labels(y)))
 }
 
 #' Predict classes or probabilities
@@ -102,7 +104,7 @@ eval_acc <- function(yhat, y) {
 #' @param model,object A model from [rnn()], [bidirectionRNN()],
 #'   [stacked_rnn()], [lstm()] or [load_rnn()].
 #' @param x,newdata Sequences, as for [train_rnn()]: N x (step_size *
-#'   n_input).
+#'   n_input); one sequence may be given as a vector (as `x[1, ]` gives).
 #' @param probabilities `FALSE` for class ids, `TRUE` for probabilities.
 #' @param type "class" for class ids (integers 0..n_class-1), "prob" for
 #'   softmax probabilities (an N x n_class matrix).

@@ -1,45 +1,76 @@
-"""Checking and shaping the arrays users hand to training and evaluation.
+"""Checking and shaping the arrays and numbers users hand to the library.
 
 Every check raises ValueError saying what was given and what is expected, so
-bad input is rejected before any training starts.
+bad input is rejected before any training starts or any file is written.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
+
+SEED_MAX = 2**32 - 1  # Keras and NumPy take seeds in 0..2**32 - 1
+
+
+def _is_number(value) -> bool:
+    """A real number (Python's or NumPy's), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value) -> bool:
+    return _is_number(value) and math.isfinite(value) and int(value) == value
 
 
 def check_sizes(**sizes) -> None:
     """Raise ValueError unless every keyword's value is a positive whole number."""
     for name, value in sizes.items():
-        if isinstance(value, bool) or int(value) != value or value < 1:
+        if not _is_whole(value) or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}")
 
 
 def check_learning_rate(lr) -> None:
     """Raise ValueError unless lr is a finite number > 0."""
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if not (_is_number(lr) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
 
 
 def check_positive(**values) -> None:
     """Raise ValueError unless every keyword's value is a finite number > 0."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 < value < np.inf:
+        if not (_is_number(value) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_finite(**values) -> None:
+    """Raise ValueError unless every keyword's value is a finite number."""
+    for name, value in values.items():
+        if not (_is_number(value) and math.isfinite(value)):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def check_seed(seed) -> None:
+    """Raise ValueError unless seed is None or a whole number in 0..2**32 - 1."""
+    if seed is not None and not (_is_whole(seed) and 0 <= seed <= SEED_MAX):
+        raise ValueError(f"seed must be a whole number in 0..{SEED_MAX} or None, got {seed!r}")
 
 
 def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray:
     """N x (step_size * n_input) rows or N x step_size x n_input -> float32
-    [N, step_size, n_input]. Rejects empty, non-numeric and non-finite input."""
+    [N, step_size, n_input]; one sequence may also come as a single row
+    (step_size * n_input numbers) or a step_size x n_input array, as R drops
+    the dimensions of one row. Rejects empty, non-numeric and non-finite input."""
     try:
         arr = np.asarray(x, dtype=np.float32)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric (an N x {step_size * n_input} matrix of pixels)") from None
     expected = f"N x {step_size * n_input} rows or an N x {step_size} x {n_input} array"
-    if arr.ndim == 2 and arr.shape[1] == step_size * n_input:
+    if arr.ndim == 1 and arr.size == step_size * n_input:
+        arr = arr.reshape(1, step_size, n_input)
+    elif arr.ndim == 2 and arr.shape == (step_size, n_input) and n_input != step_size * n_input:
+        arr = arr[None]
+    elif arr.ndim == 2 and arr.shape[1] == step_size * n_input:
         arr = arr.reshape(arr.shape[0], step_size, n_input)
     elif arr.ndim == 2 and arr.shape[1] == 784 and step_size * n_input == 256:
         raise ValueError(f"{name} has 784 columns (28x28 images); reduce them to 16x16 first with "
@@ -55,11 +86,14 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
 
 
 def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y") -> np.ndarray:
-    """One-hot N x n_class rows or N class ids in 0..n_class-1 -> int32 [N]."""
+    """One-hot N x n_class rows or N class ids in 0..n_class-1 (a single id
+    for one row) -> int32 [N]."""
     try:
         arr = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric: one-hot rows or class ids 0..{n_class - 1}") from None
+    if arr.ndim == 0:
+        arr = arr[None]
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if not np.isfinite(arr).all():
@@ -86,6 +120,13 @@ def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y") -> np
 
 
 def model_shape(model) -> tuple[int, int, int]:
-    """(step_size, n_input, n_class) of a pyrnn model."""
-    _, step_size, n_input = model.input_shape
-    return int(step_size), int(n_input), int(model.output_shape[-1])
+    """(step_size, n_input, n_class) of a pyrnn model: one that maps
+    sequences [batch, step_size, n_input] to scores [batch, n_class]."""
+    input_shape, output_shape = getattr(model, "input_shape", None), getattr(model, "output_shape", None)
+    if (not isinstance(input_shape, tuple) or len(input_shape) != 3 or None in input_shape[1:]
+            or not isinstance(output_shape, tuple) or len(output_shape) != 2 or output_shape[1] is None):
+        raise ValueError(f"not a pyrnn model: it maps {input_shape} to {output_shape}, but pyrnn's models map "
+                         "sequences [batch, step_size, n_input] to scores [batch, n_class]; build one with rnn(), "
+                         "bidirectionRNN(), stacked_rnn() or lstm()")
+    _, step_size, n_input = input_shape
+    return int(step_size), int(n_input), int(output_shape[1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import numbers
 import os
 import shutil
 import tempfile
@@ -166,18 +167,27 @@ def find_files(train_dir) -> dict:
 
 
 def file_md5(path) -> str:
-    """MD5 of the decompressed content of an IDX file (gzip or plain)."""
+    """MD5 (32 hex digits) of the decompressed content of an IDX file (gzip or
+    plain). Raises ValueError naming the file when its gzip stream is cut
+    short or damaged."""
+    path = Path(path)
     digest = hashlib.md5()
-    with _open_idx(Path(path)) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with _open_idx(path) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise ValueError(f"{path}: the gzip stream is cut short or damaged ({err}); "
+                         "download the file again") from err
     return digest.hexdigest()
 
 
-def verify_checksums(train_dir) -> dict:
-    """For each canonical file: True if its decompressed MD5 matches the
-    published one, False if not, None if the file is missing."""
-    return {name: (None if path is None else file_md5(path) == CANONICAL_MD5[name])
+def verify_checksums(train_dir, expected: dict = CANONICAL_MD5) -> dict:
+    """For each MNIST file name: True if the decompressed MD5 of the file in
+    `train_dir` matches `expected` (name -> MD5; default the published
+    release, SAMPLE_MD5 for the bundled sample), False if not, None if the
+    file is missing. Raises ValueError for a damaged gzip file (`file_md5`)."""
+    return {name: (None if path is None else file_md5(path) == expected[name])
             for name, path in find_files(train_dir).items()}
 
 
@@ -207,10 +217,21 @@ def _download(train_dir: Path, names) -> None:
                 f"or use read_data_sets('{SAMPLE_NAME}') for the bundled sample.")
 
 
+def _refuse_file(folder: Path, given: str, way_out: str) -> None:
+    """Raise NotADirectoryError when `folder` is an existing file, not a folder."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{given} is a file, not a folder; {way_out}")
+
+
+_GIVE_A_FOLDER = (f"give a folder holding the four MNIST files ({', '.join(n + '.gz' for n in FILE_NAMES)}), "
+                  f"'auto' or '{SAMPLE_NAME}'")
+
+
 def _resolve_dir(train_dir, download: bool) -> tuple[Path, str]:
     if str(train_dir) == SAMPLE_NAME:
         return SAMPLE_DIR, SAMPLE_NAME
     train_dir = Path(train_dir).expanduser()
+    _refuse_file(train_dir, str(train_dir), _GIVE_A_FOLDER)
     missing = [name for name, path in find_files(train_dir).items() if path is None]
     if missing and download:
         _download(train_dir, missing)
@@ -246,7 +267,17 @@ def to_one_hot(labels, n_class: int = N_CLASS) -> np.ndarray:
     return out
 
 
-def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size: int = 5000,
+def default_validation_size(n_train: int) -> int:
+    """How many of `n_train` training images to hold out for validation: the
+    cookbook's 5,000 when that leaves training images (n_train > 5000), else
+    MNIST's own proportion (5,000 of 60,000), n_train // 12, at least 1 when
+    n_train >= 2, and 0 for fewer. Always in 0..n_train-1 for n_train >= 1."""
+    if n_train > 5000:
+        return 5000
+    return max(1, n_train // 12) if n_train >= 2 else 0
+
+
+def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size: int | None = 5000,
                    download: bool = False, verify: bool = False, seed: int | None = None) -> Datasets:
     """Read MNIST the way the cookbook does: `read_data_sets("MNIST-data", one_hot=True)`.
 
@@ -254,23 +285,35 @@ def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size
         for the real-MNIST subset bundled with pyrnn (15,000 training and 2,000
         test images; with the default validation_size, 10,000 train and 5,000
         validation).
-    validation_size: the first this many training images become `.validation`.
+    validation_size: the first this many training images become `.validation`;
+        an int in 0..n_train-1, or None for `default_validation_size(n_train)`
+        (5,000, fewer for a small MNIST-format folder).
     download: fetch missing files from the public mirrors (checksums verified).
-    verify: check the decompressed MD5 of each file against the published one.
+    verify: check the decompressed MD5 of each file against the published one
+        (for "sample", against the bundled sample's).
     seed: seeds the shuffling of `next_batch`.
     Returns Datasets with .train/.validation/.test; images N x 784 float32 in
     [0, 1]; labels N x 10 float32 one-hot, or N int64 if one_hot is False.
     """
     folder, source = _resolve_dir(train_dir, download)
     if verify:
-        bad = [name for name, ok in verify_checksums(folder).items() if ok is False]
+        is_sample = source == SAMPLE_NAME
+        bad = [name for name, ok in verify_checksums(folder, SAMPLE_MD5 if is_sample else CANONICAL_MD5).items()
+               if ok is False]
         if bad:
-            raise ValueError(f"{folder}: checksum mismatch for {', '.join(bad)}: the files are not the "
-                             "canonical MNIST release; download them again (or pass verify=False)")
+            way_out = ("the sample bundled with pyrnn is damaged; reinstall pyrnn" if is_sample else
+                       "the files are not the canonical MNIST release; download them again")
+            raise ValueError(f"{folder}: checksum mismatch for {', '.join(bad)}: {way_out} (or pass verify=False)")
     (train_x, train_y), (test_x, test_y) = load_split(folder, "train"), load_split(folder, "test")
-    if not 0 <= validation_size < train_x.shape[0]:
-        raise ValueError(f"validation_size must be in 0..{train_x.shape[0] - 1} for {source} "
-                         f"({train_x.shape[0]} training images), got {validation_size}")
+    n_train = train_x.shape[0]
+    if validation_size is None:
+        validation_size = default_validation_size(n_train)
+    is_int = isinstance(validation_size, numbers.Integral) and not isinstance(validation_size, bool)
+    if not (is_int and 0 <= validation_size < n_train):
+        raise ValueError(f"validation_size must be an int in 0..{n_train - 1} for {source}, which holds "
+                         f"{n_train:,} training images, got {validation_size!r}; pass a validation_size in "
+                         f"that range, e.g. validation_size={default_validation_size(n_train)}")
+    validation_size = int(validation_size)
 
     def make(images, labels, offset):
         x = images.reshape(images.shape[0], images.shape[1] * images.shape[2]).astype(np.float32) / 255.0
@@ -318,11 +361,11 @@ class DataSource:
 
     def checksums(self) -> dict:
         """File name -> True (MD5 matches the published release, or for the
-        sample the bundled one), False (differs) or None (file missing)."""
-        folder = SAMPLE_DIR if self.is_sample else Path(self.location)
-        expected = SAMPLE_MD5 if self.is_sample else CANONICAL_MD5
-        return {name: (None if path is None else file_md5(path) == expected[name])
-                for name, path in find_files(folder).items()}
+        sample the bundled one), False (differs) or None (file missing), as
+        `verify_checksums`; ValueError for a damaged gzip file."""
+        if self.is_sample:
+            return verify_checksums(SAMPLE_DIR, SAMPLE_MD5)
+        return verify_checksums(self.location, CANONICAL_MD5)
 
 
 def _missing(folder: Path) -> list:
@@ -337,16 +380,17 @@ def find_mnist(spec: str = "auto") -> DataSource:
         then the user cache (`cache_dir()`), the first holding all four files;
         else the bundled sample.
     Raises FileNotFoundError naming the folder and the missing files when a
-    folder given (as spec, or in $PYRNN_DATA) lacks them.
+    folder given (as spec, or in $PYRNN_DATA) lacks them, NotADirectoryError
+    when it is a file.
     """
     spec = str(spec)
     if spec == SAMPLE_NAME:
         return DataSource(SAMPLE_NAME, "asked for the sample")
     if spec != "auto":
         folder = Path(spec).expanduser()
+        _refuse_file(folder, str(folder), _GIVE_A_FOLDER)
         if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: no such data folder; give a folder holding the four MNIST "
-                                    f"files ({', '.join(n + '.gz' for n in FILE_NAMES)}), 'auto' or 'sample'")
+            raise FileNotFoundError(f"{folder}: no such data folder; {_GIVE_A_FOLDER}")
         missing = _missing(folder)
         if missing:
             raise FileNotFoundError(f"{folder}: MNIST files missing: {', '.join(missing)}; put the four files "
@@ -355,6 +399,8 @@ def find_mnist(spec: str = "auto") -> DataSource:
     env_dir = os.environ.get(DATA_ENV)
     if env_dir:
         folder = Path(env_dir).expanduser()
+        _refuse_file(folder, f"${DATA_ENV}={env_dir}", f"point {DATA_ENV} at a folder holding the four MNIST "
+                     f"files, or unset it to use 'auto' (full MNIST if found, else the bundled sample)")
         missing = _missing(folder)
         if missing:
             raise FileNotFoundError(f"${DATA_ENV}={env_dir} lacks the MNIST files {', '.join(missing)}; point "

@@ -29,7 +29,7 @@ import keras
 import tensorflow as tf
 
 from pyrnn import kernels
-from pyrnn.arrays import check_positive, check_sizes
+from pyrnn.arrays import check_finite, check_positive, check_seed, check_sizes
 
 # Before any model is built, while TensorFlow's threads can still be set.
 kernels.use_one_thread_per_op()
@@ -84,6 +84,15 @@ def _assemble(name: str, recurrent, n_class: int, step_size: int, n_input: int):
     return keras.Model(inputs, logits, name=name)
 
 
+def _check(n_class, input_gain, seed, **sizes) -> None:
+    """The checks every builder makes of its arguments (ValueError)."""
+    check_sizes(n_class=n_class, **sizes)
+    if n_class < 2:
+        raise ValueError(f"n_class must be at least 2 (a classifier needs two classes or more), got {n_class!r}")
+    check_positive(input_gain=input_gain)
+    check_seed(seed)
+
+
 def _seeded(seed):
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
@@ -98,8 +107,7 @@ def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     seed: makes the initial weights reproducible.
     """
-    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
-    check_positive(input_gain=input_gain)
+    _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
     _seeded(seed)
     return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn", input_gain=float(input_gain)),
                      int(n_class), int(step_size), int(n_input))
@@ -118,8 +126,7 @@ def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n
     docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
-    check_positive(input_gain=input_gain)
+    _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
     _seeded(seed)
     layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden), input_gain=float(input_gain)),
                                        name="bidirectional_rnn")
@@ -141,8 +148,7 @@ def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_cl
     that reads the pixels (module docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    check_sizes(num_layers=num_layers, n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
-    check_positive(input_gain=input_gain)
+    _check(n_class, input_gain, seed, num_layers=num_layers, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     _seeded(seed)
@@ -162,8 +168,8 @@ def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: in
     docstring).
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
-    check_sizes(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_input)
-    check_positive(input_gain=input_gain)
+    _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
+    check_finite(forget_bias=forget_bias)
     _seeded(seed)
     layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias, input_gain=float(input_gain))
     return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))

@@ -1,10 +1,10 @@
 """Recipe runs: the cookbook's steps end to end, and the run folders they leave.
 
 A run folder (e.g. runs/lstm) holds `metrics.json`, `model.keras` and
-`loss.png`. It is built in a hidden staging folder beside it
-(runs/.lstm.partial) and renamed into place only once complete, so a killed
-run never leaves a half-written run folder; an interrupted run keeps its
-settings, checkpoint and loss history there, and resumes from them.
+`loss.png`, written through pyrnn.runfolder: staged inside it and moved into
+place once complete, never over files pyrnn did not write. An interrupted run
+keeps its settings, checkpoint and loss history in the staging folder, and
+resumes from them.
 
 TensorFlow is imported on first use, so that tools built on this module
 (the `pyrnn` command's --help, `pyrnn data`) start fast.
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import signal
 import threading
 from contextlib import contextmanager, nullcontext
@@ -24,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pyrnn.data import DataSource, find_mnist, read_data_sets
+from pyrnn.arrays import check_learning_rate, check_seed, check_sizes
+from pyrnn.data import N_CLASS, DataSource, find_mnist, read_data_sets
 from pyrnn.images import METHODS, load_digit, reduceImage
-from pyrnn.storage import load_rnn, save_rnn, write_json
+from pyrnn.runfolder import SETTINGS_FILE, RunFolder
+from pyrnn.storage import load_rnn, read_model_info, save_rnn, write_json
 
 RECIPES = ("basic", "bidirectional", "stacked", "lstm")
 RECIPE_TITLES = {"basic": "basic RNN", "bidirectional": "bidirectional RNN", "stacked": "deep (stacked) RNN",
@@ -35,7 +35,6 @@ SPLITS = ("train", "validation", "test")
 # pyrnn.models.CELLS, repeated so that checking options needs no TensorFlow (a test keeps them equal)
 CELLS = ("basic", "gru", "lstm")
 
-SETTINGS_FILE = "settings.json"
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.json"
@@ -45,10 +44,15 @@ COMPARISON_FILE = "comparison.json"
 _STAGING_ONLY = (SETTINGS_FILE, CHECKPOINT_FILE, HISTORY_FILE)
 
 
+STACKED_DEFAULTS = {"num_layers": 3, "cell": "gru"}  # the cookbook's deep RNN
+
+
 @dataclass
 class RecipeSettings:
     """Everything that defines a recipe run: the cookbook's parameters (its
-    defaults), the data choice and the seed that makes the run reproducible."""
+    defaults), the data choice and the seed that makes the run reproducible.
+    num_layers and cell belong to the stacked recipe (None elsewhere; for
+    "stacked", None means STACKED_DEFAULTS). Bad values raise ValueError."""
 
     recipe: str = "lstm"
     n_hidden: int = 64
@@ -56,8 +60,8 @@ class RecipeSettings:
     batch: int = 500
     iterations: int = 100
     epochs: int | None = None
-    num_layers: int = 3
-    cell: str = "gru"
+    num_layers: int | None = None
+    cell: str | None = None
     seed: int = 0
     reduce_method: str = "nearest"
     data: str = "auto"
@@ -66,10 +70,27 @@ class RecipeSettings:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
-        if self.cell not in CELLS:
+        for name, default in STACKED_DEFAULTS.items():
+            if self.recipe == "stacked" and getattr(self, name) is None:
+                setattr(self, name, default)
+            elif self.recipe != "stacked" and getattr(self, name) is not None:
+                raise ValueError(f"{name} applies to the stacked recipe only, not to {self.recipe}; leave it out")
+        if self.cell is not None and self.cell not in CELLS:
             raise ValueError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.reduce_method not in METHODS:
             raise ValueError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
+        check_sizes(n_hidden=self.n_hidden, batch=self.batch, iterations=self.iterations,
+                    checkpoint_every=self.checkpoint_every,
+                    **{name: getattr(self, name) for name in ("epochs", "num_layers") if getattr(self, name)})
+        check_learning_rate(self.lr)
+        check_seed(self.seed)
+
+    def for_recipe(self, recipe: str) -> "RecipeSettings":
+        """The same settings for another recipe (num_layers and cell kept for
+        the stacked one only)."""
+        kept = {k: v for k, v in asdict(self).items() if k not in STACKED_DEFAULTS}
+        stacked = {k: getattr(self, k) for k in STACKED_DEFAULTS} if recipe == "stacked" else {}
+        return RecipeSettings(**{**kept, **stacked, "recipe": recipe})
 
     def describe(self) -> str:
         count, unit = (self.epochs, "epoch") if self.epochs else (self.iterations, "iteration")
@@ -81,6 +102,8 @@ class RecipeSettings:
     @classmethod
     def from_dict(cls, saved: dict) -> "RecipeSettings":
         known = {f.name for f in fields(cls)}
+        if saved.get("recipe") != "stacked":  # pyrnn 0.1 recorded them for every recipe
+            known -= set(STACKED_DEFAULTS)
         return cls(**{k: v for k, v in saved.items() if k in known})
 
 
@@ -107,12 +130,14 @@ def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "near
                      splits=SPLITS) -> RecipeData:
     """Find MNIST (`find_mnist(data)`, unless data is a DataSource already),
     read it and reduce its images to step_size x n_input (the cookbook's
-    16 x 16) with `reduceImage`.
+    16 x 16) with `reduceImage`. The first 5,000 training images are the
+    validation split (fewer for a small MNIST-format folder, see
+    `pyrnn.data.default_validation_size`).
 
     splits: which of "train", "validation", "test" to keep.
     """
     source = data if isinstance(data, DataSource) else find_mnist(data)
-    mnist = read_data_sets(source.location, one_hot=True)
+    mnist = read_data_sets(source.location, one_hot=True, validation_size=None)
     out = RecipeData(source, step_size, n_input)
     for name in splits:
         part = getattr(mnist, name)
@@ -121,11 +146,18 @@ def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "near
     return out
 
 
+def check_batch(batch: int, data: RecipeData) -> None:
+    """Raise ValueError when `batch` is more than data's training images."""
+    if batch > data.counts["train"]:
+        raise ValueError(f"batch {batch} is more than the {data.counts['train']:,} training images of "
+                         f"{data.source.describe()}; use a smaller batch or more data")
+
+
 def build_recipe(settings: RecipeSettings, step_size: int = 16, n_input: int = 16):
     """The recipe's Keras model, its initial weights fixed by settings.seed."""
     from pyrnn.models import BUILDERS
 
-    extra = {"num_layers": settings.num_layers, "cell": settings.cell} if settings.recipe == "stacked" else {}
+    extra = {name: getattr(settings, name) for name in STACKED_DEFAULTS} if settings.recipe == "stacked" else {}
     return BUILDERS[settings.recipe](n_hidden=settings.n_hidden, step_size=step_size, n_input=n_input,
                                      seed=settings.seed, **extra)
 
@@ -162,101 +194,9 @@ def script_options(description: str, argv=None) -> argparse.Namespace:
     parser.add_argument("--n-hidden", type=int, default=defaults.n_hidden, help="hidden units (default 64)")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (default 0.01)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes weights and batches (default 0)")
-    parser.add_argument("--num-layers", type=int, default=defaults.num_layers,
+    parser.add_argument("--num-layers", type=int, default=STACKED_DEFAULTS["num_layers"],
                         help="recurrent layers of the stacked recipe (default 3)")
     return parser.parse_args(argv)
-
-
-# --- run folders ---------------------------------------------------------------
-
-class RunFolder:
-    """A run folder under construction: files go to `staging`
-    (<parent>/.<name>.partial) until `commit` renames it onto `final`."""
-
-    def __init__(self, final):
-        self.final = Path(final)
-        self.staging = self.final.parent / f".{self.final.name}.partial"
-
-    @classmethod
-    def check(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
-        """The checks of `open`, creating nothing: call it before long work.
-
-        Raises FileExistsError for a run already at `out` (without `force`) or
-        an interrupted one (without `resume` or `force`), FileNotFoundError
-        when `resume` finds nothing to resume, PermissionError when `out`
-        cannot be written.
-        """
-        folder = cls(out)
-        if folder.final.exists() and not folder.final.is_dir():
-            raise FileExistsError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
-        if resume:
-            if not folder.interrupted:
-                finished = " (the run there finished: nothing to resume)" if folder.final.is_dir() else ""
-                raise FileNotFoundError(f"no interrupted run to resume at {folder.final}{finished}; "
-                                        "start a new run without --resume")
-            return folder
-        if folder.final.exists() and not force:
-            raise FileExistsError(f"{folder.final} already holds a run; use --force to replace it, "
-                                  "or choose another output folder (--out)")
-        if folder.interrupted and not force:
-            raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
-                                  "or start over with --force")
-        parent = folder.final.parent.absolute()
-        while not parent.exists():
-            parent = parent.parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-            raise PermissionError(f"cannot write the run folder {folder.final}: {parent} is not a writable "
-                                  "folder; choose another output folder (--out)")
-        return folder
-
-    @classmethod
-    def open(cls, out, force: bool = False, resume: bool = False) -> "RunFolder":
-        """Check (see `check`) and prepare the staging folder for `out`.
-
-        A finished run at `out` is kept until `commit` replaces it (`force`).
-        An interrupted run's staging folder is continued with `resume`,
-        discarded with `force`.
-        """
-        folder = cls.check(out, force=force, resume=resume)
-        if resume:
-            return folder
-        shutil.rmtree(folder.staging, ignore_errors=True)
-        try:
-            folder.staging.mkdir(parents=True)
-        except OSError as err:
-            raise PermissionError(f"cannot write the run folder {folder.final} ({err.strerror}); "
-                                  "choose another output folder (--out)") from None
-        return folder
-
-    @property
-    def interrupted(self) -> bool:
-        """Whether an interrupted run is kept in the staging folder."""
-        return (self.staging / SETTINGS_FILE).is_file()
-
-    def saved_settings(self) -> dict:
-        """The settings an interrupted run was started with (settings.json)."""
-        return json.loads((self.staging / SETTINGS_FILE).read_text())
-
-    def commit(self) -> Path:
-        """Drop staging-only files, then rename the staging folder onto the
-        final one (replacing a previous run there). Returns the final path."""
-        for leftover in self.staging.rglob(".*"):  # temporary files of writes cut short
-            if leftover.is_file():
-                leftover.unlink()
-        for name in _STAGING_ONLY:
-            (self.staging / name).unlink(missing_ok=True)
-        if self.final.exists():
-            old = self.final.parent / f".{self.final.name}.replaced"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(self.final, old)
-            os.replace(self.staging, self.final)
-            shutil.rmtree(old)
-        else:
-            os.replace(self.staging, self.final)
-        return self.final
-
-    def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 @dataclass
@@ -267,43 +207,29 @@ class RunResult:
     settings: RecipeSettings
     history: object  # pyrnn.training.History
     path: Path
-    resumed_from: int = 0
     metrics: dict = field(default_factory=dict)
     stopped: str | None = None
 
     @property
-    def new_iterations(self) -> int:
-        return self.history.iterations - self.resumed_from
-
-    @property
-    def sequences_per_second(self) -> float:
-        seconds = self.history.seconds
-        return self.new_iterations * self.settings.batch / seconds if seconds > 0 else float("nan")
+    def resumed_from(self) -> int:
+        return self.history.resumed_from
 
 
-def train_recipe(settings: RecipeSettings, data: RecipeData, folder: Path, callback=None, resume: bool = False):
-    """Build the recipe's model and train it on data's "train" split,
-    checkpointing into `folder` (checkpoint.npz). With `resume`, training
-    continues from that checkpoint when there is one.
-
-    Returns (model, history, resumed_from): resumed_from is the number of
-    iterations the checkpoint already held (0 for a fresh run).
+def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path, callback=None,
+                 resume: bool = False):
+    """Train the recipe's `model` (from `build_recipe`) on data's "train"
+    split, checkpointing into `folder` (checkpoint.npz). With `resume`,
+    training continues from that checkpoint when there is one.
+    Returns the History (`history.resumed_from`: iterations the checkpoint held).
     """
     from pyrnn.training import train_rnn
 
     x, y = data.splits["train"]
     checkpoint = Path(folder) / CHECKPOINT_FILE
-    resume = resume and checkpoint.is_file()
-    resumed_from = 0
-    if resume:
-        with np.load(checkpoint) as saved:
-            resumed_from = int(saved["loss"].size)
-    model = build_recipe(settings, data.step_size, data.n_input)
     with _ctrl_c_between_iterations(callback) as callback:
-        history = train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
-                            epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
-                            checkpoint_every=settings.checkpoint_every, resume=resume)
-    return model, history, resumed_from
+        return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
+                         epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
+                         checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file())
 
 
 @contextmanager
@@ -339,23 +265,22 @@ def _ctrl_c_between_iterations(callback):
         signal.signal(signal.SIGINT, previous)
 
 
-def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history,
-              resumed_from: int = 0) -> RunResult:
+def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history) -> RunResult:
     """Evaluate the trained model on the validation and test splits and write
     metrics.json, model.keras and loss.png into `folder` (each atomically)."""
     from pyrnn.plots import plot_curves
 
     folder = Path(folder)
-    result = RunResult(settings, history, folder, resumed_from=resumed_from)
+    result = RunResult(settings, history, folder)
     result.metrics = evaluate_splits(model, {k: v for k, v in data.splits.items() if k != "train"})
-    save_rnn(model, folder / MODEL_FILE)
+    save_rnn(model, folder / MODEL_FILE, reduce_method=settings.reduce_method)
     write_json(folder / METRICS_FILE, {
         "recipe": settings.recipe,
         "settings": asdict(settings),
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         **result.metrics,
-        "training": {"iterations": history.iterations, "resumed_from": resumed_from,
-                     "seconds": history.seconds, "sequences_per_second": result.sequences_per_second,
+        "training": {"iterations": history.iterations, "resumed_from": history.resumed_from,
+                     "seconds": history.seconds, "sequences_per_second": history.sequences_per_second,
                      "final_loss": history.loss[-1] if history.loss else None},
         "loss": history.loss,
     })
@@ -376,15 +301,16 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     With `resume`, continues the interrupted run kept beside `out` (its saved
     settings must equal `settings`). Ctrl-C stops training cleanly: the result
     has stopped="interrupted" and points at the staging folder, which keeps
-    the settings, the checkpoint and history.json. A run that diverges is
-    discarded (unless resumed) and TrainingDiverged propagates.
+    the settings, the checkpoint and history.json. A run that fails (diverges,
+    or a bad setting) is discarded, unless resumed, and the error propagates.
+    Bad settings are refused before the run folder is touched.
     """
-    from pyrnn.training import TrainingDiverged
-
+    model = build_recipe(settings, data.step_size, data.n_input)
+    check_batch(settings.batch, data)
     folder = RunFolder.open(out, force=force, resume=resume)
     if resume:
         saved = folder.saved_settings()
-        if saved.get("settings") != asdict(settings):
+        if RecipeSettings.from_dict(saved.get("settings", {})) != settings:
             raise ValueError(f"the run kept in {folder.staging} was started with other settings "
                              f"({RecipeSettings.from_dict(saved['settings']).describe()}); resume it with those")
         if saved.get("data_location") != data.source.location:
@@ -394,16 +320,16 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
         write_json(folder.staging / SETTINGS_FILE,
                    {"settings": asdict(settings), "data_location": data.source.location})
     try:
-        model, history, resumed_from = train_recipe(settings, data, folder.staging, callback=callback, resume=resume)
-    except TrainingDiverged:
+        history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume)
+    except Exception:
         if not resume:
             folder.discard()
         raise
     if history.stopped:
         write_json(folder.staging / HISTORY_FILE, history.to_dict())
-        return RunResult(settings, history, folder.staging, resumed_from=resumed_from, stopped=history.stopped)
-    result = write_run(folder.staging, settings, data, model, history, resumed_from)
-    result.path = folder.commit()
+        return RunResult(settings, history, folder.staging, stopped=history.stopped)
+    result = write_run(folder.staging, settings, data, model, history)
+    result.path = folder.commit(staging_only=_STAGING_ONLY)
     return result
 
 
@@ -419,29 +345,31 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
     """
     from pyrnn.plots import plot_curves
 
-    folder = RunFolder.open(out, force=force)
+    check_batch(settings.batch, data)
+    folder = RunFolder.open(out, kind="compare", force=force)
     results = []
     for recipe in RECIPES:
-        one = RecipeSettings.from_dict({**asdict(settings), "recipe": recipe})
+        one = settings.for_recipe(recipe)
         sub = folder.staging / recipe
-        sub.mkdir()
         try:
+            model = build_recipe(one, data.step_size, data.n_input)
+            sub.mkdir()
             with progress_for(recipe) if progress_for else nullcontext() as callback:
-                model, history, _ = train_recipe(one, data, sub, callback=callback)
-        except Exception:
+                history = train_recipe(one, data, model, sub, callback=callback)
+            if history.stopped:
+                folder.discard()
+                results.append(RunResult(one, history, folder.final, stopped=history.stopped))
+                return results
+            results.append(write_run(sub, one, data, model, history))
+        except BaseException:
             folder.discard()
             raise
-        if history.stopped:
-            folder.discard()
-            results.append(RunResult(one, history, folder.final, stopped=history.stopped))
-            return results
-        results.append(write_run(sub, one, data, model, history))
         (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
     write_json(folder.staging / COMPARISON_FILE, {
-        "settings": asdict(settings),
+        "settings": {k: v for k, v in asdict(settings).items() if k != "recipe"},
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         "recipes": {r.settings.recipe: {**r.metrics, "seconds": r.history.seconds,
-                                        "sequences_per_second": r.sequences_per_second,
+                                        "sequences_per_second": r.history.sequences_per_second,
                                         "final_loss": r.history.loss[-1]} for r in results},
     })
     plot_curves({RECIPE_TITLES[r.settings.recipe]: r.history.loss for r in results}, folder.staging / PLOT_FILE,
@@ -454,10 +382,27 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
 
 # --- using a saved run ---------------------------------------------------------
 
-def open_model(path) -> tuple:
+@dataclass
+class SavedModel:
+    """A model loaded from a run folder or a .keras file, with what is needed
+    to use it on images: `reduce_method` and where that came from (`source`:
+    "the model file", "the run's metrics.json" for models of pyrnn 0.1, or
+    "the default" when nothing says)."""
+
+    model: object  # keras.Model
+    path: Path
+    reduce_method: str = "nearest"
+    source: str = "the default"
+
+    def describe(self) -> str:
+        return f"images reduced with '{self.reduce_method}' (from {self.source})"
+
+
+def open_model(path) -> SavedModel:
     """Load the model of a run folder or a .keras file (safely, see
-    `load_rnn`). Returns (model, settings): settings are the run's
-    RecipeSettings when its metrics.json is beside the model, else None."""
+    `load_rnn`), with how its images were reduced: from the model file
+    (`read_model_info`), else from a metrics.json beside it, else the
+    cookbook's "nearest"."""
     path = Path(path)
     if path.is_dir():
         model_path = path / MODEL_FILE
@@ -466,15 +411,28 @@ def open_model(path) -> tuple:
                                     "(e.g. runs/lstm) or a .keras model file")
     else:
         model_path = path
-    model = load_rnn(model_path)
-    metrics = model_path.parent / METRICS_FILE
-    settings = None
-    if metrics.is_file():
-        try:
-            settings = RecipeSettings.from_dict(json.loads(metrics.read_text())["settings"])
-        except (ValueError, KeyError, TypeError):
-            settings = None  # a metrics.json of another origin: fall back to the defaults
-    return model, settings
+    saved = SavedModel(load_rnn(model_path), model_path)
+    method = read_model_info(model_path).get("reduce_method")
+    if method in METHODS:
+        saved.reduce_method, saved.source = method, "the model file"
+        return saved
+    try:
+        method = json.loads((model_path.parent / METRICS_FILE).read_text())["settings"]["reduce_method"]
+    except (OSError, ValueError, KeyError, TypeError):
+        method = None  # no metrics.json, or one of another origin
+    if method in METHODS:
+        saved.reduce_method, saved.source = method, f"the run's {METRICS_FILE}"
+    return saved
+
+
+def check_digit_model(model) -> None:
+    """Raise ValueError unless `model` classifies digits (10 classes)."""
+    from pyrnn.arrays import model_shape
+
+    n_class = model_shape(model)[2]
+    if n_class != N_CLASS:
+        raise ValueError(f"the model has {n_class} classes, not the 10 digits: it was not trained on MNIST; "
+                         "give a model from a pyrnn recipe run (e.g. runs/lstm)")
 
 
 def confusion_matrix(truth, predicted, n_class: int = 10) -> np.ndarray:
@@ -498,11 +456,12 @@ def evaluate_model(model, x, y) -> dict:
 
 
 def predict_digits(model, paths, reduce_method: str = "nearest") -> list:
-    """Classify image files of handwritten digits (see `load_digit`).
-    Returns one (path, digit, probability) per file, in order."""
+    """Classify image files of handwritten digits (see `load_digit`) with a
+    10-class model. Returns one (path, digit, probability) per file, in order."""
     from pyrnn.arrays import model_shape
     from pyrnn.training import predict_rnn
 
+    check_digit_model(model)
     step_size, n_input, _ = model_shape(model)
     images = np.stack([load_digit(p) for p in paths])
     x = reduceImage(images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method)

@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MODEL_SUFFIX = ".keras"
+# pyrnn's own entry in a .keras archive (Keras reads only its own entries): what
+# a model needs to be used on images, so that it travels with the file.
+MODEL_INFO_ENTRY = "pyrnn.json"
 # Model files may name only Keras' own classes and pyrnn's registered ones.
 _TRUSTED_MODULE_PREFIXES = ("keras.", "keras")
 _TRUSTED_PACKAGES = ("pyrnn",)
@@ -43,18 +46,43 @@ def write_json(path, data) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def save_rnn(model, path) -> Path:
-    """Save a model (weights, architecture) to a `.keras` file, atomically.
+def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
+    """Save a model (weights, architecture) to a `.keras` file, atomically,
+    with what is needed to use it on images (see `read_model_info`).
 
     path: the file to write; ".keras" is appended if it has another suffix.
+    reduce_method: how the training images were shrunk (`reduceImage`'s
+        method); `evaluate` and `predict` reduce images the same way.
     Returns the path written.
     """
+    from pyrnn.arrays import model_shape
+    from pyrnn.images import METHODS
+
+    if reduce_method not in METHODS:
+        raise ValueError(f"unknown reduce_method {reduce_method!r}; choose one of {', '.join(METHODS)}")
+    step_size, n_input, n_class = model_shape(model)
     path = Path(path)
     if path.suffix != MODEL_SUFFIX:
         path = path.with_name(path.name + MODEL_SUFFIX)
+    info = {"step_size": step_size, "n_input": n_input, "n_class": n_class, "reduce_method": reduce_method}
     with atomic_path(path, suffix=MODEL_SUFFIX) as tmp:
         model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(MODEL_INFO_ENTRY, json.dumps(info, indent=2))
     return path
+
+
+def read_model_info(path) -> dict:
+    """What a model file saved by `save_rnn` says of its use: "step_size",
+    "n_input" (the image rows and columns it reads), "n_class" and
+    "reduce_method". Empty for a .keras file saved otherwise (or by pyrnn 0.1)."""
+    with zipfile.ZipFile(path) as archive:
+        if MODEL_INFO_ENTRY not in archive.namelist():
+            return {}
+        try:
+            return json.loads(archive.read(MODEL_INFO_ENTRY))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path}: its {MODEL_INFO_ENTRY} is damaged ({err}); save the model again") from None
 
 
 def _untrusted_entries(node, found: list) -> list:

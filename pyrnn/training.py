@@ -11,10 +11,11 @@ models run through pyrnn.kernels; the README's Speed section says where the time
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import keras
@@ -22,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn import kernels
-from pyrnn.arrays import as_labels, as_sequences, check_learning_rate, model_shape
+from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
+                          model_shape)
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
 
@@ -45,7 +47,9 @@ class TrainingDiverged(FloatingPointError):
 @dataclass
 class History:
     """What `train_rnn` did: the loss of every iteration (float, in order),
-    the settings, and the wall-clock time of the training loop."""
+    the settings, and the wall-clock time of the training loop. After a
+    resume, `loss` and `seconds` include the iterations the checkpoint held
+    (`resumed_from` of them)."""
 
     loss: list = field(default_factory=list)
     lr: float = 0.01
@@ -55,6 +59,7 @@ class History:
     seed: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # "interrupted" when Ctrl-C ended the run early
+    resumed_from: int = 0
 
     @property
     def iterations(self) -> int:
@@ -73,10 +78,16 @@ class History:
 def eval_acc(yhat, y) -> float:
     """Mean accuracy: share of rows where argmax(yhat) is the true class.
 
-    yhat: N x n_class scores (logits or probabilities), or N class ids.
+    yhat: N x n_class scores (logits or probabilities), or N class ids (one
+       id for one row).
     y: N x n_class one-hot rows, or N class ids.
     """
-    yhat, y_arr = np.asarray(yhat), np.asarray(y)
+    try:
+        yhat, y_arr = np.atleast_1d(np.asarray(yhat, dtype=np.float64)), np.atleast_1d(np.asarray(y))
+    except (TypeError, ValueError):
+        raise ValueError("yhat must be numeric: N x n_class scores or N class ids") from None
+    if yhat.ndim > 2 or yhat.size == 0 or not np.isfinite(yhat).all():
+        raise ValueError(f"yhat has shape {yhat.shape}; expected N x n_class finite scores or N class ids")
     pred = yhat.argmax(axis=1) if yhat.ndim == 2 else yhat
     if y_arr.ndim == 2 and y_arr.shape[1] > 1:
         n_class = y_arr.shape[1]
@@ -168,21 +179,87 @@ def _batches(seed: int, n: int, batch: int, epochs: int | None, start: int = 0):
         epoch, k = epoch + 1, 0
 
 
-def _save_checkpoint(path: Path, model, optimizer, history: History) -> None:
+# What a checkpoint records of its run: a resume must repeat them to end as
+# the uninterrupted run would (the iteration count may grow).
+_RESUMED_SETTINGS = ("lr", "batch", "epochs", "seed", "clipnorm")
+
+
+def _save_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:
+    """Weights (w0..), optimizer state (o0..), the loss so far and, as JSON
+    in "run", the settings that fix the rest of the run and the seconds spent."""
     arrays = {f"w{k}": v.numpy() for k, v in enumerate(model.weights)}
     arrays.update({f"o{k}": v.numpy() for k, v in enumerate(optimizer.variables)})
     arrays["loss"] = np.asarray(history.loss, dtype=np.float64)
+    run = {"lr": history.lr, "batch": history.batch, "epochs": history.epochs, "seed": history.seed,
+           "clipnorm": clipnorm, "seconds": history.seconds}
+    arrays["run"] = np.asarray(json.dumps(run))
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
 
 
-def _load_checkpoint(path: Path, model, optimizer) -> list:
+def read_checkpoint(path) -> dict:
+    """What a checkpoint written by `train_rnn` holds of its run: "loss" (the
+    loss of each iteration done, floats), "seconds" and the settings that a
+    resume must repeat ("lr", "batch", "epochs", "seed", "clipnorm"; absent in
+    checkpoints of pyrnn 0.1). Raises ValueError for a file that is not one."""
+    try:
+        with np.load(path) as saved:
+            run = json.loads(str(saved["run"])) if "run" in saved.files else {}
+            return {**run, "loss": saved["loss"].tolist()}
+    except (OSError, KeyError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: not a pyrnn checkpoint ({err}); start the run without resume") from None
+
+
+def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:
+    """Restore weights, optimizer state, losses and seconds from `path` into
+    model, optimizer and history, after checking that the checkpoint comes
+    from a model of the same architecture and a run with the same settings."""
+    saved_run = read_checkpoint(path)
+    mine = {"lr": history.lr, "batch": history.batch, "epochs": history.epochs, "seed": history.seed,
+            "clipnorm": clipnorm}
+    changed = [f"{name} {mine[name]!r} (the checkpoint's: {saved_run[name]!r})"
+               for name in _RESUMED_SETTINGS if name in saved_run and saved_run[name] != mine[name]]
+    if changed:
+        raise ValueError(f"cannot resume from {path}: it was saved by a run with other settings: "
+                         f"{', '.join(changed)}; resume with the checkpoint's settings, or start without resume")
+    if len(saved_run["loss"]) > history.iteration and history.epochs is None:
+        raise ValueError(f"cannot resume from {path}: it already holds {len(saved_run['loss'])} iterations, "
+                         f"more than iteration={history.iteration}; ask for at least that many")
     with np.load(path) as saved:
-        for k, v in enumerate(model.weights):
-            v.assign(saved[f"w{k}"])
-        for k, v in enumerate(optimizer.variables):
-            v.assign(saved[f"o{k}"])
-        return saved["loss"].tolist()
+        slots = [(f"w{k}", v) for k, v in enumerate(model.weights)]
+        slots += [(f"o{k}", v) for k, v in enumerate(optimizer.variables)]
+        stored = sorted(name for name in saved.files if name[0] in "wo" and name[1:].isdigit())
+        if len(stored) != len(slots) or any(tuple(saved[name].shape) != tuple(v.shape) for name, v in slots):
+            raise ValueError(f"cannot resume from {path}: it was saved from a model of another architecture "
+                             f"({model.name} has {len(model.weights)} weight arrays of other shapes); resume with "
+                             "the model the checkpoint was saved from, or start without resume")
+        for name, v in slots:
+            v.assign(saved[name])
+    history.loss = saved_run["loss"]
+    history.seconds = float(saved_run.get("seconds", 0.0))
+    history.resumed_from = len(history.loss)
+
+
+# Each model's Adam, kept between train_rnn calls (as Keras keeps a compiled
+# model's optimizer between fit calls): a second call continues the first.
+_optimizers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _optimizer(model, lr: float, clipnorm):
+    """The model's Adam at learning rate `lr` and `clipnorm`; a new clipnorm
+    makes a new Adam that carries over the old one's state."""
+    old = _optimizers.get(model)
+    if old is not None and old.clipnorm == clipnorm:
+        old.learning_rate = lr
+        return old
+    optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm)
+    optimizer.build(model.trainable_variables)
+    if old is not None:
+        for new_variable, old_variable in zip(optimizer.variables, old.variables):
+            new_variable.assign(old_variable)
+        optimizer.learning_rate = lr
+    _optimizers[model] = optimizer
+    return optimizer
 
 
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
@@ -196,42 +273,54 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     y: N x n_class one-hot rows or N class ids.
     iteration: number of random batches (the cookbook's loop), unless
        `epochs` is given: then that many passes over shuffled data.
-    seed: fixes the batches drawn; with a model built with the same seed, the
-       loss curve is the same from run to run on the CPU.
-    clipnorm: clip each gradient to this norm (a remedy for exploding gradients).
+    seed: a whole number in 0..2**32 - 1 fixing the batches drawn; with a
+       model built with the same seed, the loss curve is the same from run to
+       run on the CPU. None: a random seed (on resume, the checkpoint's).
+    clipnorm: clip each gradient to this norm, a finite number > 0 (a remedy
+       for exploding gradients).
     callback: called as callback(iteration, loss) for every iteration, in
        order; iterations run CHUNK (10) per compiled call, and the callbacks of
        a chunk come when it is done, with the model's weights as they are at
        the chunk's end.
     checkpoint: a file (.npz) where weights, optimizer state and losses are
        saved every `checkpoint_every` iterations and when the run stops; with
-       `resume=True` a run continues from it and ends as an uninterrupted run would.
+       `resume=True` a run continues from it (with the same lr, batch, epochs,
+       seed and clipnorm, checked) and ends as an uninterrupted run would.
+    The model keeps its Adam optimizer between calls: a second call on the
+    same model continues from where the first left it, as Keras' `fit` does.
     Returns a History (loss per iteration). Ctrl-C stops the run cleanly: the
     history (and checkpoint) keep what was done and `history.stopped` says so.
-    Raises TrainingDiverged if the loss becomes NaN or infinite.
+    Raises TrainingDiverged if the loss becomes NaN or infinite, ValueError
+    for bad settings (before any training or writing).
     """
     step_size, n_input, n_class = model_shape(model)
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
     check_learning_rate(lr)
-    if int(batch) != batch or not 1 <= batch <= xs.shape[0]:
+    check_sizes(iteration=iteration, checkpoint_every=checkpoint_every)
+    if epochs is not None:
+        check_sizes(epochs=epochs)
+    if clipnorm is not None:
+        check_positive(clipnorm=clipnorm)
+    check_seed(seed)
+    check_sizes(batch=batch)
+    if batch > xs.shape[0]:
         raise ValueError(f"batch must be a whole number in 1..{xs.shape[0]} (the number of training rows), "
                          f"got {batch!r}; use a smaller batch or more data")
-    if int(iteration) != iteration or iteration < 1:
-        raise ValueError(f"iteration must be a positive whole number, got {iteration!r}")
-    if epochs is not None and (int(epochs) != epochs or epochs < 1):
-        raise ValueError(f"epochs must be a positive whole number or None, got {epochs!r}")
-    batch, iteration = int(batch), int(iteration)
-    seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
-    history = History(lr=float(lr), batch=batch, iteration=iteration, epochs=epochs, seed=seed)
-
-    optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm)
-    optimizer.build(model.trainable_variables)
     checkpoint = Path(checkpoint) if checkpoint is not None else None
+    if resume and (checkpoint is None or not checkpoint.exists()):
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
+    batch, iteration, lr = int(batch), int(iteration), float(lr)
+    epochs = None if epochs is None else int(epochs)
+    clipnorm = None if clipnorm is None else float(clipnorm)
+    if seed is None:
+        seed = read_checkpoint(checkpoint).get("seed") if resume else None
+        seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
+    history = History(lr=lr, batch=batch, iteration=iteration, epochs=epochs, seed=int(seed))
+
+    optimizer = _optimizer(model, lr, clipnorm)
     if resume:
-        if checkpoint is None or not checkpoint.exists():
-            raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
-        history.loss = _load_checkpoint(checkpoint, model, optimizer)
+        _load_checkpoint(checkpoint, model, optimizer, history, clipnorm)
     done = len(history.loss)
 
     total = iteration if epochs is None else epochs * (xs.shape[0] // batch)
@@ -253,12 +342,13 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
                 for k, loss in enumerate(losses):
                     callback(first + k + 1, loss)
             if every and len(history.loss) % every == 0:
-                _save_checkpoint(checkpoint, model, optimizer, history)
+                _save_checkpoint(checkpoint, model, optimizer,
+                                 replace(history, seconds=history.seconds + time.perf_counter() - start), clipnorm)
     except KeyboardInterrupt:
         history.stopped = "interrupted"
     history.seconds += time.perf_counter() - start
     if checkpoint is not None:
-        _save_checkpoint(checkpoint, model, optimizer, history)
+        _save_checkpoint(checkpoint, model, optimizer, history, clipnorm)
     return history
 
 

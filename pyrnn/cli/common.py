@@ -13,6 +13,7 @@ are bugs and keep their traceback. Define a command to be used on its own with
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 
 import click
 
+from pyrnn.arrays import SEED_MAX
 from pyrnn.data import DataSource, find_mnist
 
 LIBRARY_ERRORS = (ValueError, OSError, FloatingPointError)
@@ -42,6 +44,23 @@ def fail(message: str, exit_code: int = EXIT_ERROR):
     sys.exit(exit_code)
 
 
+class PositiveNumber(click.ParamType):
+    """A finite number > 0 (click's FloatRange lets nan and inf through)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        number = value if isinstance(value, float) else click.FLOAT.convert(value, param, ctx)
+        if not (math.isfinite(number) and number > 0):
+            self.fail(f"{value!r} is not a finite number > 0.", param, ctx)
+        return number
+
+
+POSITIVE_NUMBER = PositiveNumber()
+POSITIVE_WHOLE = click.IntRange(min=1)
+SEED = click.IntRange(0, SEED_MAX)
+
+
 class OneLineErrors:
     """Mixin for click.Command / click.Group: errors as one stderr line and an
     exit code (see the module's docstring), never a usage dump or traceback.
@@ -57,7 +76,10 @@ class OneLineErrors:
             fail(err.format_message() + hint, EXIT_USAGE)
         except click.ClickException as err:
             fail(err.format_message(), err.exit_code)
-        except click.Abort:
+        except click.Abort as err:
+            # click turns a stray EOFError into Abort too: that one is not a Ctrl-C
+            if isinstance(err.__context__, EOFError):
+                raise err.__context__ from None
             fail("interrupted", EXIT_INTERRUPTED)
         except LIBRARY_ERRORS as err:
             fail(error_line(err), EXIT_ERROR)
@@ -94,6 +116,8 @@ def import_tensorflow_quietly() -> None:
 
             tensorflow.config.list_logical_devices()
             tensorflow.get_logger().setLevel("ERROR")  # retracing notices are for developers
+        except KeyboardInterrupt:
+            raise  # Ctrl-C while loading: the hidden notices are noise
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)
@@ -115,11 +139,11 @@ def data_option(help_extra: str = ""):
 
 
 def resolve_data(spec: str) -> DataSource:
-    """`pyrnn.data.find_mnist(spec)`, a missing folder or file turned into a
-    usage error on --data (one line, exit code 2)."""
+    """`pyrnn.data.find_mnist(spec)`, a missing folder or file, or a file
+    given for a folder, turned into a usage error on --data (one line, exit code 2)."""
     try:
         return find_mnist(spec)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, NotADirectoryError) as err:
         raise click.BadParameter(error_line(err), param_hint="'--data'") from None
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from pyrnn.cli.common import (EXIT_INTERRUPTED, PyrnnCommand, data_option, import_tensorflow_quietly,
-                              loss_progress, print_summary, print_table, resolve_data)
+from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
+                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
 from pyrnn.images import METHODS
-from pyrnn.runs import (CELLS, METRICS_FILE, MODEL_FILE, PLOT_FILE, RECIPE_TITLES, RECIPES, RecipeSettings,
-                        RunFolder, compare_recipes, load_recipe_data, run_recipe)
+from pyrnn.runfolder import RunFolder
+from pyrnn.runs import (CELLS, METRICS_FILE, MODEL_FILE, PLOT_FILE, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS,
+                        RecipeSettings, check_batch, compare_recipes, load_recipe_data, run_recipe)
 
 _DEFAULTS = RecipeSettings()
 
@@ -21,25 +22,27 @@ def training_options(command):
     """The options shared by `recipe` and `compare`: the cookbook's parameters,
     the seed, the reduction method and the data."""
     options = [
-        click.option("--n-hidden", type=click.IntRange(min=1), default=_DEFAULTS.n_hidden, show_default=True,
+        click.option("--n-hidden", type=POSITIVE_WHOLE, default=_DEFAULTS.n_hidden, show_default=True,
                      help="Hidden units of each recurrent layer."),
-        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.lr, show_default=True,
+        click.option("--lr", type=POSITIVE_NUMBER, default=_DEFAULTS.lr, show_default=True,
                      help="Adam's learning rate."),
-        click.option("--batch", type=click.IntRange(min=1), default=_DEFAULTS.batch, show_default=True,
+        click.option("--batch", type=POSITIVE_WHOLE, default=_DEFAULTS.batch, show_default=True,
                      help="Images per training batch."),
-        click.option("--iterations", type=click.IntRange(min=1), default=_DEFAULTS.iterations, show_default=True,
+        click.option("--iterations", type=POSITIVE_WHOLE, default=_DEFAULTS.iterations, show_default=True,
                      help="Training batches, each drawn at random (the cookbook's loop)."),
-        click.option("--epochs", type=click.IntRange(min=1), default=None,
+        click.option("--epochs", type=POSITIVE_WHOLE, default=None,
                      help="Instead of --iterations: passes over the shuffled training images."),
-        click.option("--num-layers", type=click.IntRange(min=1), default=_DEFAULTS.num_layers, show_default=True,
+        click.option("--num-layers", type=POSITIVE_WHOLE, default=None,
+                     show_default=f"{STACKED_DEFAULTS['num_layers']}, stacked recipe only",
                      help="Recurrent layers of the stacked recipe."),
-        click.option("--cell", type=click.Choice(CELLS), default=_DEFAULTS.cell, show_default=True,
+        click.option("--cell", type=click.Choice(CELLS), default=None,
+                     show_default=f"{STACKED_DEFAULTS['cell']}, stacked recipe only",
                      help="Cell of the stacked recipe's layers."),
-        click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True,
+        click.option("--seed", type=SEED, default=_DEFAULTS.seed, show_default=True,
                      help="Fixes the initial weights and the batches: same seed, same result."),
         click.option("--reduce-method", type=click.Choice(METHODS), default=_DEFAULTS.reduce_method,
                      show_default=True, help="How images are shrunk to 16x16 ('nearest' is the cookbook's)."),
-        click.option("--checkpoint-every", type=click.IntRange(min=1), default=_DEFAULTS.checkpoint_every,
+        click.option("--checkpoint-every", type=POSITIVE_WHOLE, default=_DEFAULTS.checkpoint_every,
                      show_default=True, help="Save a checkpoint every this many iterations."),
         data_option(),
     ]
@@ -49,10 +52,10 @@ def training_options(command):
 
 
 def _check_batch(batch: int, data) -> None:
-    n_train = data.counts["train"]
-    if batch > n_train:
-        raise click.BadParameter(f"{batch} is more than the {n_train:,} training images of {data.source.describe()}; "
-                                 "use a smaller batch or more data", param_hint="'--batch'")
+    try:
+        check_batch(batch, data)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--batch'") from None
 
 
 def _total_iterations(settings: RecipeSettings, data) -> int:
@@ -100,6 +103,10 @@ def recipe(ctx, recipe, out, force, resume, **options):
       pyrnn recipe basic --data sample --iterations 20 --batch 100
     """
     out = out or Path("runs") / recipe
+    if recipe != "stacked":
+        for name in STACKED_DEFAULTS:
+            if options[name] is not None:
+                raise click.UsageError(f"--{name.replace('_', '-')} applies to the stacked recipe only; leave it out")
     settings = RecipeSettings(recipe=recipe, **options)
     if resume:
         settings = _settings_to_resume(ctx, out, settings)
@@ -125,7 +132,7 @@ def recipe(ctx, recipe, out, force, resume, **options):
     print_summary([
         ("validation", _metric_line(result.metrics["validation"])),
         ("test", _metric_line(result.metrics["test"])),
-        ("training", f"{result.history.seconds:.1f} s, {result.sequences_per_second:,.0f} sequences/s, "
+        ("training", f"{result.history.seconds:.1f} s, {result.history.sequences_per_second:,.0f} sequences/s, "
                      f"final loss {result.history.loss[-1]:.4f}{resumed}"),
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
     ])
@@ -153,8 +160,8 @@ def compare(out, force, **options):
       pyrnn compare
       pyrnn compare --data sample --iterations 50 --out runs/quick
     """
-    settings = RecipeSettings(**options)
-    RunFolder.check(out, force=force)
+    settings = RecipeSettings(recipe="stacked", **options)  # its num_layers and cell; the rest is shared
+    RunFolder.check(out, kind="compare", force=force)
     import_tensorflow_quietly()
     data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
@@ -170,7 +177,8 @@ def compare(out, force, **options):
     print_table(["recipe", "val. accuracy", "val. cost", "test accuracy", "test cost", "time (s)", "sequences/s"],
                 [[RECIPE_TITLES[r.settings.recipe], f"{r.metrics['validation']['accuracy']:.4f}",
                   f"{r.metrics['validation']['cost']:.4f}", f"{r.metrics['test']['accuracy']:.4f}",
-                  f"{r.metrics['test']['cost']:.4f}", f"{r.history.seconds:.1f}", f"{r.sequences_per_second:,.0f}"]
+                  f"{r.metrics['test']['cost']:.4f}", f"{r.history.seconds:.1f}",
+                  f"{r.history.sequences_per_second:,.0f}"]
                  for r in results])
     click.echo(f"plot: {Path(out) / PLOT_FILE}; runs: {', '.join(str(r.path) for r in results)}")
     return 0

@@ -8,7 +8,8 @@ import click
 
 from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_option, import_tensorflow_quietly, print_summary,
                               print_table, resolve_data)
-from pyrnn.runs import RecipeSettings, evaluate_model, load_recipe_data, open_model, predict_digits
+from pyrnn.runfolder import RunFolder
+from pyrnn.runs import check_digit_model, evaluate_model, load_recipe_data, open_model, predict_digits
 
 _EXISTING = click.Path(exists=True, path_type=Path)
 
@@ -19,31 +20,34 @@ _EXISTING = click.Path(exists=True, path_type=Path)
 @click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True,
               help="Which images to evaluate on.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write confusion.png and evaluation.json into this folder.")
-def evaluate(run_or_model, data, split, out):
+              help="Also write confusion.png and evaluation.json into this (new) folder.")
+@click.option("--force", is_flag=True, help="Replace an evaluation already in --out.")
+def evaluate(run_or_model, data, split, out, force):
     """Accuracy, cost and confusion matrix of a trained model.
 
     RUN_OR_MODEL is a run folder (e.g. runs/lstm) or a .keras model file. The
-    images are reduced as the run's were (its metrics.json says how).
+    images are reduced as the model's were (the model file says how).
 
     \b
     Examples:
       pyrnn evaluate runs/lstm
-      pyrnn evaluate runs/lstm/model.keras --data sample --out runs/lstm/eval
+      pyrnn evaluate runs/lstm/model.keras --data sample --out runs/lstm-eval
     """
     from pyrnn.arrays import model_shape
     from pyrnn.plots import plot_confusion
     from pyrnn.storage import write_json
 
+    if out is not None:
+        RunFolder.check(out, kind="evaluate", force=force)
     import_tensorflow_quietly()
-    model, settings = open_model(run_or_model)
-    settings = settings or RecipeSettings()
-    step_size, n_input, _ = model_shape(model)
-    recipe_data = load_recipe_data(resolve_data(data), settings.reduce_method, step_size, n_input, splits=(split,))
+    saved = open_model(run_or_model)
+    check_digit_model(saved.model)
+    step_size, n_input, _ = model_shape(saved.model)
+    recipe_data = load_recipe_data(resolve_data(data), saved.reduce_method, step_size, n_input, splits=(split,))
     x, y = recipe_data.splits[split]
-    result = evaluate_model(model, x, y)
+    result = evaluate_model(saved.model, x, y)
     print_summary([
-        ("model", str(run_or_model)),
+        ("model", f"{run_or_model}: {saved.describe()}"),
         ("data", f"{recipe_data.source.describe()}, {split} split"),
         ("accuracy", f"{result['accuracy']:.4f} ({result['n']:,} images)"),
         ("cost", f"{result['cost']:.4f}"),
@@ -52,11 +56,14 @@ def evaluate(run_or_model, data, split, out):
     matrix = result["confusion"]
     print_table(["true"] + [str(k) for k in range(len(matrix))], [[str(k)] + row for k, row in enumerate(matrix)])
     if out is not None:
-        title = f"{model.name} on the {split} images: accuracy {result['accuracy']:.1%}"
-        plot = plot_confusion(matrix, out / "confusion.png", title=title)
-        write_json(out / "evaluation.json", {"model": str(run_or_model), "data": recipe_data.source.location,
-                                             "split": split, **result})
-        click.echo(f"wrote {plot} and {out / 'evaluation.json'}")
+        folder = RunFolder.open(out, kind="evaluate", force=force)
+        title = f"{saved.model.name} on the {split} images: accuracy {result['accuracy']:.1%}"
+        plot_confusion(matrix, folder.staging / "confusion.png", title=title)
+        write_json(folder.staging / "evaluation.json", {
+            "model": str(run_or_model), "reduce_method": saved.reduce_method, "data": recipe_data.source.location,
+            "split": split, **result})
+        folder.commit()
+        click.echo(f"wrote {out / 'confusion.png'} and {out / 'evaluation.json'}")
 
 
 @click.command("predict", cls=PyrnnCommand)
@@ -65,19 +72,21 @@ def evaluate(run_or_model, data, split, out):
 def predict(model, images):
     """Read handwritten digits from PNG or JPEG images.
 
-    MODEL is a run folder or a .keras file. Each IMAGE, of any size, dark on
-    light or light on dark, is turned into an MNIST-style 28x28 digit, reduced
-    as in training and classified; prints the digit and its probability.
+    MODEL is a run folder or a .keras file of a 10-class digit model. Each
+    IMAGE, of any size, dark on light or light on dark, is turned into an
+    MNIST-style 28x28 digit, reduced as in training (the model file says how)
+    and classified; prints the digit and its probability.
 
     \b
     Example:
       pyrnn predict runs/lstm my_seven.png photo_of_a_three.jpg
     """
     import_tensorflow_quietly()
-    loaded, settings = open_model(model)
-    reduce_method = (settings or RecipeSettings()).reduce_method
-    for path, digit, probability in predict_digits(loaded, list(images), reduce_method):
+    saved = open_model(model)
+    check_digit_model(saved.model)
+    for path, digit, probability in predict_digits(saved.model, list(images), saved.reduce_method):
         click.echo(f"{path}: {digit} (probability {probability:.3f})")
+    click.echo(f"model: {model}: {saved.describe()}", err=True)  # stdout keeps one line per image
 
 
 @click.command("data", cls=PyrnnCommand)
@@ -93,18 +102,20 @@ def data(data):
       PYRNN_DATA=~/mnist pyrnn data
       pyrnn data --data ./MNIST-data
     """
-    from pyrnn.data import FILE_NAMES, SAMPLE_DIR, find_files, load_split
+    from pyrnn.data import FILE_NAMES, SAMPLE_DIR, default_validation_size, find_files, load_split
 
     source = resolve_data(data)
     folder = SAMPLE_DIR if source.is_sample else Path(source.location)
     checks = source.checksums()
     paths = find_files(folder)
     n_train, n_test = (load_split(folder, split)[1].shape[0] for split in ("train", "test"))
+    n_validation = default_validation_size(n_train)
     reference = "the bundled sample's" if source.is_sample else "the published MNIST"
     verdict = {True: "checksum ok", False: f"checksum DIFFERS from {reference}", None: "missing"}
     print_summary([("data", source.describe()), ("folder", str(folder))]
                   + [(name, f"{verdict[checks[name]]}  {paths[name]}") for name in FILE_NAMES]
-                  + [("images", f"{n_train:,} training (the first 5,000 kept for validation), {n_test:,} test")])
+                  + [("images", f"{n_train:,} training (the first {n_validation:,} kept for validation), "
+                                f"{n_test:,} test")])
     if any(ok is False for ok in checks.values()):
         click.echo("Error: checksums differ: these are not the files pyrnn expects; fetch them again", err=True)
         return EXIT_ERROR

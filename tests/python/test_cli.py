@@ -70,7 +70,7 @@ def test_help_of_every_command_says_what_it_does_with_an_example():
 
 def test_installed_script_trains_writes_the_run_folder_and_predicts_a_png(trained_run, sample, tmp_path):
     out, stdout = trained_run
-    assert {p.name for p in out.iterdir()} == {"metrics.json", "model.keras", "loss.png"}
+    assert {p.name for p in out.iterdir()} == {"metrics.json", "model.keras", "loss.png", ".pyrnn-run.json"}
     assert not list(out.parent.glob(".*")), "staging folder left behind"
     for label in ("validation", "test", "sequences/s", "run folder"):
         assert label in stdout
@@ -230,7 +230,7 @@ def test_find_mnist_order_env_then_local_then_cache(mnist_dir, tmp_path, monkeyp
 
 @pytest.mark.parametrize("args, needles", [
     (["recipe", "rnn"], ["'rnn' is not one of 'basic', 'bidirectional', 'stacked', 'lstm'"]),
-    (["recipe", "basic", "--lr", "0"], ["--lr", "x>0"]),
+    (["recipe", "basic", "--lr", "0"], ["--lr", "finite number > 0"]),
     (["recipe", "basic", "--lr", "-0.5"], ["--lr"]),
     (["recipe", "basic", "--iterations", "0"], ["--iterations"]),
     (["recipe", "basic", "--cell", "rnn"], ["--cell"]),

@@ -338,7 +338,7 @@ def _start_and_stop(out: Path, sig: int, after: int):
     iterations, send `sig`. Returns the Popen and a thread to join."""
     proc = subprocess.Popen([str(PYRNN), "recipe", *RUN, "--out", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    staging = out.parent / f".{out.name}.partial"
+    staging = out / ".pyrnn-partial"
 
     def stop():
         while proc.poll() is None and _checkpointed(staging) < after:
@@ -365,21 +365,21 @@ def test_killed_runs_resume_to_the_same_result(tmp_path):
         outputs[out] = proc.communicate(timeout=600)
         thread.join()
 
-    # Ctrl-C: exit 130, how to resume, the history and checkpoint kept, no run folder yet
+    # Ctrl-C: exit 130, how to resume, the history and checkpoint kept, no finished run yet
     proc = runs[interrupted][0]
     assert proc.returncode == 130, outputs[interrupted][1]
     assert f"--out {interrupted} --resume" in outputs[interrupted][1]
-    staging = tmp_path / ".interrupted.partial"
+    staging = tmp_path / "interrupted" / ".pyrnn-partial"
     history = json.loads((staging / "history.json").read_text())
     assert history["stopped"] == "interrupted" and 30 <= len(history["loss"]) < 500
     assert _checkpointed(staging) == len(history["loss"])
     assert_same_curve(history["loss"], reference.history.loss[:len(history["loss"])])
-    assert not interrupted.exists()
+    assert [p.name for p in interrupted.iterdir()] == [".pyrnn-partial"]
 
-    # SIGKILL: no run folder; every file under its final name is whole
+    # SIGKILL: no finished run; every file under its final name is whole
     assert runs[killed][0].returncode == -signal.SIGKILL, outputs[killed]
-    assert not killed.exists()
-    staging = tmp_path / ".killed.partial"
+    assert [p.name for p in killed.iterdir()] == [".pyrnn-partial"]
+    staging = tmp_path / "killed" / ".pyrnn-partial"
     assert json.loads((staging / "settings.json").read_text())["settings"]["iterations"] == 500
     assert 60 <= _checkpointed(staging) < 500
     assert {p.name for p in staging.iterdir() if not p.name.startswith(".")} == {"settings.json", "checkpoint.npz"}
@@ -394,12 +394,12 @@ def test_killed_runs_resume_to_the_same_result(tmp_path):
         metrics = json.loads((out / "metrics.json").read_text())
         assert_same_curve(metrics["loss"], reference.history.loss)
         assert metrics["test"]["accuracy"] == pytest.approx(reference.metrics["test"]["accuracy"], abs=0.005)
-        assert sorted(p.name for p in out.iterdir()) == ["loss.png", "metrics.json", "model.keras"]
+        assert sorted(p.name for p in out.iterdir()) == [".pyrnn-run.json", "loss.png", "metrics.json", "model.keras"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["interrupted", "killed", "reference"]
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    from pyrnn.runs import RunFolder
+    from pyrnn.runfolder import RunFolder
     from pyrnn.storage import write_json
     folder = RunFolder.open(tmp_path / "run")
     write_json(folder.staging / "settings.json", {"settings": {"recipe": "basic", "lr": 0.01}, "data_location": "x"})

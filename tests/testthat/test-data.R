@@ -35,5 +35,5 @@ test_that("a missing folder, damaged files and bad arguments are clear R errors"
   expect_error(read_data_sets(3), "train_dir must be a single non-empty string")
   expect_error(read_data_sets("sample", one_hot = "yes"), "one_hot must be TRUE or FALSE")
   expect_error(read_data_sets("sample", validation_size = 2.5), "validation_size must be a single whole number")
-  expect_error(read_data_sets("sample", validation_size = 20000), "validation_size must be in 0..14999")
+  expect_error(read_data_sets("sample", validation_size = 20000), "validation_size must be an int in 0..14999")
 })

@@ -1,0 +1,220 @@
+"""Run folders: where pyrnn's commands write, without touching the user's files.
+
+pyrnn writes a run into a folder that is new, empty, or holds a run pyrnn
+wrote itself. A run folder it wrote carries MARKER_FILE, listing every file of
+the run with its SHA-256; anything else in the folder (a file or folder the
+list does not name, a listed file whose content changed, a link) is the
+user's, and pyrnn neither deletes nor overwrites it, with or without `force`:
+such a folder is refused before any work starts.
+
+A run is written into a hidden staging folder inside the run folder
+(STAGING_DIR) and moved into place by `commit` once complete, each file in one
+rename, so no file is ever seen half-written. An interrupted recipe run keeps
+its staging folder (settings, checkpoint), which `resume` continues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from pyrnn.storage import write_json
+
+MARKER_FILE = ".pyrnn-run.json"
+STAGING_DIR = ".pyrnn-partial"
+SETTINGS_FILE = "settings.json"
+_SHOWN = 4  # foreign entries named in a refusal
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _staged_files(staging: Path) -> dict:
+    """Relative path (str, "/"-separated) -> Path of every file of a staged
+    run. Hidden files are left out: pyrnn's runs have none, and those are the
+    temporaries of writes cut short (storage.atomic_path)."""
+    found = {}
+    for root, _, names in os.walk(staging):
+        for name in names:
+            path = Path(root) / name
+            if not name.startswith(".") and path.is_file() and not path.is_symlink():
+                found[path.relative_to(staging).as_posix()] = path
+    return found
+
+
+class RunFolder:
+    """The run folder `final` and its staging folder (`final`/STAGING_DIR).
+
+    kind: what writes it ("recipe", "compare", "echo", ...), recorded in the
+    marker and named in messages.
+    """
+
+    def __init__(self, final, kind: str = "recipe"):
+        self.final = Path(final)
+        self.staging = self.final / STAGING_DIR
+        self.kind = kind
+        self._created = False
+
+    # --- what is there --------------------------------------------------------
+
+    def marker(self) -> dict:
+        """The marker of the run pyrnn wrote here ({} if none or unreadable)."""
+        try:
+            marker = json.loads((self.final / MARKER_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return marker if isinstance(marker, dict) and isinstance(marker.get("files"), dict) else {}
+
+    @property
+    def finished(self) -> bool:
+        """Whether a finished run that pyrnn wrote is here."""
+        return bool(self.marker())
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether an interrupted recipe run is kept in the staging folder."""
+        return (self.staging / SETTINGS_FILE).is_file()
+
+    def saved_settings(self) -> dict:
+        """The settings an interrupted run was started with (settings.json)."""
+        return json.loads((self.staging / SETTINGS_FILE).read_text())
+
+    def foreign_entries(self) -> list:
+        """Sorted relative paths of what is in the folder that pyrnn did not
+        write: entries no marker lists, listed files whose content changed,
+        links. The marker and the staging folder are pyrnn's own."""
+        if not self.final.is_dir():
+            return []
+        listed = self.marker().get("files", {})
+        owned_dirs = {parent.as_posix() for rel in listed for parent in Path(rel).parents}
+        foreign = []
+        for root, dirs, names in os.walk(self.final):
+            rel_root = Path(root).relative_to(self.final)
+            if rel_root == Path("."):
+                dirs[:] = [d for d in dirs if d != STAGING_DIR]
+                names = [n for n in names if n != MARKER_FILE]
+            for name in dirs + names:
+                rel = (rel_root / name).as_posix()
+                path = Path(root) / name
+                if path.is_symlink():
+                    foreign.append(rel)
+                elif path.is_dir():
+                    if rel not in owned_dirs:
+                        foreign.append(rel)
+                        dirs.remove(name)  # everything below is the user's too: named once
+                elif _sha256(path) not in listed.get(rel, []):
+                    foreign.append(rel)
+        return sorted(foreign)
+
+    # --- before a run ---------------------------------------------------------
+
+    @classmethod
+    def check(cls, out, kind: str = "recipe", force: bool = False, resume: bool = False) -> "RunFolder":
+        """The checks of `open`, creating nothing: call it before any long work.
+
+        Raises FileExistsError for a file at `out`, for a folder holding
+        anything pyrnn did not write (whatever `force` says), for a finished
+        run (without `force`) or an interrupted one (without `resume` or
+        `force`); FileNotFoundError when `resume` finds nothing to resume;
+        PermissionError when `out` cannot be written.
+        """
+        folder = cls(out, kind)
+        if folder.final.exists() and not folder.final.is_dir():
+            raise FileExistsError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
+        foreign = folder.foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
+            raise FileExistsError(f"{folder.final} holds files pyrnn did not write ({shown}); pyrnn writes only "
+                                  "into a new or empty folder or over a run of its own, and never deletes or "
+                                  "replaces anything else, even with --force: choose another output folder (--out)")
+        if resume:
+            if not folder.interrupted:
+                finished = " (the run there finished: nothing to resume)" if folder.finished else ""
+                raise FileNotFoundError(f"no interrupted run to resume at {folder.final}{finished}; "
+                                        "start a new run without --resume")
+            return folder
+        if folder.finished and not force:
+            what = folder.marker().get("kind", "?")
+            raise FileExistsError(f"{folder.final} already holds a run (pyrnn {what}); use --force to replace it, "
+                                  "or choose another output folder (--out)")
+        if folder.interrupted and not force:
+            raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
+                                  "or start over with --force")
+        existing = folder.final.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write the run folder {folder.final}: {existing} is not a writable "
+                                  "folder; choose another output folder (--out)")
+        return folder
+
+    @classmethod
+    def open(cls, out, kind: str = "recipe", force: bool = False, resume: bool = False) -> "RunFolder":
+        """Check (see `check`), then make the staging folder, and the run
+        folder itself if it is new. A finished run at `out` stays until
+        `commit` replaces it; an interrupted one's staging folder is continued
+        with `resume`, started afresh with `force`."""
+        folder = cls.check(out, kind=kind, force=force, resume=resume)
+        if resume:
+            return folder
+        try:
+            folder._created = not folder.final.exists()
+            folder.final.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(folder.staging, ignore_errors=True)
+            folder.staging.mkdir()
+        except OSError as err:
+            raise PermissionError(f"cannot write the run folder {folder.final} ({err.strerror}); "
+                                  "choose another output folder (--out)") from None
+        return folder
+
+    # --- after a run ----------------------------------------------------------
+
+    def commit(self, staging_only=()) -> Path:
+        """Move the staged run into the run folder, replacing the files of the
+        previous run pyrnn wrote there (and only those), then record the new
+        run's files in the marker. Files named in `staging_only` (relative
+        paths) are dropped. Returns the run folder."""
+        foreign = self.foreign_entries()
+        if foreign:  # appeared while the run was going
+            raise FileExistsError(f"{', '.join(foreign[:_SHOWN])} appeared in {self.final} during the run; pyrnn "
+                                  f"does not replace them: the new run is left in {self.staging}")
+        for name in staging_only:
+            (self.staging / name).unlink(missing_ok=True)
+        new = {rel: _sha256(path) for rel, path in _staged_files(self.staging).items()}
+        old = self.marker().get("files", {})
+        # While files move, the marker lists both runs' files, so that a commit
+        # cut short leaves nothing pyrnn would take for the user's.
+        both = {rel: sorted(set(old.get(rel, [])) | ({new[rel]} if rel in new else set())) for rel in {*old, *new}}
+        self._write_marker(both)
+        for rel in new:
+            target = self.final / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / rel, target)
+        for rel in set(old) - set(new):
+            (self.final / rel).unlink(missing_ok=True)
+            for parent in Path(rel).parents:  # folders of the old run left empty
+                if parent != Path(".") and (self.final / parent).is_dir() and not any((self.final / parent).iterdir()):
+                    (self.final / parent).rmdir()
+        self._write_marker({rel: [digest] for rel, digest in new.items()})
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return self.final
+
+    def discard(self) -> None:
+        """Remove the staging folder, and the run folder if `open` made it
+        and it is empty again."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self._created and self.final.is_dir() and not any(self.final.iterdir()):
+            self.final.rmdir()
+
+    def _write_marker(self, files: dict) -> None:
+        from pyrnn import __version__
+
+        write_json(self.final / MARKER_FILE, {"kind": self.kind, "pyrnn": __version__, "files": files})
