@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from pyrnn.storage import atomic_path  # noqa: E402
 
@@ -29,6 +30,7 @@ def plot_curves(curves: dict, path, title: str, xlabel: str = "iteration", ylabe
             ax.axhline(value, linestyle="--", linewidth=0.9, color="gray")
             ax.annotate(label, (1, value), textcoords="offset points", xytext=(2, 2), fontsize=8, color="dimgray")
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
         ax.grid(alpha=0.3)
         if len(curves) > 1:
             ax.legend()

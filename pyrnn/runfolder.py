@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyrnn.storage import write_json
@@ -218,3 +219,28 @@ class RunFolder:
         from pyrnn import __version__
 
         write_json(self.final / MARKER_FILE, {"kind": self.kind, "pyrnn": __version__, "files": files})
+
+
+@contextmanager
+def run_folder(out, kind: str, force: bool = False):
+    """For a command that writes its results at the end: check the run folder
+    `out` at once (`RunFolder.check`; nothing is created), then yield a
+    function that, called when the results are ready, opens the folder and
+    returns the staging folder to write them into. The run is committed when
+    the block ends, discarded if it raises."""
+    RunFolder.check(out, kind=kind, force=force)
+    folder = None
+
+    def staging() -> Path:
+        nonlocal folder
+        folder = RunFolder.open(out, kind=kind, force=force)
+        return folder.staging
+
+    try:
+        yield staging
+    except BaseException:
+        if folder is not None:
+            folder.discard()
+        raise
+    if folder is not None:
+        folder.commit()

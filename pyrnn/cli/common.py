@@ -44,19 +44,17 @@ def fail(message: str, exit_code: int = EXIT_ERROR):
     sys.exit(exit_code)
 
 
-class PositiveNumber(click.ParamType):
-    """A finite number > 0 (click's FloatRange lets nan and inf through)."""
-
-    name = "number"
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange that also refuses nan and inf (which pass its bounds)."""
 
     def convert(self, value, param, ctx):
-        number = value if isinstance(value, float) else click.FLOAT.convert(value, param, ctx)
-        if not (math.isfinite(number) and number > 0):
-            self.fail(f"{value!r} is not a finite number > 0.", param, ctx)
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
 
 
-POSITIVE_NUMBER = PositiveNumber()
+POSITIVE_NUMBER = FiniteFloatRange(min=0, min_open=True)
 POSITIVE_WHOLE = click.IntRange(min=1)
 SEED = click.IntRange(0, SEED_MAX)
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from pyrnn.cli.common import PyrnnCommand, data_option, loss_progress, print_summary, resolve_data
+from pyrnn.cli.common import (POSITIVE_NUMBER, FiniteFloatRange, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
+                              import_tensorflow_quietly, loss_progress, print_summary, resolve_data)
+from pyrnn.runfolder import run_folder
 from pyrnn.storage import write_json
 
-POSITIVE = click.IntRange(min=1)
-RATE = click.FloatRange(min=0, min_open=True)
 TUTORIAL_ROWS28 = {"basic": 0.1032, "lstm": 0.9839}  # test accuracy after 5,000 steps in the tutorial
 
 
@@ -38,10 +38,19 @@ def progress_on_first_loss(total: int, label: str):
         yield callback
 
 
-out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-                          help="Folder for metrics.json and the plots [default: runs/<command>].")
-seed_option = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+def out_options(command):
+    """--out (the run folder) and --force (replace a run of pyrnn's there)."""
+    command = click.option("--force", is_flag=True, help="Replace a run already in --out.")(command)
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Run folder for metrics.json and the plots [default: runs/<command>].")(command)
+
+
+seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
                            help="Seed for the data and the initial weights (same seed, same run).")
+
+
+def _steps(n: int) -> str:
+    return f"{n} step{'s' if n != 1 else ''}"
 
 
 @click.command("cell", cls=PyrnnCommand)
@@ -77,24 +86,25 @@ def cell(digits, check, as_json):
 
 
 @click.command("echo", cls=PyrnnCommand)
-@click.option("--total-series-length", type=POSITIVE, default=50000, show_default=True,
+@click.option("--total-series-length", type=POSITIVE_WHOLE, default=50000, show_default=True,
               help="Length of each epoch's series.")
-@click.option("--echo-step", type=POSITIVE, default=3, show_default=True, help="Steps between an input and its echo.")
-@click.option("--truncated-backprop-length", type=POSITIVE, default=15, show_default=True,
+@click.option("--echo-step", type=POSITIVE_WHOLE, default=3, show_default=True, help="Steps between an input and its echo.")
+@click.option("--truncated-backprop-length", type=POSITIVE_WHOLE, default=15, show_default=True,
               help="Steps per window (gradients stop at a window's start; the state does not).")
-@click.option("--batch-size", type=POSITIVE, default=5, show_default=True, help="Rows the series is cut into.")
-@click.option("--state-size", type=POSITIVE, default=4, show_default=True, help="Hidden units.")
-@click.option("--num-epochs", type=POSITIVE, default=100, show_default=True,
+@click.option("--batch-size", type=POSITIVE_WHOLE, default=5, show_default=True, help="Rows the series is cut into.")
+@click.option("--state-size", type=POSITIVE_WHOLE, default=4, show_default=True, help="Hidden units.")
+@click.option("--num-epochs", type=POSITIVE_WHOLE, default=100, show_default=True,
               help="Most epochs run; training stops early once an epoch reaches --stop-accuracy.")
-@click.option("--lr", type=RATE, default=0.3, show_default=True, help="Adagrad learning rate.")
-@click.option("--stop-accuracy", type=click.FloatRange(0, 1, min_open=True), default=0.99, show_default=True,
+@click.option("--lr", type=POSITIVE_NUMBER, default=0.3, show_default=True, help="Adagrad learning rate.")
+@click.option("--stop-accuracy", type=FiniteFloatRange(0, 1, min_open=True), default=0.99,
+              show_default=True,
               help="Stop after an epoch with this training accuracy.")
 @click.option("--carry-state/--reset-state", default=True, show_default=True,
               help="Feed each window's final state into the next, or start every window from zeros.")
 @seed_option
-@out_option
+@out_options
 def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, state_size, num_epochs, lr,
-         stop_accuracy, carry_state, seed, out):
+         stop_accuracy, carry_state, seed, out, force):
     """The echo task ("roll game"): learn to repeat a random bit series
     --echo-step steps later, with TensorFlow-style truncated backpropagation.
 
@@ -108,14 +118,17 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
 
     out = out or Path("runs/echo")
     windows = total_series_length // batch_size // truncated_backprop_length
-    with progress_on_first_loss(num_epochs * max(windows, 1), "echo") as callback:
-        result = train_echo(total_series_length=total_series_length, echo_step=echo_step,
-                            truncated_backprop_length=truncated_backprop_length, batch_size=batch_size,
-                            state_size=state_size, num_epochs=num_epochs, lr=lr, seed=seed, callback=callback,
-                            stop_accuracy=stop_accuracy, carry_state=carry_state)
-    write_json(out / "metrics.json", result.to_dict())
-    plot_curves({"loss": result.loss}, out / "loss.png", title=f"Echo task (echo step {echo_step}): loss per step",
-                xlabel="step (one window)")
+    with run_folder(out, "echo", force) as staging:
+        import_tensorflow_quietly()
+        with progress_on_first_loss(num_epochs * max(windows, 1), "echo") as callback:
+            result = train_echo(total_series_length=total_series_length, echo_step=echo_step,
+                                truncated_backprop_length=truncated_backprop_length, batch_size=batch_size,
+                                state_size=state_size, num_epochs=num_epochs, lr=lr, seed=seed, callback=callback,
+                                stop_accuracy=stop_accuracy, carry_state=carry_state)
+        folder = staging()
+        write_json(folder / "metrics.json", result.to_dict())
+        plot_curves({"loss": result.loss}, folder / "loss.png",
+                    title=f"Echo task (echo step {echo_step}): loss per step", xlabel="step (one window)")
     stopped = f" ({result.stopped})" if result.stopped else ""
     print_summary([
         ("task", f"echo, echo step {echo_step}, window {truncated_backprop_length}"
@@ -130,15 +143,15 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
 
 
 @click.command("dependency", cls=PyrnnCommand)
-@click.option("--num-steps", type=POSITIVE, default=5, show_default=True, help="Steps per window (truncated backprop).")
-@click.option("--state-size", type=POSITIVE, default=4, show_default=True, help="Hidden units.")
-@click.option("--batch-size", type=POSITIVE, default=200, show_default=True, help="Rows the series is cut into.")
-@click.option("--lr", type=RATE, default=0.1, show_default=True, help="Adagrad learning rate.")
-@click.option("--num-epochs", type=POSITIVE, default=1, show_default=True, help="Epochs, each on a fresh series.")
-@click.option("--size", type=POSITIVE, default=1_000_000, show_default=True, help="Length of each epoch's series.")
+@click.option("--num-steps", type=POSITIVE_WHOLE, default=5, show_default=True, help="Steps per window (truncated backprop).")
+@click.option("--state-size", type=POSITIVE_WHOLE, default=4, show_default=True, help="Hidden units.")
+@click.option("--batch-size", type=POSITIVE_WHOLE, default=200, show_default=True, help="Rows the series is cut into.")
+@click.option("--lr", type=POSITIVE_NUMBER, default=0.1, show_default=True, help="Adagrad learning rate.")
+@click.option("--num-epochs", type=POSITIVE_WHOLE, default=1, show_default=True, help="Epochs, each on a fresh series.")
+@click.option("--size", type=POSITIVE_WHOLE, default=1_000_000, show_default=True, help="Length of each epoch's series.")
 @seed_option
-@out_option
-def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, out):
+@out_options
+def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, out, force):
     """The binary-dependency task: Y_t depends on X_{t-3} and X_{t-8}; the
     loss a network can reach is known (0.66 learning nothing, 0.52 the first
     dependency, 0.45 both).
@@ -153,20 +166,23 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
 
     out = out or Path("runs/dependency")
     windows = size // batch_size // num_steps
-    with progress_on_first_loss(num_epochs * max(windows, 1), "dependency") as callback:
-        result = train_dependency(num_steps=num_steps, state_size=state_size, batch_size=batch_size, lr=lr,
-                                  num_epochs=num_epochs, size=size, seed=seed, callback=callback)
-    write_json(out / "metrics.json", result.to_dict())
-    curve = result.curve or result.loss
-    plot_curves({f"num_steps={num_steps}, state_size={state_size}": curve}, out / "loss.png",
-                title="Binary-dependency task: training loss vs the known answers",
-                xlabel="block of 100 steps" if result.curve else "step",
-                ylabel="cross-entropy (nats)", hlines={name.replace("_", " "): value
-                                                       for name, value in result.expected.items()})
+    with run_folder(out, "dependency", force) as staging:
+        import_tensorflow_quietly()
+        with progress_on_first_loss(num_epochs * max(windows, 1), "dependency") as callback:
+            result = train_dependency(num_steps=num_steps, state_size=state_size, batch_size=batch_size, lr=lr,
+                                      num_epochs=num_epochs, size=size, seed=seed, callback=callback)
+        folder = staging()
+        write_json(folder / "metrics.json", result.to_dict())
+        curve = result.curve or result.loss
+        plot_curves({f"num_steps={num_steps}, state_size={state_size}": curve}, folder / "loss.png",
+                    title="Binary-dependency task: training loss vs the known answers",
+                    xlabel="block of 100 steps" if result.curve else "step",
+                    ylabel="cross-entropy (nats)", hlines={name.replace("_", " "): value
+                                                           for name, value in result.expected.items()})
     print_summary([
         ("task", f"binary dependency, num_steps {num_steps}, state_size {state_size}"),
         ("steps", result.steps),
-        ("final loss (mean of last 100 steps)", f"{result.final_loss:.4f}"),
+        (f"final loss (mean of the last {_steps(min(100, result.steps))})", f"{result.final_loss:.4f}"),
         *((f"expected, {name.replace('_', ' ')}", f"{value:.4f}") for name, value in result.expected.items()),
         ("closest", result.closest.replace("_", " ")),
         ("written", f"{out / 'metrics.json'}, {out / 'loss.png'}"),
@@ -176,15 +192,15 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
 @click.command("rows28", cls=PyrnnCommand)
 @click.option("--cell", "cell_name", type=click.Choice(["basic", "lstm"]), default="basic", show_default=True,
               help="basic RNN (tanh) or LSTM.")
-@click.option("--steps", type=POSITIVE, default=5000, show_default=True, help="Training iterations (random batches).")
-@click.option("--n-hidden", type=POSITIVE, default=128, show_default=True, help="Hidden units.")
-@click.option("--lr", type=RATE, default=0.01, show_default=True, help="Adam learning rate.")
-@click.option("--batch", type=POSITIVE, default=100, show_default=True, help="Images per iteration.")
-@click.option("--clipnorm", type=RATE, default=None, help="Clip each gradient to this norm (against explosions).")
+@click.option("--steps", type=POSITIVE_WHOLE, default=5000, show_default=True, help="Training iterations (random batches).")
+@click.option("--n-hidden", type=POSITIVE_WHOLE, default=128, show_default=True, help="Hidden units.")
+@click.option("--lr", type=POSITIVE_NUMBER, default=0.01, show_default=True, help="Adam learning rate.")
+@click.option("--batch", type=POSITIVE_WHOLE, default=100, show_default=True, help="Images per iteration.")
+@click.option("--clipnorm", type=POSITIVE_NUMBER, default=None, help="Clip each gradient to this norm (against explosions).")
 @data_option()
 @seed_option
-@out_option
-def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out):
+@out_options
+def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out, force):
     """MNIST read row by row: 28 steps of 28 pixels, basic RNN or LSTM.
 
     Prints the test accuracy beside the tutorial's (basic 10.3%, LSTM 98.39%
@@ -203,14 +219,19 @@ def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out):
 
     out = out or Path("runs/rows28")
     source = resolve_data(data)
-    with progress_on_first_loss(steps, f"rows28 {cell_name}") as callback:
-        result = train_rows28(cell=cell_name, steps=steps, n_hidden=n_hidden, lr=lr, batch=batch, clipnorm=clipnorm,
-                              seed=seed, data=source.location, callback=callback)
-    write_json(out / "metrics.json", result.to_dict())
-    save_rnn(result.model, out / "model.keras")
-    plot_curves({cell_name: result.history.loss}, out / "loss.png", title=f"MNIST row by row, {cell_name}: loss")
-    plot_gradient_norms({"before training": result.grad_norms_init, "after training": result.grad_norms},
-                        out / "gradient_norms.png", title=f"{cell_name}: gradient of the loss w.r.t. each step's state")
+    with run_folder(out, "rows28", force) as staging:
+        import_tensorflow_quietly()
+        with progress_on_first_loss(steps, f"rows28 {cell_name}") as callback:
+            result = train_rows28(cell=cell_name, steps=steps, n_hidden=n_hidden, lr=lr, batch=batch,
+                                  clipnorm=clipnorm, seed=seed, data=source.location, callback=callback)
+        folder = staging()
+        write_json(folder / "metrics.json", result.to_dict())
+        save_rnn(result.model, folder / "model.keras")
+        plot_curves({cell_name: result.history.loss}, folder / "loss.png",
+                    title=f"MNIST row by row, {cell_name}: loss")
+        plot_gradient_norms({"before training": result.grad_norms_init, "after training": result.grad_norms},
+                            folder / "gradient_norms.png",
+                            title=f"{cell_name}: gradient of the loss w.r.t. each step's state")
     norms, clipped = result.grad_norms, f", clipnorm {clipnorm:g}" if clipnorm else ""
     print_summary([
         ("task", f"MNIST row by row, {cell_name}, {n_hidden} units"),

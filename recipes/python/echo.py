@@ -16,6 +16,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from pyrnn.plots import plot_curves  # noqa: E402
+from pyrnn.runfolder import run_folder  # noqa: E402
 from pyrnn.sequences import train_echo  # noqa: E402
 
 
@@ -26,18 +27,20 @@ def main():
     parser.add_argument("--echo-step", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/echo_recipe"))
+    parser.add_argument("--force", action="store_true", help="replace a run of pyrnn's already in --out")
     args = parser.parse_args()
 
     curves = {}
-    for carry_state in (True, False):
-        result = train_echo(total_series_length=args.total_series_length, echo_step=args.echo_step,
-                            num_epochs=args.num_epochs, seed=args.seed, carry_state=carry_state)
-        label = "state carried" if carry_state else "state reset every window"
-        curves[label] = result.loss
-        print(f"{label:26} epochs {result.epochs}, steps {result.steps}, final loss {result.loss[-1]:.4f}, "
-              f"accuracy {result.accuracy:.2%}")
-    print("plot:", plot_curves(curves, args.out / "loss.png", title="Echo task: loss per step",
-                               xlabel="step (one window)"))
+    with run_folder(args.out, "echo recipe", force=args.force) as staging:  # never over the user's files
+        for carry_state in (True, False):
+            result = train_echo(total_series_length=args.total_series_length, echo_step=args.echo_step,
+                                num_epochs=args.num_epochs, seed=args.seed, carry_state=carry_state)
+            label = "state carried" if carry_state else "state reset every window"
+            curves[label] = result.loss
+            print(f"{label:26} epochs {result.epochs}, steps {result.steps}, final loss {result.loss[-1]:.4f}, "
+                  f"accuracy {result.accuracy:.2%}")
+        plot_curves(curves, staging() / "loss.png", title="Echo task: loss per step", xlabel="step (one window)")
+    print("plot:", args.out / "loss.png")
 
 
 if __name__ == "__main__":

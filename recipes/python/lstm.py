@@ -6,11 +6,12 @@ An LSTM cell (forget gate bias 1.0, as the cookbook's BasicLSTMCell) reads the
     python recipes/python/lstm.py --data sample --iterations 100
 """
 
-from pyrnn import lstm, read_data_sets, reduceImage, train_rnn
-from pyrnn.data import find_mnist
 from pyrnn.runs import evaluate_splits, format_metrics, print_loss, script_options
 
-args = script_options(__doc__)
+args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
+
+from pyrnn import lstm, read_data_sets, reduceImage, train_rnn  # noqa: E402
+from pyrnn.data import find_mnist  # noqa: E402
 
 # 1. Load MNIST (full MNIST if found, else the bundled sample; --data chooses)
 source = find_mnist(args.data)

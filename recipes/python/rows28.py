@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from pyrnn.plots import plot_curves  # noqa: E402
-from pyrnn.sequences import plot_gradient_norms, train_rows28  # noqa: E402
+from pyrnn.runfolder import run_folder  # noqa: E402
 
 
 def main():
@@ -30,19 +30,25 @@ def main():
     parser.add_argument("--data", default="sample", help="'sample', 'auto' or a folder of MNIST files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/rows28_recipe"))
+    parser.add_argument("--force", action="store_true", help="replace a run of pyrnn's already in --out")
     args = parser.parse_args()
 
+    from pyrnn.sequences import plot_gradient_norms, train_rows28  # TensorFlow: after --help has been answered
+
     norms, losses = {}, {}
-    for cell in args.cells:
-        result = train_rows28(cell=cell, steps=args.steps, n_hidden=args.n_hidden, batch=args.batch,
-                              clipnorm=args.clipnorm, seed=args.seed, data=args.data)
-        norms[cell] = result.grad_norms
-        losses[cell] = result.history.loss
-        print(f"{cell:5}: test accuracy {result.accuracy:.2%} after {result.history.iterations} steps; "
-              f"saturated final states {result.saturation:.1%}; "
-              f"|dL/dh_1| {result.grad_norms[0]:.1e}, |dL/dh_28| {result.grad_norms[-1]:.1e}")
-    print("plots:", plot_curves(losses, args.out / "loss.png", title="MNIST row by row: training loss"),
-          plot_gradient_norms(norms, args.out / "gradient_norms.png"))
+    with run_folder(args.out, "rows28 recipe", force=args.force) as staging:  # never over the user's files
+        for cell in args.cells:
+            result = train_rows28(cell=cell, steps=args.steps, n_hidden=args.n_hidden, batch=args.batch,
+                                  clipnorm=args.clipnorm, seed=args.seed, data=args.data)
+            norms[cell] = result.grad_norms
+            losses[cell] = result.history.loss
+            print(f"{cell:5}: test accuracy {result.accuracy:.2%} after {result.history.iterations} steps; "
+                  f"saturated final states {result.saturation:.1%}; "
+                  f"|dL/dh_1| {result.grad_norms[0]:.1e}, |dL/dh_28| {result.grad_norms[-1]:.1e}")
+        folder = staging()
+        plot_curves(losses, folder / "loss.png", title="MNIST row by row: training loss")
+        plot_gradient_norms(norms, folder / "gradient_norms.png")
+    print("plots:", args.out / "loss.png", args.out / "gradient_norms.png")
 
 
 if __name__ == "__main__":

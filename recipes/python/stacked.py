@@ -7,11 +7,12 @@ output layer.
     python recipes/python/stacked.py --data sample --iterations 100 --num-layers 3
 """
 
-from pyrnn import read_data_sets, reduceImage, stacked_rnn, train_rnn
-from pyrnn.data import find_mnist
 from pyrnn.runs import evaluate_splits, format_metrics, print_loss, script_options
 
-args = script_options(__doc__)
+args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
+
+from pyrnn import read_data_sets, reduceImage, stacked_rnn, train_rnn  # noqa: E402
+from pyrnn.data import find_mnist  # noqa: E402
 
 # 1. Load MNIST (full MNIST if found, else the bundled sample; --data chooses)
 source = find_mnist(args.data)

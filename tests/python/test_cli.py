@@ -230,7 +230,7 @@ def test_find_mnist_order_env_then_local_then_cache(mnist_dir, tmp_path, monkeyp
 
 @pytest.mark.parametrize("args, needles", [
     (["recipe", "rnn"], ["'rnn' is not one of 'basic', 'bidirectional', 'stacked', 'lstm'"]),
-    (["recipe", "basic", "--lr", "0"], ["--lr", "finite number > 0"]),
+    (["recipe", "basic", "--lr", "0"], ["--lr", "x>0"]),
     (["recipe", "basic", "--lr", "-0.5"], ["--lr"]),
     (["recipe", "basic", "--iterations", "0"], ["--iterations"]),
     (["recipe", "basic", "--cell", "rnn"], ["--cell"]),
