@@ -11,6 +11,9 @@
 #' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
 #'   [lstm()] or [load_rnn()].
 #' @param path The `.keras` file (".keras" is appended to another suffix).
+#' @param reduce_method How the training images were shrunk ([reduceImage()]'s
+#'   `method`); it is stored in the file, so that `pyrnn evaluate` and
+#'   `pyrnn predict` reduce images the same way.
 #' @return `save_rnn()`: the path written, invisibly. `load_rnn()`: the model
 #'   (class "pyrnn_model").
 #' @export
@@ -19,10 +22,11 @@
 #' file <- save_rnn(model, tempfile(fileext = ".keras"))
 #' same <- load_rnn(file)
 #' same
-save_rnn <- function(model, path) {
+save_rnn <- function(model, path, reduce_method = "nearest") {
   check_model(model)
   path <- path.expand(as_string(path, "path"))
-  written <- with_py_errors(pyrnn_tf()$save_rnn(model, path))
+  written <- with_py_errors(pyrnn_tf()$save_rnn(model, path,
+                                                reduce_method = as_string(reduce_method, "reduce_method")))
   invisible(as.character(reticulate::py_str(written)))
 }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from common import BATCH, LR, N_CLASS, N_HIDDEN, block_times
 

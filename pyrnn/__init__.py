@@ -7,7 +7,8 @@ functions import it on first use, so `pyrnn --help` and data tools start fast.
 from importlib import import_module
 
 from pyrnn.data import find_mnist, read_data_sets
-from pyrnn.images import load_digit, reduceImage
+from pyrnn.digits import load_digit
+from pyrnn.images import reduceImage
 
 __version__ = "0.1.0"
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from pyrnn.arrays import check_learning_rate, check_seed, check_sizes
 from pyrnn.data import N_CLASS, DataSource, find_mnist, read_data_sets
-from pyrnn.images import METHODS, load_digit, reduceImage
+from pyrnn.digits import load_digit
+from pyrnn.images import METHODS, reduceImage
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
 from pyrnn.storage import load_rnn, read_model_info, save_rnn, write_json
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pyrnn.cli import main
-from pyrnn.images import load_digit
+from pyrnn.digits import load_digit
 
 PYRNN = Path(sys.executable).parent / "pyrnn"
 TINY = ["--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "3"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from pyrnn.images import _INK_THRESHOLD, MNIST_BOX, _digit_strokes, _ink, _label_runs, _read_gray, _runs, load_digit
+from pyrnn.digits import _INK_THRESHOLD, MNIST_BOX, _digit_strokes, _ink, _label_runs, _read_gray, _runs, load_digit
 
 DIGITS = range(10)  # the sample's first test digits: 7 2 1 0 4 1 4 9 5 9
 FORMATS = (("png", True), ("png", False), ("jpg", True))  # (file type, dark on light)

@@ -24,3 +24,12 @@ test_that("a missing file, a file that is not a model and a model carrying code 
   expect_error(load_rnn(lambda_file), "refused to load: the model carries code.*Lambda", class = "pyrnn_error")
   expect_error(save_rnn(rnn(n.hidden = 2), NA_character_), "path must be a single non-empty string")
 })
+
+test_that("the model file records how its images were reduced", {
+  path <- save_rnn(rnn(n.hidden = 4, seed = 1), tempfile(fileext = ".keras"), reduce_method = "box")
+  info <- reticulate::import("pyrnn.storage")$read_model_info(path)
+  expect_identical(info$reduce_method, "box")
+  expect_identical(as.integer(c(info$step_size, info$n_input, info$n_class)), c(16L, 16L, 10L))
+  expect_error(save_rnn(rnn(n.hidden = 2), tempfile(fileext = ".keras"), reduce_method = "cubic"),
+               "unknown reduce_method 'cubic'", class = "pyrnn_error")
+})
