@@ -95,7 +95,7 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
     optimizer.build(variables)
     x_all, y_all = tf.constant(data["x_train"]), tf.constant(data["y_train"])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    logits, _ = _logits_fn(model, training=True, batch=common.BATCH)
+    logits, _ = _logits_fn(model, training=True, batch=common.BATCH, backend="kernels")
 
     def forward(idx):
         return loss_fn(tf.gather(y_all, idx), logits(tf.gather(x_all, idx)))
@@ -109,7 +109,7 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
     idx = _chunk_inputs(data["x_train"].shape[0])
     runs = {"empty call": _in_a_loop(lambda i: tf.cast(i[0], tf.float32)), "forward": _in_a_loop(forward),
             "forward+backward": _in_a_loop(forward_backward),
-            "step": _make_chunk(model, optimizer, x_all, y_all, common.BATCH)}
+            "step": _make_chunk(model, optimizer, x_all, y_all, common.BATCH, "kernels")}
     ms = {name: float("inf") for name in runs}
     for _ in range(ROUNDS):  # round robin, best of each: a busy machine slows some rounds, not all
         for name, run in runs.items():

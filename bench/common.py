@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# one TensorFlow thread per op, as the `pyrnn` command sets for its CPU kernels
+# (pyrnn.kernels.use_one_thread_per_op); the Keras peer runs with the same
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import numpy as np
 

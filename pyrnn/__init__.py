@@ -8,6 +8,7 @@ from importlib import import_module
 
 from pyrnn.data import find_mnist, read_data_sets
 from pyrnn.digits import load_digit
+from pyrnn.errors import PyrnnError
 from pyrnn.images import reduceImage
 
 __version__ = "0.1.0"
@@ -26,7 +27,7 @@ _LAZY = {
     "saturation_fraction": "pyrnn.sequences", "recurrent_norm": "pyrnn.sequences",
 }
 
-__all__ = ["read_data_sets", "find_mnist", "reduceImage", "load_digit", *_LAZY]
+__all__ = ["read_data_sets", "find_mnist", "reduceImage", "load_digit", "PyrnnError", *_LAZY]
 
 
 def __getattr__(name):

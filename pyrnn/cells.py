@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pyrnn.errors import PyrnnError
+
 BACKENDS = ("numpy", "tf", "keras")
 MODES = ("static", "dynamic")
 
@@ -24,24 +26,24 @@ def _check_cell_inputs(x, W, b, h0):
     W = np.asarray(W, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if x.ndim != 3:
-        raise ValueError(f"x has shape {x.shape}; expected [batch, steps, n_input]")
+        raise PyrnnError(f"x has shape {x.shape}; expected [batch, steps, n_input]")
     n_input = x.shape[2]
     if W.ndim != 2 or W.shape[0] <= n_input:
-        raise ValueError(f"W has shape {W.shape}; expected (n_input + n_hidden, n_hidden) with n_input = {n_input}")
+        raise PyrnnError(f"W has shape {W.shape}; expected (n_input + n_hidden, n_hidden) with n_input = {n_input}")
     n_hidden = W.shape[1]
     if W.shape[0] != n_input + n_hidden:
-        raise ValueError(f"W has {W.shape[0]} rows; the cell needs n_input + n_hidden = {n_input} + {n_hidden} "
+        raise PyrnnError(f"W has {W.shape[0]} rows; the cell needs n_input + n_hidden = {n_input} + {n_hidden} "
                          f"= {n_input + n_hidden} (the input rows, then the state rows)")
     if b.shape != (n_hidden,):
-        raise ValueError(f"b has shape {b.shape}; expected ({n_hidden},), one bias per hidden unit")
+        raise PyrnnError(f"b has shape {b.shape}; expected ({n_hidden},), one bias per hidden unit")
     if h0 is None:
         h0 = np.zeros((x.shape[0], n_hidden))
     h0 = np.asarray(h0, dtype=np.float64)
     if h0.shape != (x.shape[0], n_hidden):
-        raise ValueError(f"h0 has shape {h0.shape}; expected [batch, n_hidden] = ({x.shape[0]}, {n_hidden})")
+        raise PyrnnError(f"h0 has shape {h0.shape}; expected [batch, n_hidden] = ({x.shape[0]}, {n_hidden})")
     for name, arr in (("x", x), ("W", W), ("b", b), ("h0", h0)):
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise PyrnnError(f"{name} contains NaN or infinite values")
     return x, W, b, h0
 
 
@@ -121,9 +123,9 @@ def cell_forward(x, W, b, h0=None, backend: str = "numpy", mode: str = "static")
     equals outputs[:, -1].
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise PyrnnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise PyrnnError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     x, W, b, h0 = _check_cell_inputs(x, W, b, h0)
     if backend == "numpy":
         return numpy_forward(x, W, b, h0)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pyrnn.errors import MissingFileError, NotAFolderError, PyrnnError
+
 IMAGE_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -88,27 +90,27 @@ def read_idx(path, kind="images"):
         with _open_idx(path) as fh:
             header = fh.read(4)
             if len(header) < 4:
-                raise ValueError(f"{path}: file is empty or shorter than an IDX header; expected {expected}")
+                raise PyrnnError(f"{path}: file is empty or shorter than an IDX header; expected {expected}")
             if header[:2] != b"\x00\x00" or header[2] not in _IDX_DTYPES or header[3] != ndim:
-                raise ValueError(
+                raise PyrnnError(
                     f"{path}: wrong magic number 0x{header.hex()}; expected {expected}. "
                     "Is it an MNIST file of the other kind, or not MNIST at all?")
             dims_raw = fh.read(4 * ndim)
             if len(dims_raw) < 4 * ndim:
-                raise ValueError(f"{path}: truncated header (dimensions missing); expected {expected}")
+                raise PyrnnError(f"{path}: truncated header (dimensions missing); expected {expected}")
             dims = tuple(int(d) for d in np.frombuffer(dims_raw, dtype=">u4"))
             if kind == "images" and (dims[1] == 0 or dims[2] == 0):
-                raise ValueError(f"{path}: images of size {dims[1]}x{dims[2]}; expected non-empty images")
+                raise PyrnnError(f"{path}: images of size {dims[1]}x{dims[2]}; expected non-empty images")
             size = math.prod(dims)  # Python ints: three 32-bit dimensions overflow int64
             payload = _read_at_most(fh, size + 1)
     except (OSError, EOFError, zlib.error) as err:  # zlib.error: a damaged deflate stream
-        raise ValueError(f"{path}: cannot be read as {expected} ({err}); "
+        raise PyrnnError(f"{path}: cannot be read as {expected} ({err}); "
                          "the gzip stream may be cut short: download the file again") from err
     if len(payload) < size:
-        raise ValueError(f"{path}: truncated: header declares {dims} ({size} bytes) "
+        raise PyrnnError(f"{path}: truncated: header declares {dims} ({size} bytes) "
                          f"but the file holds {len(payload)} bytes; download the file again")
     if len(payload) > size:
-        raise ValueError(f"{path}: {len(payload) - size}+ bytes of trailing data after the "
+        raise PyrnnError(f"{path}: {len(payload) - size}+ bytes of trailing data after the "
                          f"{dims} declared in the header; expected {expected}")
     return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
 
@@ -134,7 +136,7 @@ class DataSet:
     def next_batch(self, batch_size: int, shuffle: bool = True):
         """The next `batch_size` (images, labels), reshuffling at each epoch end."""
         if not 0 < batch_size <= self.num_examples:
-            raise ValueError(f"batch_size must be in 1..{self.num_examples}, got {batch_size}")
+            raise PyrnnError(f"batch_size must be in 1..{self.num_examples}, got {batch_size}")
         if self._pos + batch_size > self._order.size:
             self._order = self._rng.permutation(self.num_examples) if shuffle else np.arange(self.num_examples)
             self._pos = 0
@@ -177,7 +179,7 @@ def file_md5(path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise ValueError(f"{path}: the gzip stream is cut short or damaged ({err}); "
+        raise PyrnnError(f"{path}: the gzip stream is cut short or damaged ({err}); "
                          "download the file again") from err
     return digest.hexdigest()
 
@@ -202,7 +204,7 @@ def _download(train_dir: Path, names) -> None:
                 with urllib.request.urlopen(mirror + name + ".gz", timeout=60) as resp, open(tmp, "wb") as out:
                     shutil.copyfileobj(resp, out)
                 if file_md5(tmp) != CANONICAL_MD5[name]:
-                    raise ValueError("checksum mismatch")
+                    raise PyrnnError("checksum mismatch")
                 os.replace(tmp, train_dir / f"{name}.gz")
                 break
             except Exception as err:  # try the next mirror; report all at the end
@@ -211,7 +213,7 @@ def _download(train_dir: Path, names) -> None:
                 if os.path.exists(tmp):
                     os.remove(tmp)
         else:
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"could not download {name}.gz into {train_dir} ({'; '.join(errors)}). "
                 f"Copy the four MNIST files ({', '.join(n + '.gz' for n in FILE_NAMES)}) there by hand, "
                 f"or use read_data_sets('{SAMPLE_NAME}') for the bundled sample.")
@@ -220,7 +222,7 @@ def _download(train_dir: Path, names) -> None:
 def _refuse_file(folder: Path, given: str, way_out: str) -> None:
     """Raise NotADirectoryError when `folder` is an existing file, not a folder."""
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{given} is a file, not a folder; {way_out}")
+        raise NotAFolderError(f"{given} is a file, not a folder; {way_out}")
 
 
 _GIVE_A_FOLDER = (f"give a folder holding the four MNIST files ({', '.join(n + '.gz' for n in FILE_NAMES)}), "
@@ -236,7 +238,7 @@ def _resolve_dir(train_dir, download: bool) -> tuple[Path, str]:
     if missing and download:
         _download(train_dir, missing)
     elif missing:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{train_dir}: MNIST files missing: {', '.join(missing)}. Expected the four files "
             f"{', '.join(n + '.gz' for n in FILE_NAMES)} (gzip or plain). Download them from an MNIST "
             f"mirror into that folder, pass download=True, or use read_data_sets('{SAMPLE_NAME}') "
@@ -251,11 +253,11 @@ def load_split(train_dir, split: str):
     images = read_idx(paths[image_name], "images")
     labels = read_idx(paths[label_name], "labels")
     if images.shape[0] != labels.shape[0]:
-        raise ValueError(f"{paths[image_name]} holds {images.shape[0]} images but "
+        raise PyrnnError(f"{paths[image_name]} holds {images.shape[0]} images but "
                          f"{paths[label_name]} holds {labels.shape[0]} labels; the two files "
                          "must come from the same release")
     if labels.size and labels.max() >= N_CLASS:
-        raise ValueError(f"{paths[label_name]}: label {int(labels.max())} outside 0..{N_CLASS - 1}")
+        raise PyrnnError(f"{paths[label_name]}: label {int(labels.max())} outside 0..{N_CLASS - 1}")
     return images, labels
 
 
@@ -303,14 +305,14 @@ def read_data_sets(train_dir="MNIST-data", one_hot: bool = True, validation_size
         if bad:
             way_out = ("the sample bundled with pyrnn is damaged; reinstall pyrnn" if is_sample else
                        "the files are not the canonical MNIST release; download them again")
-            raise ValueError(f"{folder}: checksum mismatch for {', '.join(bad)}: {way_out} (or pass verify=False)")
+            raise PyrnnError(f"{folder}: checksum mismatch for {', '.join(bad)}: {way_out} (or pass verify=False)")
     (train_x, train_y), (test_x, test_y) = load_split(folder, "train"), load_split(folder, "test")
     n_train = train_x.shape[0]
     if validation_size is None:
         validation_size = default_validation_size(n_train)
     is_int = isinstance(validation_size, numbers.Integral) and not isinstance(validation_size, bool)
     if not (is_int and 0 <= validation_size < n_train):
-        raise ValueError(f"validation_size must be an int in 0..{n_train - 1} for {source}, which holds "
+        raise PyrnnError(f"validation_size must be an int in 0..{n_train - 1} for {source}, which holds "
                          f"{n_train:,} training images, got {validation_size!r}; pass a validation_size in "
                          f"that range, e.g. validation_size={default_validation_size(n_train)}")
     validation_size = int(validation_size)
@@ -390,10 +392,10 @@ def find_mnist(spec: str = "auto") -> DataSource:
         folder = Path(spec).expanduser()
         _refuse_file(folder, str(folder), _GIVE_A_FOLDER)
         if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: no such data folder; {_GIVE_A_FOLDER}")
+            raise MissingFileError(f"{folder}: no such data folder; {_GIVE_A_FOLDER}")
         missing = _missing(folder)
         if missing:
-            raise FileNotFoundError(f"{folder}: MNIST files missing: {', '.join(missing)}; put the four files "
+            raise MissingFileError(f"{folder}: MNIST files missing: {', '.join(missing)}; put the four files "
                                     "(gzip or plain) there, or use 'sample' for the bundled sample")
         return DataSource(str(folder), "the folder given")
     env_dir = os.environ.get(DATA_ENV)
@@ -403,7 +405,7 @@ def find_mnist(spec: str = "auto") -> DataSource:
                      f"files, or unset it to use 'auto' (full MNIST if found, else the bundled sample)")
         missing = _missing(folder)
         if missing:
-            raise FileNotFoundError(f"${DATA_ENV}={env_dir} lacks the MNIST files {', '.join(missing)}; point "
+            raise MissingFileError(f"${DATA_ENV}={env_dir} lacks the MNIST files {', '.join(missing)}; point "
                                     f"{DATA_ENV} at a folder holding all four, or unset it")
         return DataSource(str(folder), f"from ${DATA_ENV}")
     looked = [f"${DATA_ENV} (unset)"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from pyrnn.errors import MissingFileError, PyrnnError
+
 
 MNIST_SIDE = 28
 MNIST_BOX = 20  # MNIST digits fit a 20x20 box, centred by centre of mass in 28x28
@@ -67,7 +69,7 @@ def _ink(gray: np.ndarray, path) -> np.ndarray:
         gray, background = 1.0 - gray, 1.0 - background
     contrast = float(gray.max()) - background
     if contrast < 0.1:
-        raise ValueError(f"{path}: no digit found (the image is almost uniform); "
+        raise PyrnnError(f"{path}: no digit found (the image is almost uniform); "
                          "give a picture of one digit, dark on light or light on dark")
     return np.clip((gray - background) / contrast, 0.0, 1.0).astype(np.float32)
 
@@ -243,9 +245,9 @@ def _read_gray(path) -> np.ndarray:
                 return (strokes * alpha + paper * (1.0 - alpha)).astype(np.float32)
             return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such image file") from None
+        raise MissingFileError(f"{path}: no such image file") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as err:
-        raise ValueError(f"{path}: cannot be read as an image ({err}); give a PNG or JPEG of one digit") from None
+        raise PyrnnError(f"{path}: cannot be read as an image ({err}); give a PNG or JPEG of one digit") from None
 
 
 def _centre_by_mass(digit: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from pyrnn.errors import PyrnnError
+
 # Pillow filters for the methods other than the cookbook's nearest neighbour.
 PIL_FILTERS = {
     "bilinear": Image.Resampling.BILINEAR,
@@ -41,7 +43,7 @@ def _as_square_images(actds) -> np.ndarray:
         if not np.issubdtype(arr.dtype, np.floating):
             arr = arr.astype(np.float32)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"reduceImage needs numeric pixels (a 784-vector or an N x 784 matrix): {err}") from None
+        raise PyrnnError(f"reduceImage needs numeric pixels (a 784-vector or an N x 784 matrix): {err}") from None
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim == 2 and not _is_square(arr.shape[1]) and arr.shape[0] == arr.shape[1]:
@@ -49,16 +51,16 @@ def _as_square_images(actds) -> np.ndarray:
     elif arr.ndim == 2:
         side = _is_square(arr.shape[1])
         if not side:
-            raise ValueError(f"reduceImage: rows of length {arr.shape[1]} are not square images; "
+            raise PyrnnError(f"reduceImage: rows of length {arr.shape[1]} are not square images; "
                              "expected 784 pixels per row (28x28 MNIST), or any n*n")
         arr = arr.reshape(arr.shape[0], side, side)
     if arr.ndim != 3 or arr.shape[1] != arr.shape[2]:
-        raise ValueError(f"reduceImage: got an array of shape {np.shape(actds)}; expected a 784-vector, "
+        raise PyrnnError(f"reduceImage: got an array of shape {np.shape(actds)}; expected a 784-vector, "
                          "an N x 784 matrix, a 28 x 28 image or an N x 28 x 28 array")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"reduceImage: no pixels given (shape {np.shape(actds)})")
+        raise PyrnnError(f"reduceImage: no pixels given (shape {np.shape(actds)})")
     if not np.isfinite(arr).all():
-        raise ValueError("reduceImage: the pixels contain NaN or infinite values")
+        raise PyrnnError("reduceImage: the pixels contain NaN or infinite values")
     return arr
 
 
@@ -81,10 +83,10 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
     values clipped to the input's range.
     """
     if method not in METHODS:
-        raise ValueError(f"reduceImage: unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise PyrnnError(f"reduceImage: unknown method {method!r}; choose one of {', '.join(METHODS)}")
     for name, value in (("n_pixel_x", n_pixel_x), ("n_pixel_y", n_pixel_y)):
         if int(value) != value or value < 1:
-            raise ValueError(f"reduceImage: {name} must be a positive whole number, got {value!r}")
+            raise PyrnnError(f"reduceImage: {name} must be a positive whole number, got {value!r}")
     n_pixel_x, n_pixel_y = int(n_pixel_x), int(n_pixel_y)
     images = _as_square_images(actds)
     side = images.shape[1]

@@ -24,7 +24,9 @@ ops, without XLA, and:
 `lower(model)` maps a pyrnn model (Keras SimpleRNN, GRU and LSTM layers, a
 Bidirectional wrapper, a Sequential stack, a Dense output layer) onto these
 kernels, on the model's own variables, and checks the result against the model
-itself on a probe batch; any other model gets None and runs through Keras. The
+itself on a probe batch; for any other model it raises NotLowered saying why,
+and pyrnn.training runs the model through Keras (or refuses, when the kernels
+were asked for by name: `backend="kernels"`). The
 model stays a plain Keras model: on a GPU it trains and predicts with Keras'
 cuDNN kernels, and it saves and loads as usual.
 """
@@ -276,9 +278,16 @@ def use_one_thread_per_op() -> None:
     """Let each TensorFlow op run on one thread (intra-op parallelism 1), so
     that the cores run the parts of a batch side by side (`parallel_parts`)
     instead of splitting every small op between them: on 2 cores, ops of this
-    size lose more to handing work over than they gain. Left alone where the
-    user chose a setting (TF_NUM_INTRAOP_THREADS, tf.config.threading), where a
-    GPU does the work, and once TensorFlow has started (it is then too late)."""
+    size lose more to handing work over than they gain (about 5 to 15% of a
+    training step). Left alone where the user chose a setting
+    (TF_NUM_INTRAOP_THREADS, tf.config.threading), where a GPU does the work,
+    and once TensorFlow has started (it is then too late: call it before
+    building a model).
+
+    It is a process-wide TensorFlow setting, so the library never makes it on
+    its own: the `pyrnn` command calls it (it owns its process), R calls it
+    unless options(pyrnn.one_thread_per_op = FALSE), and a Python user may
+    call `pyrnn.use_one_thread_per_op()` first thing."""
     if os.environ.get("TF_NUM_INTRAOP_THREADS") or tf.config.threading.get_intra_op_parallelism_threads() \
             or tf.config.list_physical_devices("GPU"):
         return
@@ -318,18 +327,24 @@ def _part_sizes(x, parts: int):
     return sizes if isinstance(batch, int) else tf.stack(sizes)
 
 
+class NotLowered(Exception):
+    """The kernels do not cover a model; the message says why."""
+
+
 def lower(model, parts: int = 1):
     """A function time-major x float32 [T, B, I] -> logits [B, n_class] computing
     what `model` computes, on the model's own variables, through these kernels,
-    the batch cut into `parts` parts run independently; or None when the model
-    holds a layer they do not cover, is not a plain chain of layers, or does not
-    agree with the model on a probe batch."""
+    the batch cut into `parts` parts run independently. Raises NotLowered when
+    the model holds a layer they do not cover, is not a plain chain of layers,
+    or does not agree with the model on a probe batch."""
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     if len(model.inputs) != 1 or len(model.outputs) != 1 or not layers:
-        return None
+        raise NotLowered("the model is not a single chain of layers from one input to one output")
     stages = [_lower_layer(layer) for layer in layers]
-    if any(stage is None for stage in stages):
-        return None
+    uncovered = [layer.name for layer, stage in zip(layers, stages) if stage is None]
+    if uncovered:
+        raise NotLowered(f"the kernels do not cover the layer(s) {', '.join(uncovered)} (they run Keras' "
+                         "SimpleRNN, GRU and LSTM with default activations, no dropout, float32, and linear Dense)")
 
     def logits(x):
         for stage in stages:
@@ -339,13 +354,13 @@ def lower(model, parts: int = 1):
     probe = np.random.default_rng(0).uniform(size=(2, *model.input_shape[1:])).astype(np.float32)
     try:
         ours = logits(tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
-    except (ValueError, TypeError, tf.errors.InvalidArgumentError):
-        return None
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
+        raise NotLowered(f"the kernels fail on a probe batch ({type(err).__name__}: {err})") from None
     theirs = np.asarray(model(probe, training=False))
     # Rounding differs (the sums run in another order) and grows through the
     # steps of a recurrence with large weights; a wrong mapping is off by far more.
     if ours.shape != theirs.shape or np.abs(ours - theirs).max() > 1e-2 * (1 + np.abs(theirs).max()):
-        return None
+        raise NotLowered("the kernels disagree with the model on a probe batch")
     # Plain Python over static shapes, nothing for AutoGraph to convert; left to
     # it, tf.function's AutoGraph once called a cell's bias_grad for its
     # input_bias (in bench/accuracy.py, after many models in one process).

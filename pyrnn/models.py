@@ -25,16 +25,16 @@ set, at the cookbook's settings (the README quotes it).
 
 from __future__ import annotations
 
+import random
+from contextlib import contextmanager, nullcontext
+
 import keras
 import tensorflow as tf
 
-from pyrnn import kernels
 from pyrnn.arrays import check_finite, check_positive, check_seed, check_sizes
+from pyrnn.errors import PyrnnError
+from pyrnn.recipes import CELLS
 
-# Before any model is built, while TensorFlow's threads can still be set.
-kernels.use_one_thread_per_op()
-
-CELLS = ("basic", "gru", "lstm")
 
 
 def gpu_available() -> bool:
@@ -74,7 +74,7 @@ def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, n
         return keras.layers.GRU(n_hidden, **common)
     if cell == "lstm":
         return keras.layers.LSTM(n_hidden, unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias), **common)
-    raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
 
 
 def _assemble(name: str, recurrent, n_class: int, step_size: int, n_input: int):
@@ -88,14 +88,28 @@ def _check(n_class, input_gain, seed, **sizes) -> None:
     """The checks every builder makes of its arguments (ValueError)."""
     check_sizes(n_class=n_class, **sizes)
     if n_class < 2:
-        raise ValueError(f"n_class must be at least 2 (a classifier needs two classes or more), got {n_class!r}")
+        raise PyrnnError(f"n_class must be at least 2 (a classifier needs two classes or more), got {n_class!r}")
     check_positive(input_gain=input_gain)
     check_seed(seed)
 
 
+@contextmanager
+def _python_random_seeded(seed: int):
+    """Keras draws each initializer's (and cell's) own seed from Python's
+    `random` when it is made: seeding that stream while the layers are made
+    fixes every initial weight, the same weights as
+    keras.utils.set_random_seed(seed) gives, and restoring its state after
+    leaves the process' random streams (Python, NumPy, TensorFlow) as they were."""
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
 def _seeded(seed):
-    if seed is not None:
-        keras.utils.set_random_seed(int(seed))
+    return nullcontext() if seed is None else _python_random_seeded(int(seed))
 
 
 def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, input_gain: float = 1.0,
@@ -108,9 +122,10 @@ def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int
     seed: makes the initial weights reproducible.
     """
     _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
-    _seeded(seed)
-    return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn", input_gain=float(input_gain)),
-                     int(n_class), int(step_size), int(n_input))
+    with _seeded(seed):
+        return _assemble("rnn", _recurrent_layer("basic", int(n_hidden), name="basic_rnn",
+                                                 input_gain=float(input_gain)),
+                         int(n_class), int(step_size), int(n_input))
 
 
 def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16,
@@ -127,10 +142,10 @@ def bidirectionRNN(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
-    _seeded(seed)
-    layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden), input_gain=float(input_gain)),
-                                       name="bidirectional_rnn")
-    return _assemble("bidirectionRNN", layer, int(n_class), int(step_size), int(n_input))
+    with _seeded(seed):
+        layer = keras.layers.Bidirectional(_recurrent_layer("basic", int(n_hidden), input_gain=float(input_gain)),
+                                           name="bidirectional_rnn")
+        return _assemble("bidirectionRNN", layer, int(n_class), int(step_size), int(n_input))
 
 
 def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_class: int = 10,
@@ -150,13 +165,13 @@ def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_cl
     """
     _check(n_class, input_gain, seed, num_layers=num_layers, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
     if cell not in CELLS:
-        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
-    _seeded(seed)
-    layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}",
-                               input_gain=float(input_gain) if k == 0 else 1.0)
-              for k in range(int(num_layers))]
-    return _assemble("stacked_rnn", keras.Sequential(layers, name="stack"), int(n_class), int(step_size),
-                     int(n_input))
+        raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    with _seeded(seed):
+        layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}",
+                                   input_gain=float(input_gain) if k == 0 else 1.0)
+                  for k in range(int(num_layers))]
+        return _assemble("stacked_rnn", keras.Sequential(layers, name="stack"), int(n_class), int(step_size),
+                         int(n_input))
 
 
 def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, forget_bias: float = 1.0,
@@ -170,9 +185,10 @@ def lstm(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: in
     """
     _check(n_class, input_gain, seed, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
     check_finite(forget_bias=forget_bias)
-    _seeded(seed)
-    layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias, input_gain=float(input_gain))
-    return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))
+    with _seeded(seed):
+        layer = _recurrent_layer("lstm", int(n_hidden), name="lstm", forget_bias=forget_bias,
+                                 input_gain=float(input_gain))
+        return _assemble("lstm", layer, int(n_class), int(step_size), int(n_input))
 
 
 BUILDERS = {"basic": rnn, "bidirectional": bidirectionRNN, "stacked": stacked_rnn, "lstm": lstm}

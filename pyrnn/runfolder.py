@@ -22,6 +22,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError
 from pyrnn.storage import write_json
 
 MARKER_FILE = ".pyrnn-run.json"
@@ -129,31 +130,31 @@ class RunFolder:
         """
         folder = cls(out, kind)
         if folder.final.exists() and not folder.final.is_dir():
-            raise FileExistsError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
+            raise FileInTheWayError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
         foreign = folder.foreign_entries()
         if foreign:
             shown = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
-            raise FileExistsError(f"{folder.final} holds files pyrnn did not write ({shown}); pyrnn writes only "
+            raise FileInTheWayError(f"{folder.final} holds files pyrnn did not write ({shown}); pyrnn writes only "
                                   "into a new or empty folder or over a run of its own, and never deletes or "
                                   "replaces anything else, even with --force: choose another output folder (--out)")
         if resume:
             if not folder.interrupted:
                 finished = " (the run there finished: nothing to resume)" if folder.finished else ""
-                raise FileNotFoundError(f"no interrupted run to resume at {folder.final}{finished}; "
+                raise MissingFileError(f"no interrupted run to resume at {folder.final}{finished}; "
                                         "start a new run without --resume")
             return folder
         if folder.finished and not force:
             what = folder.marker().get("kind", "?")
-            raise FileExistsError(f"{folder.final} already holds a run (pyrnn {what}); use --force to replace it, "
+            raise FileInTheWayError(f"{folder.final} already holds a run (pyrnn {what}); use --force to replace it, "
                                   "or choose another output folder (--out)")
         if folder.interrupted and not force:
-            raise FileExistsError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
+            raise FileInTheWayError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
                                   "or start over with --force")
         existing = folder.final.absolute()
         while not existing.exists():
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise PermissionError(f"cannot write the run folder {folder.final}: {existing} is not a writable "
+            raise NotWritableError(f"cannot write the run folder {folder.final}: {existing} is not a writable "
                                   "folder; choose another output folder (--out)")
         return folder
 
@@ -172,7 +173,7 @@ class RunFolder:
             shutil.rmtree(folder.staging, ignore_errors=True)
             folder.staging.mkdir()
         except OSError as err:
-            raise PermissionError(f"cannot write the run folder {folder.final} ({err.strerror}); "
+            raise NotWritableError(f"cannot write the run folder {folder.final} ({err.strerror}); "
                                   "choose another output folder (--out)") from None
         return folder
 
@@ -185,7 +186,7 @@ class RunFolder:
         paths) are dropped. Returns the run folder."""
         foreign = self.foreign_entries()
         if foreign:  # appeared while the run was going
-            raise FileExistsError(f"{', '.join(foreign[:_SHOWN])} appeared in {self.final} during the run; pyrnn "
+            raise FileInTheWayError(f"{', '.join(foreign[:_SHOWN])} appeared in {self.final} during the run; pyrnn "
                                   f"does not replace them: the new run is left in {self.staging}")
         for name in staging_only:
             (self.staging / name).unlink(missing_ok=True)

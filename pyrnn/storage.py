@@ -9,6 +9,8 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from pyrnn.errors import MissingFileError, PyrnnError
+
 MODEL_SUFFIX = ".keras"
 # pyrnn's own entry in a .keras archive (Keras reads only its own entries): what
 # a model needs to be used on images, so that it travels with the file.
@@ -59,7 +61,7 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
     from pyrnn.images import METHODS
 
     if reduce_method not in METHODS:
-        raise ValueError(f"unknown reduce_method {reduce_method!r}; choose one of {', '.join(METHODS)}")
+        raise PyrnnError(f"unknown reduce_method {reduce_method!r}; choose one of {', '.join(METHODS)}")
     step_size, n_input, n_class = model_shape(model)
     path = Path(path)
     if path.suffix != MODEL_SUFFIX:
@@ -82,7 +84,7 @@ def read_model_info(path) -> dict:
         try:
             return json.loads(archive.read(MODEL_INFO_ENTRY))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"{path}: its {MODEL_INFO_ENTRY} is damaged ({err}); save the model again") from None
+            raise PyrnnError(f"{path}: its {MODEL_INFO_ENTRY} is damaged ({err}); save the model again") from None
 
 
 def _untrusted_entries(node, found: list) -> list:
@@ -110,15 +112,15 @@ def read_model_config(path) -> dict:
     """The architecture stored in a `.keras` file, without loading any of it."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such model file; give the .keras file a run saved "
+        raise MissingFileError(f"{path}: no such model file; give the .keras file a run saved "
                                 "(runs/<name>/model.keras) or the run folder")
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a pyrnn/Keras model file (a .keras zip archive was expected)")
+        raise PyrnnError(f"{path}: not a pyrnn/Keras model file (a .keras zip archive was expected)")
     try:
         with zipfile.ZipFile(path) as archive:
             return json.loads(archive.read("config.json"))
     except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not a pyrnn/Keras model file ({err})") from None
+        raise PyrnnError(f"{path}: not a pyrnn/Keras model file ({err})") from None
 
 
 def load_rnn(path):
@@ -135,10 +137,10 @@ def load_rnn(path):
     path = Path(path)
     untrusted = _untrusted_entries(read_model_config(path), [])
     if untrusted:
-        raise ValueError(f"{path}: refused to load: the model carries code that would run on loading "
+        raise PyrnnError(f"{path}: refused to load: the model carries code that would run on loading "
                          f"({', '.join(sorted(set(untrusted)))}). Only models made of Keras layers and "
                          "pyrnn's own classes are loaded; rebuild the model with pyrnn and save it again")
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for a damaged archive
-        raise ValueError(f"{path}: cannot be loaded as a model ({type(err).__name__}: {err})") from None
+        raise PyrnnError(f"{path}: cannot be loaded as a model ({type(err).__name__}: {err})") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import time
 import weakref
@@ -25,9 +26,12 @@ import tensorflow as tf
 from pyrnn import kernels
 from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
                           model_shape)
+from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
 
+BACKENDS = ("auto", "kernels", "keras")
+log = logging.getLogger("pyrnn")
 EVAL_BATCH = 5000
 CHUNK = 10
 """Iterations per compiled call. Each call has a fixed cost (Python dispatch,
@@ -36,7 +40,7 @@ basic-RNN step); ten iterations per call spread it thin, while the progress
 (callback), the divergence check and the checkpoints still come every ten."""
 
 
-class TrainingDiverged(FloatingPointError):
+class TrainingDiverged(PyrnnError, FloatingPointError):
     """The loss became NaN or infinite; `.history` holds the iterations done."""
 
     def __init__(self, message: str, history: "History"):
@@ -85,9 +89,9 @@ def eval_acc(yhat, y) -> float:
     try:
         yhat, y_arr = np.atleast_1d(np.asarray(yhat, dtype=np.float64)), np.atleast_1d(np.asarray(y))
     except (TypeError, ValueError):
-        raise ValueError("yhat must be numeric: N x n_class scores or N class ids") from None
+        raise PyrnnError("yhat must be numeric: N x n_class scores or N class ids") from None
     if yhat.ndim > 2 or yhat.size == 0 or not np.isfinite(yhat).all():
-        raise ValueError(f"yhat has shape {yhat.shape}; expected N x n_class finite scores or N class ids")
+        raise PyrnnError(f"yhat has shape {yhat.shape}; expected N x n_class finite scores or N class ids")
     pred = yhat.argmax(axis=1) if yhat.ndim == 2 else yhat
     if y_arr.ndim == 2 and y_arr.shape[1] > 1:
         n_class = y_arr.shape[1]
@@ -101,35 +105,50 @@ def eval_acc(yhat, y) -> float:
 _forward_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _logits_fn(model, training: bool, batch: int):
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise PyrnnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _logits_fn(model, training: bool, batch: int, backend: str = "auto"):
     """(function batch [B, T, I] -> logits, whether to compile it with XLA).
 
-    On the CPU a pyrnn model runs through pyrnn.kernels (plain TensorFlow ops,
-    whose matrix products beat XLA's here), the batch cut into parts that run
-    side by side on the cores; a model the kernels do not cover runs through
-    Keras, compiled with XLA. On a GPU, Keras' cuDNN layers run, without XLA,
-    which cannot compile them."""
-    if gpu_available():
-        return (lambda xb: model(xb, training=training)), False
-    lowered = kernels.lower(model, parts=kernels.parallel_parts(batch))
-    if lowered is None:
+    backend "auto": on the CPU a pyrnn model runs through pyrnn.kernels (plain
+    TensorFlow ops, whose matrix products beat XLA's here), the batch cut into
+    parts that run side by side on the cores; a model the kernels do not cover
+    runs through Keras, compiled with XLA, and a warning on the "pyrnn" logger
+    says why. On a GPU, Keras' cuDNN layers run, without XLA, which cannot
+    compile them. "keras" runs Keras as "auto" falls back to (XLA on the CPU);
+    "kernels" runs the kernels or raises PyrnnError saying why they cannot."""
+    check_backend(backend)
+    on_gpu = gpu_available()
+    if backend == "keras" or (backend == "auto" and on_gpu):
+        return (lambda xb: model(xb, training=training)), not on_gpu
+    try:
+        lowered = kernels.lower(model, parts=kernels.parallel_parts(batch))
+    except kernels.NotLowered as why:
+        if backend == "kernels":
+            raise PyrnnError(f"backend='kernels' cannot run {model.name}: {why}; use backend='auto' or "
+                             "'keras'") from None
+        log.warning("pyrnn: %s runs through Keras, not pyrnn's CPU kernels (slower): %s", model.name, why)
         return (lambda xb: model(xb, training=training)), True
     return (lambda xb: lowered(tf.transpose(xb, [1, 0, 2]))), False
 
 
-def _forward(model):
-    if model not in _forward_cache:
-        logits, jit = _logits_fn(model, training=False, batch=EVAL_BATCH)
-        _forward_cache[model] = tf.function(logits, jit_compile=jit, reduce_retracing=True)
-    return _forward_cache[model]
+def _forward(model, backend: str = "auto"):
+    cached = _forward_cache.setdefault(model, {})  # backend -> compiled forward pass
+    if backend not in cached:
+        logits, jit = _logits_fn(model, training=False, batch=EVAL_BATCH, backend=backend)
+        cached[backend] = tf.function(logits, jit_compile=jit, reduce_retracing=True)
+    return cached[backend]
 
 
-def _make_chunk(model, optimizer, x_all, y_all, batch: int):
+def _make_chunk(model, optimizer, x_all, y_all, batch: int, backend: str):
     """A compiled function running several training iterations in one call:
     int32 [k, batch] row indices (one row of indices per iteration) -> float32 [k] losses."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     variables = model.trainable_variables
-    logits, jit = _logits_fn(model, training=True, batch=batch)
+    logits, jit = _logits_fn(model, training=True, batch=batch, backend=backend)
 
     def step(idx):
         xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
@@ -207,7 +226,7 @@ def read_checkpoint(path) -> dict:
             run = json.loads(str(saved["run"])) if "run" in saved.files else {}
             return {**run, "loss": saved["loss"].tolist()}
     except (OSError, KeyError, ValueError, EOFError) as err:
-        raise ValueError(f"{path}: not a pyrnn checkpoint ({err}); start the run without resume") from None
+        raise PyrnnError(f"{path}: not a pyrnn checkpoint ({err}); start the run without resume") from None
 
 
 def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:
@@ -220,17 +239,17 @@ def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -
     changed = [f"{name} {mine[name]!r} (the checkpoint's: {saved_run[name]!r})"
                for name in _RESUMED_SETTINGS if name in saved_run and saved_run[name] != mine[name]]
     if changed:
-        raise ValueError(f"cannot resume from {path}: it was saved by a run with other settings: "
+        raise PyrnnError(f"cannot resume from {path}: it was saved by a run with other settings: "
                          f"{', '.join(changed)}; resume with the checkpoint's settings, or start without resume")
     if len(saved_run["loss"]) > history.iteration and history.epochs is None:
-        raise ValueError(f"cannot resume from {path}: it already holds {len(saved_run['loss'])} iterations, "
+        raise PyrnnError(f"cannot resume from {path}: it already holds {len(saved_run['loss'])} iterations, "
                          f"more than iteration={history.iteration}; ask for at least that many")
     with np.load(path) as saved:
         slots = [(f"w{k}", v) for k, v in enumerate(model.weights)]
         slots += [(f"o{k}", v) for k, v in enumerate(optimizer.variables)]
         stored = sorted(name for name in saved.files if name[0] in "wo" and name[1:].isdigit())
         if len(stored) != len(slots) or any(tuple(saved[name].shape) != tuple(v.shape) for name, v in slots):
-            raise ValueError(f"cannot resume from {path}: it was saved from a model of another architecture "
+            raise PyrnnError(f"cannot resume from {path}: it was saved from a model of another architecture "
                              f"({model.name} has {len(model.weights)} weight arrays of other shapes); resume with "
                              "the model the checkpoint was saved from, or start without resume")
         for name, v in slots:
@@ -264,7 +283,7 @@ def _optimizer(model, lr: float, clipnorm):
 
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
-              checkpoint=None, checkpoint_every: int = 50, resume: bool = False) -> History:
+              checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto") -> History:
     """Train `model` as the cookbook does: each iteration a random batch, Adam at
     learning rate `lr`, softmax cross-entropy on the logits.
 
@@ -286,6 +305,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
        saved every `checkpoint_every` iterations and when the run stops; with
        `resume=True` a run continues from it (with the same lr, batch, epochs,
        seed and clipnorm, checked) and ends as an uninterrupted run would.
+    backend: "auto" (pyrnn's CPU kernels where they cover the model, else
+       Keras, with a warning on the "pyrnn" logger; Keras' cuDNN layers on a
+       GPU), "kernels" (those or a PyrnnError saying why not) or "keras".
     The model keeps its Adam optimizer between calls: a second call on the
     same model continues from where the first left it, as Keras' `fit` does.
     Returns a History (loss per iteration). Ctrl-C stops the run cleanly: the
@@ -303,13 +325,14 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     if clipnorm is not None:
         check_positive(clipnorm=clipnorm)
     check_seed(seed)
+    check_backend(backend)
     check_sizes(batch=batch)
     if batch > xs.shape[0]:
-        raise ValueError(f"batch must be a whole number in 1..{xs.shape[0]} (the number of training rows), "
+        raise PyrnnError(f"batch must be a whole number in 1..{xs.shape[0]} (the number of training rows), "
                          f"got {batch!r}; use a smaller batch or more data")
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if resume and (checkpoint is None or not checkpoint.exists()):
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
+        raise MissingFileError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
     batch, iteration, lr = int(batch), int(iteration), float(lr)
     epochs = None if epochs is None else int(epochs)
     clipnorm = None if clipnorm is None else float(clipnorm)
@@ -326,7 +349,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     total = iteration if epochs is None else epochs * (xs.shape[0] // batch)
     batches = _batches(seed, xs.shape[0], batch, epochs, start=done)
     every = checkpoint_every if checkpoint is not None else None
-    run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch)
+    run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch, backend)
     start = time.perf_counter()
     try:
         for first, idx in _chunks(batches, done, total, every):
@@ -352,29 +375,32 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     return history
 
 
-def _logits(model, xs: np.ndarray) -> np.ndarray:
-    forward = _forward(model)
+def _logits(model, xs: np.ndarray, backend: str) -> np.ndarray:
+    forward = _forward(model, backend)
     return np.concatenate([forward(tf.constant(xs[k:k + EVAL_BATCH])).numpy()
                            for k in range(0, xs.shape[0], EVAL_BATCH)])
 
 
-def predict_rnn(model, x, probabilities: bool = False) -> np.ndarray:
+def predict_rnn(model, x, probabilities: bool = False, backend: str = "auto") -> np.ndarray:
     """Class ids (int64 [N]) for each row of x, or with probabilities=True
-    softmax probabilities (float32 [N, n_class])."""
+    softmax probabilities (float32 [N, n_class]). backend: as for `train_rnn`."""
     step_size, n_input, _ = model_shape(model)
-    logits = _logits(model, as_sequences(x, step_size, n_input))
+    check_backend(backend)
+    logits = _logits(model, as_sequences(x, step_size, n_input), backend)
     return tf.nn.softmax(logits).numpy() if probabilities else logits.argmax(axis=1)
 
 
-def evaluate_rnn(model, x, y) -> dict:
+def evaluate_rnn(model, x, y, backend: str = "auto") -> dict:
     """Accuracy and cost (mean softmax cross-entropy) of `model` on (x, y).
 
-    x, y: as for `train_rnn`. Returns {"accuracy": float, "cost": float, "n": int}.
+    x, y: as for `train_rnn`; backend: as for `train_rnn`.
+    Returns {"accuracy": float, "cost": float, "n": int}.
     """
     step_size, n_input, n_class = model_shape(model)
+    check_backend(backend)
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
-    logits = _logits(model, xs).astype(np.float64)
+    logits = _logits(model, xs, backend).astype(np.float64)
     log_norm = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(axis=1)
     cost = np.mean(log_norm - logits[np.arange(ys.size), ys])
     return {"accuracy": float(np.mean(logits.argmax(axis=1) == ys)), "cost": float(cost), "n": int(ys.size)}

@@ -1,14 +1,14 @@
 """Helpers shared by the `pyrnn` commands: one-line errors, progress, data, summaries.
 
 Errors. Every command added to `pyrnn.cli.main` runs under `OneLineErrors`:
-inside a command, raise ValueError, OSError (FileNotFoundError,
-PermissionError, ...) or FloatingPointError (TrainingDiverged) with a clear
+inside a command, raise pyrnn.errors.PyrnnError (or a subclass) with a clear
 message (the library's errors already are) and the user sees one line,
 "Error: <message>", on stderr with exit code 1; raise click.BadParameter or
 click.UsageError for a bad option or argument: one line, exit code 2. Ctrl-C
-outside training prints "interrupted" and exits with 130. Other exceptions
-are bugs and keep their traceback. Define a command to be used on its own with
-`@click.command(cls=PyrnnCommand)` to get the same handling.
+outside training prints "interrupted" and exits with 130. Any other exception
+is a bug (or the machine's, such as a full disk): one line naming it and the
+file that keeps its whole traceback, exit code 1. Define a command to be used
+on its own with `@click.command(cls=PyrnnCommand)` to get the same handling.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ import math
 import os
 import sys
 import tempfile
+import traceback
 from contextlib import contextmanager
 
 import click
 
 from pyrnn.arrays import SEED_MAX
 from pyrnn.data import DataSource, find_mnist
+from pyrnn.errors import PyrnnError
 
-LIBRARY_ERRORS = (ValueError, OSError, FloatingPointError)
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -79,9 +80,21 @@ class OneLineErrors:
             if isinstance(err.__context__, EOFError):
                 raise err.__context__ from None
             fail("interrupted", EXIT_INTERRUPTED)
-        except LIBRARY_ERRORS as err:
+        except PyrnnError as err:
             fail(error_line(err), EXIT_ERROR)
+        except Exception as err:
+            fail(f"{type(err).__name__}: {error_line(err)} (not a problem pyrnn knows how to explain; the whole "
+                 f"traceback is in {keep_traceback(err)})", EXIT_ERROR)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def keep_traceback(err: BaseException) -> str:
+    """Write the traceback of `err` to a new file in the temporary folder and
+    return its path."""
+    fd, path = tempfile.mkstemp(prefix="pyrnn-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        fh.write("".join(traceback.format_exception(err)))
+    return path
 
 
 class PyrnnCommand(OneLineErrors, click.Command):
@@ -112,6 +125,9 @@ def import_tensorflow_quietly() -> None:
             import keras  # noqa: F401
             import tensorflow
 
+            from pyrnn.kernels import use_one_thread_per_op
+
+            use_one_thread_per_op()  # the command owns its process: the CPU kernels' setting (kernels.py)
             tensorflow.config.list_logical_devices()
             tensorflow.get_logger().setLevel("ERROR")  # retracing notices are for developers
         except KeyboardInterrupt:

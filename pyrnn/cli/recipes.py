@@ -10,10 +10,12 @@ from click.core import ParameterSource
 
 from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
                               import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
+from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
 from pyrnn.runfolder import RunFolder
-from pyrnn.runs import (CELLS, METRICS_FILE, MODEL_FILE, PLOT_FILE, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS,
-                        RecipeSettings, check_batch, compare_recipes, load_recipe_data, run_recipe)
+from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, check_batch,
+                           load_recipe_data)
+from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
 
 _DEFAULTS = RecipeSettings()
 
@@ -67,17 +69,15 @@ def _total_iterations(settings: RecipeSettings, data) -> int:
 def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) -> RecipeSettings:
     """The interrupted run's saved settings; an option given on the command
     line that differs from them is a usage error."""
-    folder = RunFolder(out)
-    if not folder.interrupted:
+    if not RunFolder(out).interrupted:
         return given  # RunFolder.check explains that there is nothing to resume
-    saved = RecipeSettings.from_dict(folder.saved_settings()["settings"])
-    for name in (f.name for f in fields(RecipeSettings)):
-        explicit = name == "recipe" or ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-        if explicit and getattr(given, name) != getattr(saved, name):
-            option = name if name == "recipe" else "--" + name.replace("_", "-")
-            raise click.UsageError(f"{option} {getattr(given, name)} differs from the interrupted run's "
-                                   f"{getattr(saved, name)}; resume with the same settings (or leave the option out)")
-    return saved
+    chosen = {name: getattr(given, name) for name in (f.name for f in fields(RecipeSettings))
+              if name == "recipe" or ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+    try:
+        return settings_to_resume(out, chosen, name=lambda field: field if field == "recipe"
+                                  else "--" + field.replace("_", "-"))
+    except PyrnnError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @click.command("recipe", cls=PyrnnCommand)

@@ -9,7 +9,8 @@ import click
 from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_option, import_tensorflow_quietly, print_summary,
                               print_table, resolve_data)
 from pyrnn.runfolder import RunFolder
-from pyrnn.runs import check_digit_model, evaluate_model, load_recipe_data, open_model, predict_digits
+from pyrnn.recipes import load_recipe_data
+from pyrnn.saved import check_digit_model, evaluate_model, open_model, predict_digits
 
 _EXISTING = click.Path(exists=True, path_type=Path)
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pyrnn.arrays import check_learning_rate, check_sizes
+from pyrnn.errors import PyrnnError
 
 N_CLASS = 2
 LAGS = (3, 8)
@@ -136,7 +137,7 @@ def train_dependency(num_steps: int = 5, state_size: int = 4, batch_size: int = 
     check_sizes(num_steps=num_steps, state_size=state_size, batch_size=batch_size, num_epochs=num_epochs, size=size)
     check_learning_rate(lr)
     if size // batch_size < num_steps:
-        raise ValueError(f"size {size} gives rows of {size // batch_size} steps (batch_size {batch_size} rows), "
+        raise PyrnnError(f"size {size} gives rows of {size // batch_size} steps (batch_size {batch_size} rows), "
                          f"shorter than one window of num_steps={num_steps}; use a larger size or smaller batch")
     seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
     settings = dict(num_steps=int(num_steps), state_size=int(state_size), batch_size=int(batch_size), lr=float(lr),

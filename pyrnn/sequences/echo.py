@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pyrnn.arrays import check_learning_rate, check_sizes
+from pyrnn.errors import PyrnnError
 
 N_CLASS = 2
 
@@ -27,11 +28,11 @@ def _check(total_series_length, echo_step, batch_size, window=1):
                 truncated_backprop_length=window)
     row_length = total_series_length // batch_size
     if row_length < window:
-        raise ValueError(f"total_series_length {total_series_length} gives rows of {row_length} steps "
+        raise PyrnnError(f"total_series_length {total_series_length} gives rows of {row_length} steps "
                          f"(batch_size {batch_size} rows), shorter than one window of {window}; "
                          "use a longer series or a smaller batch_size / truncated_backprop_length")
     if echo_step >= row_length:
-        raise ValueError(f"echo_step {echo_step} is not shorter than a row ({row_length} steps): "
+        raise PyrnnError(f"echo_step {echo_step} is not shorter than a row ({row_length} steps): "
                          "there would be nothing to echo; use a smaller echo_step or a longer series")
 
 
@@ -105,7 +106,7 @@ def train_echo(total_series_length: int = 50000, echo_step: int = 3, truncated_b
     check_sizes(state_size=state_size, num_epochs=num_epochs)
     check_learning_rate(lr)
     if stop_accuracy is not None and not 0 < stop_accuracy <= 1:
-        raise ValueError(f"stop_accuracy must be in (0, 1] or None, got {stop_accuracy!r}")
+        raise PyrnnError(f"stop_accuracy must be in (0, 1] or None, got {stop_accuracy!r}")
     seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
     settings = dict(total_series_length=int(total_series_length), echo_step=int(echo_step),
                     truncated_backprop_length=int(truncated_backprop_length), batch_size=int(batch_size),

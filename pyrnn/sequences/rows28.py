@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn.arrays import as_labels, as_sequences, model_shape
+from pyrnn.errors import PyrnnError
 
 ROWS = 28  # steps (image rows)
 PIXELS = 28  # inputs per step (pixels in a row)
@@ -25,7 +26,7 @@ SATURATED = 0.99  # |h| above this: tanh'(a) = 1 - h^2 < 0.02
 def _recurrent_layer(model):
     layers = [layer for layer in model.layers if hasattr(layer, "cell")]
     if len(layers) != 1:
-        raise ValueError(f"gradient_norms_by_step needs a model with one recurrent layer (pyrnn's rnn() or lstm()); "
+        raise PyrnnError(f"gradient_norms_by_step needs a model with one recurrent layer (pyrnn's rnn() or lstm()); "
                          f"{model.name!r} is not one (bidirectional and stacked models are not supported)")
     return layers[0]
 
@@ -152,7 +153,7 @@ def train_rows28(cell: str = "basic", steps: int = 5000, n_hidden: int = 128, lr
     from pyrnn.training import evaluate_rnn, train_rnn
 
     if cell not in CELLS:
-        raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+        raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
     source = find_mnist(data)
     mnist = read_data_sets(source.location)
     builder = rnn if cell == "basic" else lstm

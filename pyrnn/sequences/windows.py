@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn.cells import MODES, tf_unroll
+from pyrnn.errors import PyrnnError
 
 
 def as_rows(series, batch_size: int) -> np.ndarray:
@@ -46,7 +47,7 @@ def make_step(params: dict, optimizer=None, mode: str = "static"):
     With an optimizer it also updates `params` (a training step).
     mode: "static" (the cell unrolled in Python) or "dynamic" (tf.scan)."""
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise PyrnnError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     variables = list(params.values())
 
     def forward(x, y, h0):

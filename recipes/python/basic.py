@@ -6,7 +6,7 @@ rows in turn and a linear layer on its last output gives the digit.
     python recipes/python/basic.py --data sample --iterations 100
 """
 
-from pyrnn.runs import evaluate_splits, format_metrics, print_loss, script_options
+from pyrnn.recipes import evaluate_splits, format_metrics, print_loss, script_options
 
 args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
 

@@ -6,7 +6,7 @@ An LSTM cell (forget gate bias 1.0, as the cookbook's BasicLSTMCell) reads the
     python recipes/python/lstm.py --data sample --iterations 100
 """
 
-from pyrnn.runs import evaluate_splits, format_metrics, print_loss, script_options
+from pyrnn.recipes import evaluate_splits, format_metrics, print_loss, script_options
 
 args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
 

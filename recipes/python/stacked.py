@@ -7,7 +7,7 @@ output layer.
     python recipes/python/stacked.py --data sample --iterations 100 --num-layers 3
 """
 
-from pyrnn.runs import evaluate_splits, format_metrics, print_loss, script_options
+from pyrnn.recipes import evaluate_splits, format_metrics, print_loss, script_options
 
 args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
 

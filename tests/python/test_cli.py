@@ -279,12 +279,6 @@ def test_missing_unreadable_images_and_models(trained_run, tmp_path):
     assert_one_line_error(invoke("evaluate", tmp_path / "text.png"), 1, "not a pyrnn/Keras model file")
 
 
-def test_cells_listed_for_options_match_the_builders():
-    from pyrnn.models import CELLS
-    from pyrnn.runs import CELLS as OPTION_CELLS
-    assert OPTION_CELLS == CELLS
-
-
 def test_help_starts_without_tensorflow():
     code = "import sys; from pyrnn.cli import main; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})

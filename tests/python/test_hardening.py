@@ -268,13 +268,11 @@ def test_a_second_call_continues_the_first_as_keras_fit_does(small16):
 
 # --- small things users notice ------------------------------------------------
 
-def test_loss_plots_have_whole_iteration_ticks(tmp_path, monkeypatch):
-    from pyrnn import plots
+def test_loss_plots_have_whole_iteration_ticks():
+    from pyrnn.plots import curves_figure
 
-    figures = []
-    monkeypatch.setattr(plots.plt, "close", figures.append)
-    plots.plot_curves({"loss": [2.0, 1.5, 1.2, 1.1, 1.0]}, tmp_path / "loss.png", title="five iterations")
-    ticks = [t for t in figures[0].axes[0].get_xticks() if 1 <= t <= 5]
+    figure = curves_figure({"loss": [2.0, 1.5, 1.2, 1.1, 1.0]}, title="five iterations")
+    ticks = [t for t in figure.axes[0].get_xticks() if 1 <= t <= 5]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 

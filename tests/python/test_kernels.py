@@ -38,8 +38,34 @@ def test_kernels_match_keras_autodiff(name):
         np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-4, atol=1e-6)
 
 
-def test_a_layer_the_kernels_do_not_cover_is_left_to_keras():
+def conv_model():
     inputs = keras.Input((16, 16))
     hidden = keras.layers.Conv1D(4, 3)(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(hidden)))
-    assert kernels.lower(model) is None
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(hidden)))
+
+
+def test_a_layer_the_kernels_do_not_cover_is_named():
+    with pytest.raises(kernels.NotLowered, match="do not cover the layer.*conv1d"):
+        kernels.lower(conv_model())
+
+
+def test_the_backend_switch(small16, caplog):
+    from pyrnn import PyrnnError, evaluate_rnn, predict_rnn, rnn, train_rnn
+
+    x, y = small16["x_train"][:200], small16["y_train"][:200]
+    model = rnn(n_hidden=8, seed=1)
+    np.testing.assert_allclose(predict_rnn(model, x, probabilities=True, backend="kernels"),
+                               predict_rnn(model, x, probabilities=True, backend="keras"), rtol=1e-4, atol=1e-5)
+    losses = {backend: train_rnn(rnn(n_hidden=8, seed=1), x, y, batch=50, iteration=5, seed=1,
+                                 backend=backend).loss for backend in ("kernels", "keras")}
+    np.testing.assert_allclose(losses["kernels"], losses["keras"], rtol=1e-4)
+
+    conv = conv_model()
+    with pytest.raises(PyrnnError, match="backend='kernels' cannot run .*conv1d"):
+        train_rnn(conv, x, y, batch=50, iteration=1, backend="kernels")
+    with caplog.at_level("WARNING", logger="pyrnn"):
+        assert evaluate_rnn(conv, x, y)["n"] == 200
+    assert "runs through Keras, not pyrnn's CPU kernels" in caplog.text and "conv1d" in caplog.text
+    for call in (lambda: train_rnn(model, x, y, batch=50, backend="gpu"), lambda: predict_rnn(model, x, backend="")):
+        with pytest.raises(PyrnnError, match="unknown backend"):
+            call()

@@ -351,7 +351,8 @@ def _start_and_stop(out: Path, sig: int, after: int):
 
 
 def test_killed_runs_resume_to_the_same_result(tmp_path):
-    from pyrnn.runs import RecipeSettings, load_recipe_data, run_recipe
+    from pyrnn.recipes import RecipeSettings, load_recipe_data
+    from pyrnn.runs import run_recipe
 
     interrupted, killed = tmp_path / "interrupted", tmp_path / "killed"
     runs = {interrupted: _start_and_stop(interrupted, signal.SIGINT, 30),

@@ -1,0 +1,177 @@
+"""The cookbook's recipes: their settings, data, models and evaluation.
+
+A recipe is one of the four chapter-6 networks trained on MNIST reduced to
+16 x 16. `RecipeSettings` holds everything that defines a run; the data,
+model and evaluation helpers here are shared by the CLI's runs (pyrnn.runs)
+and the scripts in recipes/python (`script_options`, `print_loss`).
+TensorFlow is imported on first use, so the CLI's --help starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field, fields
+
+from pyrnn.arrays import check_learning_rate, check_seed, check_sizes
+from pyrnn.data import DataSource, find_mnist, read_data_sets
+from pyrnn.errors import PyrnnError
+from pyrnn.images import METHODS, reduceImage
+
+RECIPES = ("basic", "bidirectional", "stacked", "lstm")
+RECIPE_TITLES = {"basic": "basic RNN", "bidirectional": "bidirectional RNN", "stacked": "deep (stacked) RNN",
+                 "lstm": "LSTM"}
+SPLITS = ("train", "validation", "test")
+CELLS = ("basic", "gru", "lstm")  # the stacked recipe's layers (pyrnn.models builds them)
+STACKED_DEFAULTS = {"num_layers": 3, "cell": "gru"}  # the cookbook's deep RNN
+
+
+@dataclass
+class RecipeSettings:
+    """Everything that defines a recipe run: the cookbook's parameters (its
+    defaults), the data choice and the seed that makes the run reproducible.
+    num_layers and cell belong to the stacked recipe (None elsewhere; for
+    "stacked", None means STACKED_DEFAULTS). Bad values raise ValueError."""
+
+    recipe: str = "lstm"
+    n_hidden: int = 64
+    lr: float = 0.01
+    batch: int = 500
+    iterations: int = 100
+    epochs: int | None = None
+    num_layers: int | None = None
+    cell: str | None = None
+    seed: int = 0
+    reduce_method: str = "nearest"
+    data: str = "auto"
+    checkpoint_every: int = 10
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise PyrnnError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
+        for name, default in STACKED_DEFAULTS.items():
+            if self.recipe == "stacked" and getattr(self, name) is None:
+                setattr(self, name, default)
+            elif self.recipe != "stacked" and getattr(self, name) is not None:
+                raise PyrnnError(f"{name} applies to the stacked recipe only, not to {self.recipe}; leave it out")
+        if self.cell is not None and self.cell not in CELLS:
+            raise PyrnnError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        if self.reduce_method not in METHODS:
+            raise PyrnnError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
+        check_sizes(n_hidden=self.n_hidden, batch=self.batch, iterations=self.iterations,
+                    checkpoint_every=self.checkpoint_every,
+                    **{name: getattr(self, name) for name in ("epochs", "num_layers") if getattr(self, name)})
+        check_learning_rate(self.lr)
+        check_seed(self.seed)
+
+    def for_recipe(self, recipe: str) -> "RecipeSettings":
+        """The same settings for another recipe (num_layers and cell kept for
+        the stacked one only)."""
+        kept = {k: v for k, v in asdict(self).items() if k not in STACKED_DEFAULTS}
+        stacked = {k: getattr(self, k) for k in STACKED_DEFAULTS} if recipe == "stacked" else {}
+        return RecipeSettings(**{**kept, **stacked, "recipe": recipe})
+
+    def describe(self) -> str:
+        count, unit = (self.epochs, "epoch") if self.epochs else (self.iterations, "iteration")
+        length = f"{count} {unit}{'s' if count != 1 else ''}"
+        layers = f", {self.num_layers} {self.cell} layers" if self.recipe == "stacked" else ""
+        return (f"{RECIPE_TITLES[self.recipe]}: n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, "
+                f"batch {self.batch}, {length}, seed {self.seed}")
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "RecipeSettings":
+        known = {f.name for f in fields(cls)}
+        if saved.get("recipe") != "stacked":  # pyrnn 0.1 recorded them for every recipe
+            known -= set(STACKED_DEFAULTS)
+        return cls(**{k: v for k, v in saved.items() if k in known})
+
+
+@dataclass
+class RecipeData:
+    """MNIST reduced for the recipes: `splits` maps "train", "validation",
+    "test" to (x float32 N x step_size*n_input, y float32 N x 10 one-hot)."""
+
+    source: DataSource
+    step_size: int = 16
+    n_input: int = 16
+    splits: dict = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict:
+        return {name: int(x.shape[0]) for name, (x, _) in self.splits.items()}
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{n:,} {name}" for name, n in self.counts.items())
+        return f"{self.source.describe()}: {counts} images"
+
+
+def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "nearest", step_size: int = 16, n_input: int = 16,
+                     splits=SPLITS) -> RecipeData:
+    """Find MNIST (`find_mnist(data)`, unless data is a DataSource already),
+    read it and reduce its images to step_size x n_input (the cookbook's
+    16 x 16) with `reduceImage`. The first 5,000 training images are the
+    validation split (fewer for a small MNIST-format folder, see
+    `pyrnn.data.default_validation_size`).
+
+    splits: which of "train", "validation", "test" to keep.
+    """
+    source = data if isinstance(data, DataSource) else find_mnist(data)
+    mnist = read_data_sets(source.location, one_hot=True, validation_size=None)
+    out = RecipeData(source, step_size, n_input)
+    for name in splits:
+        part = getattr(mnist, name)
+        out.splits[name] = (reduceImage(part.images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method),
+                            part.labels)
+    return out
+
+
+def check_batch(batch: int, data: RecipeData) -> None:
+    """Raise ValueError when `batch` is more than data's training images."""
+    if batch > data.counts["train"]:
+        raise PyrnnError(f"batch {batch} is more than the {data.counts['train']:,} training images of "
+                         f"{data.source.describe()}; use a smaller batch or more data")
+
+
+def build_recipe(settings: RecipeSettings, step_size: int = 16, n_input: int = 16):
+    """The recipe's Keras model, its initial weights fixed by settings.seed."""
+    from pyrnn.models import BUILDERS
+
+    extra = {name: getattr(settings, name) for name in STACKED_DEFAULTS} if settings.recipe == "stacked" else {}
+    return BUILDERS[settings.recipe](n_hidden=settings.n_hidden, step_size=step_size, n_input=n_input,
+                                     seed=settings.seed, **extra)
+
+
+def evaluate_splits(model, splits: dict) -> dict:
+    """name -> {"accuracy", "cost", "n"} (see `evaluate_rnn`) for each (x, y)
+    in `splits` (name -> (x, y))."""
+    from pyrnn.training import evaluate_rnn
+
+    return {name: evaluate_rnn(model, x, y) for name, (x, y) in splits.items()}
+
+
+def format_metrics(metrics: dict) -> str:
+    """One line per split: "test: accuracy 0.9512, cost 0.1623 (10,000 images)"."""
+    return "\n".join(f"{name}: accuracy {m['accuracy']:.4f}, cost {m['cost']:.4f} ({m['n']:,} images)"
+                     for name, m in metrics.items())
+
+
+def print_loss(iteration: int, loss: float) -> None:
+    """A `train_rnn` callback printing the cookbook's line for each iteration."""
+    print(f"iteration - {iteration} Training Loss - {loss:.6f}", flush=True)
+
+
+def script_options(description: str, argv=None) -> argparse.Namespace:
+    """The options shared by the scripts in recipes/python: --data,
+    --iterations, --batch, --n-hidden, --lr, --seed, --num-layers (stacked only)."""
+    defaults = RecipeSettings()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data", default=defaults.data,
+                        help="'auto' (full MNIST from $PYRNN_DATA, ./MNIST-data or the user cache, else the "
+                             "bundled sample), 'sample', or a folder of MNIST files (default: auto)")
+    parser.add_argument("--iterations", type=int, default=defaults.iterations, help="training batches (default 100)")
+    parser.add_argument("--batch", type=int, default=defaults.batch, help="images per batch (default 500)")
+    parser.add_argument("--n-hidden", type=int, default=defaults.n_hidden, help="hidden units (default 64)")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (default 0.01)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes weights and batches (default 0)")
+    parser.add_argument("--num-layers", type=int, default=STACKED_DEFAULTS["num_layers"],
+                        help="recurrent layers of the stacked recipe (default 3)")
+    return parser.parse_args(argv)
