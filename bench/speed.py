@@ -113,7 +113,7 @@ def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int,
     reached = bool(evaluations) and evaluations[-1][1] >= target
     return {"target": target, "reached": reached, "seed": seed,
             "accuracy": evaluations[-1][1] if evaluations else None, "best_accuracy": max(a for _, a in evaluations),
-            "iterations": history.iterations, "epochs": round(history.iterations / per_epoch, 2),
+            "iterations": history.iterations_done, "epochs": round(history.iterations_done / per_epoch, 2),
             "train_seconds": round(history.seconds - spent[0], 2), "evaluation_seconds": round(spent[0], 2),
             "evaluated_every": every, "evaluations": evaluations}
 

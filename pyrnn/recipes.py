@@ -159,11 +159,12 @@ def print_loss(iteration: int, loss: float) -> None:
     print(f"iteration - {iteration} Training Loss - {loss:.6f}", flush=True)
 
 
-def script_options(description: str, argv=None) -> argparse.Namespace:
+def script_options(description: str, argv=None, stacked: bool = False) -> argparse.Namespace:
     """The options shared by the scripts in recipes/python: --data,
-    --iterations, --batch, --n-hidden, --lr, --seed, --num-layers (stacked only)."""
+    --iterations, --batch, --n-hidden, --lr, --seed, and with `stacked`
+    --num-layers."""
     defaults = RecipeSettings()
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=defaults.data,
                         help="'auto' (full MNIST from $PYRNN_DATA, ./MNIST-data or the user cache, else the "
                              "bundled sample), 'sample', or a folder of MNIST files (default: auto)")
@@ -172,6 +173,7 @@ def script_options(description: str, argv=None) -> argparse.Namespace:
     parser.add_argument("--n-hidden", type=int, default=defaults.n_hidden, help="hidden units (default 64)")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="Adam's learning rate (default 0.01)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="fixes weights and batches (default 0)")
-    parser.add_argument("--num-layers", type=int, default=STACKED_DEFAULTS["num_layers"],
-                        help="recurrent layers of the stacked recipe (default 3)")
+    if stacked:
+        parser.add_argument("--num-layers", type=int, default=STACKED_DEFAULTS["num_layers"],
+                            help="recurrent layers (default 3)")
     return parser.parse_args(argv)

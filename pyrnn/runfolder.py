@@ -2,10 +2,12 @@
 
 pyrnn writes a run into a folder that is new, empty, or holds a run pyrnn
 wrote itself. A run folder it wrote carries MARKER_FILE, listing every file of
-the run with its SHA-256; anything else in the folder (a file or folder the
-list does not name, a listed file whose content changed, a link) is the
-user's, and pyrnn neither deletes nor overwrites it, with or without `force`:
-such a folder is refused before any work starts.
+the run with its SHA-256 and the kind of run; anything else in the folder (a
+file or folder the list does not name, a listed file whose content changed, a
+link) is the user's, and pyrnn neither deletes nor overwrites it, with or
+without `force`: such a folder is refused before any work starts. `force`
+replaces a run of the same kind only (an evaluation never replaces the run it
+evaluates).
 
 A run is written into a hidden staging folder inside the run folder
 (STAGING_DIR) and moved into place by `commit` once complete, each file in one
@@ -22,7 +24,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError
+from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError, PyrnnError
 from pyrnn.storage import write_json
 
 MARKER_FILE = ".pyrnn-run.json"
@@ -87,7 +89,12 @@ class RunFolder:
 
     def saved_settings(self) -> dict:
         """The settings an interrupted run was started with (settings.json)."""
-        return json.loads((self.staging / SETTINGS_FILE).read_text())
+        path = self.staging / SETTINGS_FILE
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise PyrnnError(f"{path} is damaged ({err}); the interrupted run cannot be resumed: start over "
+                             "with --force") from None
 
     def foreign_entries(self) -> list:
         """Sorted relative paths of what is in the folder that pyrnn did not
@@ -129,9 +136,16 @@ class RunFolder:
         PermissionError when `out` cannot be written.
         """
         folder = cls(out, kind)
+        if folder.final.is_symlink() and not folder.final.exists():
+            raise FileInTheWayError(f"{folder.final} is a link to nothing ({os.readlink(folder.final)}); choose "
+                                    "another output folder (--out)")
         if folder.final.exists() and not folder.final.is_dir():
             raise FileInTheWayError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
         foreign = folder.foreign_entries()
+        if foreign and (folder.final / MARKER_FILE).exists() and not folder.finished:
+            raise FileInTheWayError(f"{folder.final / MARKER_FILE} is damaged, so pyrnn cannot tell its own files "
+                                    f"from others there ({', '.join(foreign[:_SHOWN])}...); choose another output "
+                                    "folder (--out), or move the folder away")
         if foreign:
             shown = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
             raise FileInTheWayError(f"{folder.final} holds files pyrnn did not write ({shown}); pyrnn writes only "
@@ -143,10 +157,13 @@ class RunFolder:
                 raise MissingFileError(f"no interrupted run to resume at {folder.final}{finished}; "
                                         "start a new run without --resume")
             return folder
+        what = folder.marker().get("kind")
+        if folder.finished and what != kind:
+            raise FileInTheWayError(f"{folder.final} holds a run of pyrnn {what}, which pyrnn {kind} does not "
+                                    "replace, even with --force: choose another output folder (--out)")
         if folder.finished and not force:
-            what = folder.marker().get("kind", "?")
             raise FileInTheWayError(f"{folder.final} already holds a run (pyrnn {what}); use --force to replace it, "
-                                  "or choose another output folder (--out)")
+                                    "or choose another output folder (--out)")
         if folder.interrupted and not force:
             raise FileInTheWayError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
                                   "or start over with --force")

@@ -112,7 +112,7 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
         "settings": asdict(settings),
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         **result.metrics,
-        "training": {"iterations": history.iterations, "resumed_from": history.resumed_from,
+        "training": {"iterations": history.iterations_done, "resumed_from": history.resumed_from,
                      "seconds": history.seconds, "sequences_per_second": history.sequences_per_second,
                      "final_loss": history.loss[-1] if history.loss else None},
         "loss": history.loss,

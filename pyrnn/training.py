@@ -16,6 +16,7 @@ import logging
 import math
 import time
 import weakref
+import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -66,15 +67,17 @@ class History:
     resumed_from: int = 0
 
     @property
-    def iterations(self) -> int:
+    def iterations_done(self) -> int:
+        """Iterations run (`iteration` is how many were asked for)."""
         return len(self.loss)
 
     @property
     def sequences_per_second(self) -> float:
-        return self.iterations * self.batch / self.seconds if self.seconds > 0 else float("nan")
+        return self.iterations_done * self.batch / self.seconds if self.seconds > 0 else float("nan")
 
     def to_dict(self) -> dict:
         out = asdict(self)
+        out["iterations_done"] = self.iterations_done
         out["sequences_per_second"] = self.sequences_per_second
         return out
 
@@ -225,8 +228,9 @@ def read_checkpoint(path) -> dict:
         with np.load(path) as saved:
             run = json.loads(str(saved["run"])) if "run" in saved.files else {}
             return {**run, "loss": saved["loss"].tolist()}
-    except (OSError, KeyError, ValueError, EOFError) as err:
-        raise PyrnnError(f"{path}: not a pyrnn checkpoint ({err}); start the run without resume") from None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise PyrnnError(f"{path}: not a pyrnn checkpoint, or a damaged one ({err}); start the run without "
+                         "resume") from None
 
 
 def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:

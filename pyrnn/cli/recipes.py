@@ -69,8 +69,10 @@ def _total_iterations(settings: RecipeSettings, data) -> int:
 def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) -> RecipeSettings:
     """The interrupted run's saved settings; an option given on the command
     line that differs from them is a usage error."""
-    if not RunFolder(out).interrupted:
+    folder = RunFolder(out)
+    if not folder.interrupted:
         return given  # RunFolder.check explains that there is nothing to resume
+    folder.saved_settings()  # a damaged settings file is an error of its own (exit 1), not a usage error
     chosen = {name: getattr(given, name) for name in (f.name for f in fields(RecipeSettings))
               if name == "recipe" or ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
     try:
@@ -125,7 +127,7 @@ def recipe(ctx, recipe, out, force, resume, **options):
         click.echo(f"Interrupted; the run so far is kept in {RunFolder(out).staging}. {resume_hint}", err=True)
         return EXIT_INTERRUPTED
     if result.stopped:
-        click.echo(f"Interrupted at iteration {result.history.iterations} of {total}: the loss history and last "
+        click.echo(f"Interrupted at iteration {result.history.iterations_done} of {total}: the loss history and last "
                    f"checkpoint are kept in {result.path}. {resume_hint}", err=True)
         return EXIT_INTERRUPTED
     resumed = f", resumed at iteration {result.resumed_from}" if result.resumed_from else ""

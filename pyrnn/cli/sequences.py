@@ -235,7 +235,7 @@ def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out, for
     norms, clipped = result.grad_norms, f", clipnorm {clipnorm:g}" if clipnorm else ""
     print_summary([
         ("task", f"MNIST row by row, {cell_name}, {n_hidden} units"),
-        ("steps", f"{result.history.iterations} (batch {batch}, lr {lr:g}{clipped})"),
+        ("steps", f"{result.history.iterations_done} (batch {batch}, lr {lr:g}{clipped})"),
         ("data", source.describe()),
         ("test accuracy", f"{result.accuracy:.2%} (tutorial, 5,000 steps: {TUTORIAL_ROWS28[cell_name]:.2%})"),
         ("test cost", f"{result.cost:.4f}"),

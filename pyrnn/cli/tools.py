@@ -22,7 +22,7 @@ _EXISTING = click.Path(exists=True, path_type=Path)
               help="Which images to evaluate on.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write confusion.png and evaluation.json into this (new) folder.")
-@click.option("--force", is_flag=True, help="Replace an evaluation already in --out.")
+@click.option("--force", is_flag=True, help="Replace an evaluation (only) already in --out.")
 def evaluate(run_or_model, data, split, out, force):
     """Accuracy, cost and confusion matrix of a trained model.
 
@@ -118,7 +118,8 @@ def data(data):
                   + [("images", f"{n_train:,} training (the first {n_validation:,} kept for validation), "
                                 f"{n_test:,} test")])
     if any(ok is False for ok in checks.values()):
-        click.echo("Error: checksums differ: these are not the files pyrnn expects; fetch them again", err=True)
+        click.echo("Error: checksums differ from the published files: a damaged or altered download (fetch them "
+                   "again), or MNIST-format data of your own (which pyrnn reads all the same)", err=True)
         return EXIT_ERROR
     return 0
 

@@ -37,7 +37,7 @@ model = lstm(n_hidden=n_hidden, n_class=n_class, step_size=step_size, n_input=n_
 history = train_rnn(model, trainData, labels, lr=lr, batch=batch, iteration=iteration, seed=args.seed,
                     callback=print_loss)
 
-print(f"trained {history.iterations} iterations in {history.seconds:.1f} s")
+print(f"trained {history.iterations_done} iterations in {history.seconds:.1f} s")
 
 # 7. Mean accuracy and cost on the validation and test images
 print(format_metrics(evaluate_splits(model, {"validation": (validData, labels_valid),

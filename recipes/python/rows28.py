@@ -42,7 +42,7 @@ def main():
                                   clipnorm=args.clipnorm, seed=args.seed, data=args.data)
             norms[cell] = result.grad_norms
             losses[cell] = result.history.loss
-            print(f"{cell:5}: test accuracy {result.accuracy:.2%} after {result.history.iterations} steps; "
+            print(f"{cell:5}: test accuracy {result.accuracy:.2%} after {result.history.iterations_done} steps; "
                   f"saturated final states {result.saturation:.1%}; "
                   f"|dL/dh_1| {result.grad_norms[0]:.1e}, |dL/dh_28| {result.grad_norms[-1]:.1e}")
         folder = staging()

@@ -9,7 +9,7 @@ output layer.
 
 from pyrnn.recipes import evaluate_splits, format_metrics, print_loss, script_options
 
-args = script_options(__doc__)  # before TensorFlow loads, so that --help answers at once
+args = script_options(__doc__, stacked=True)  # before TensorFlow loads, so that --help answers at once
 
 from pyrnn import read_data_sets, reduceImage, stacked_rnn, train_rnn  # noqa: E402
 from pyrnn.data import find_mnist  # noqa: E402
@@ -39,7 +39,7 @@ model = stacked_rnn(num_layers=num_layers, cell="gru", n_hidden=n_hidden, n_clas
 history = train_rnn(model, trainData, labels, lr=lr, batch=batch, iteration=iteration, seed=args.seed,
                     callback=print_loss)
 
-print(f"trained {history.iterations} iterations in {history.seconds:.1f} s")
+print(f"trained {history.iterations_done} iterations in {history.seconds:.1f} s")
 
 # 7. Mean accuracy and cost on the validation and test images
 print(format_metrics(evaluate_splits(model, {"validation": (validData, labels_valid),

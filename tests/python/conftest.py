@@ -1,10 +1,16 @@
-"""Shared fixtures: the real MNIST files beside the project and small 16x16 sets."""
+"""Shared fixtures and helpers: the real MNIST files beside the project, small
+16x16 sets, running the `pyrnn` command, writing MNIST-format files. Test
+files import the helpers with `from conftest import ...`."""
 
+import gzip
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
+from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -38,3 +44,61 @@ def small16(sample):
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+# --- helpers ------------------------------------------------------------------
+
+PYRNN = Path(sys.executable).parent / "pyrnn"  # the installed console script
+TINY = ["--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "3"]  # a recipe run in seconds
+
+
+def invoke(*args, env=None):
+    """Run `pyrnn ARGS` in this process (click's runner); str() of each argument."""
+    from pyrnn.cli import main
+
+    return CliRunner(env=env).invoke(main, [str(a) for a in args], prog_name="pyrnn")
+
+
+def assert_one_line_error(result, exit_code: int, *needles: str) -> str:
+    """The command failed with `exit_code` and one "Error: ..." line, the last
+    on stderr (after a progress bar's label, if any), mentioning each needle;
+    no traceback."""
+    assert result.exit_code == exit_code, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    assert all(line.startswith("training ") for line in lines[:-1]), result.stderr
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    return errors[0]
+
+
+def digit_png(image28: np.ndarray, path: Path, size: int = 100, dark_on_light: bool = True) -> Path:
+    """A real MNIST digit as a user would give it: upscaled, dark on light."""
+    pixels = np.round(image28.reshape(28, 28) * 255).astype(np.uint8)
+    img = Image.fromarray(255 - pixels if dark_on_light else pixels).resize((size, size), Image.Resampling.BICUBIC)
+    img.save(path)
+    return path
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An IDX file's bytes (uint8, any number of dimensions) holding `array`."""
+    array = np.asarray(array)
+    return bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes() + \
+        array.astype(np.uint8).tobytes()
+
+
+def write_mnist_dir(folder: Path, n_train: int, n_train_labels: int, labels=None) -> Path:
+    """An MNIST-format folder of random images: `n_train` training images,
+    `n_train_labels` labels (`labels`, or random digits), 3 test images."""
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, n_train_labels) if labels is None else np.asarray(labels)
+    files = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28)),
+             "train-labels-idx1-ubyte": labels,
+             "t10k-images-idx3-ubyte": rng.integers(0, 256, (3, 28, 28)),
+             "t10k-labels-idx1-ubyte": rng.integers(0, 10, 3)}
+    for name, array in files.items():
+        (folder / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array), mtime=0))
+    return folder

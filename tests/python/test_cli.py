@@ -10,41 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
+
+from conftest import PYRNN, TINY, assert_one_line_error, digit_png, invoke
 
 from pyrnn.cli import main
 from pyrnn.digits import load_digit
 
-PYRNN = Path(sys.executable).parent / "pyrnn"
-TINY = ["--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "3"]
-
-
-def invoke(*args, env=None):
-    return CliRunner(env=env).invoke(main, [str(a) for a in args], prog_name="pyrnn")
-
-
-def assert_one_line_error(result, exit_code: int, *needles: str) -> str:
-    """The command failed with `exit_code` and one "Error: ..." line, the last
-    on stderr (after a progress bar's label, if any), mentioning each needle;
-    no traceback."""
-    assert result.exit_code == exit_code, (result.exit_code, result.output)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
-    assert all(line.startswith("training ") for line in lines[:-1]), result.stderr
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in errors[0], (needle, errors[0])
-    return errors[0]
-
-
-def digit_png(image28: np.ndarray, path: Path, size: int = 100, dark_on_light: bool = True) -> Path:
-    """A real MNIST digit as a user would give it: upscaled, dark on light."""
-    pixels = np.round(image28.reshape(28, 28) * 255).astype(np.uint8)
-    img = Image.fromarray(255 - pixels if dark_on_light else pixels).resize((size, size), Image.Resampling.BICUBIC)
-    img.save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ import gzip
 import shutil
 
 import pytest
-from test_cli import assert_one_line_error, invoke
-from test_robustness import write_mnist_dir
+from conftest import assert_one_line_error, invoke, write_mnist_dir
 
 from pyrnn.data import (FILE_NAMES, SAMPLE_DIR, SAMPLE_MD5, DataSource, default_validation_size, file_md5,
                         find_mnist, read_data_sets, verify_checksums)

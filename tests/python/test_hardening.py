@@ -5,6 +5,7 @@ refuses anything else before it starts; bad numbers are refused before any
 file or folder is made; a model file says how its images were reduced.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from pyrnn import evaluate_rnn, lstm, predict_rnn, rnn, save_rnn, stacked_rnn, train_rnn
-from test_cli import PYRNN, TINY, assert_one_line_error, digit_png, invoke
+from conftest import PYRNN, TINY, assert_one_line_error, digit_png, invoke
 
 ECHO_TINY = ["--total-series-length", "300", "--num-epochs", "1", "--batch-size", "2", "--state-size", "2"]
 
@@ -67,16 +68,16 @@ def test_force_replaces_a_run_of_pyrnns_but_nothing_added_to_it(tmp_path):
     assert (out / "loss.png").read_bytes() == b"my own plot"
 
 
-def test_a_run_of_another_kind_is_replaced_only_with_force(tmp_path):
+def test_a_run_of_another_kind_is_never_replaced(tmp_path):
     out = tmp_path / "runs" / "basic"
     assert invoke("recipe", "basic", *TINY, "--out", out).exit_code == 0
     before = tree(out)
-    assert_one_line_error(invoke("echo", *ECHO_TINY, "--out", out), 1, "already holds a run (pyrnn recipe)", "--force")
+    assert_one_line_error(invoke("echo", *ECHO_TINY, "--out", out), 1, "holds a run of pyrnn recipe")
+    assert_one_line_error(invoke("echo", *ECHO_TINY, "--out", out, "--force"), 1, "does not replace, even with --force")
+    assert_one_line_error(invoke("evaluate", out, "--data", "sample", "--out", out, "--force"), 1,
+                          "pyrnn evaluate does not replace")
+    assert_one_line_error(invoke("compare", *TINY, "--out", out, "--force"), 1, "pyrnn compare does not replace")
     assert tree(out) == before
-    result = invoke("echo", *ECHO_TINY, "--out", out, "--force")
-    assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [".pyrnn-run.json", "loss.png", "metrics.json"]
-    assert json.loads((out / ".pyrnn-run.json").read_text())["kind"] == "echo"
 
 
 def test_an_empty_folder_and_the_current_one_are_usable(tmp_path, monkeypatch):
@@ -94,13 +95,42 @@ def test_an_empty_folder_and_the_current_one_are_usable(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "here"]
 
 
-def test_compare_then_recipe_with_force_leaves_only_the_recipes_files(tmp_path):
+def test_force_removes_the_files_of_the_earlier_run_that_the_new_one_does_not_write(tmp_path):
     out = tmp_path / "run"
-    assert invoke("compare", *TINY, "--out", out).exit_code == 0
-    assert (out / "lstm" / "model.keras").is_file()
-    result = invoke("recipe", "basic", *TINY, "--out", out, "--force")
-    assert result.exit_code == 0, result.output
+    assert invoke("recipe", "basic", *TINY, "--out", out).exit_code == 0
+    # as if an earlier pyrnn had written one file more
+    (out / "old.txt").write_text("written by pyrnn")
+    marker = json.loads((out / ".pyrnn-run.json").read_text())
+    marker["files"]["old.txt"] = [hashlib.sha256(b"written by pyrnn").hexdigest()]
+    (out / ".pyrnn-run.json").write_text(json.dumps(marker))
+    assert invoke("recipe", "lstm", *TINY, "--out", out, "--force").exit_code == 0
     assert sorted(tree(out)) == [".pyrnn-run.json", "loss.png", "metrics.json", "model.keras"]
+
+
+def test_damaged_files_of_pyrnns_own_get_one_line_and_a_way_out(tmp_path):
+    run = tmp_path / "run"
+    assert invoke("recipe", "basic", *TINY, "--out", run).exit_code == 0
+    (run / ".pyrnn-run.json").write_text("{not json")
+    assert_one_line_error(invoke("recipe", "basic", *TINY, "--out", run, "--force"), 1, ".pyrnn-run.json is damaged")
+
+    for damage, needle in ((lambda staging: (staging / "checkpoint.npz").write_bytes(b"PK\x03\x04 cut"),
+                            "not a pyrnn checkpoint, or a damaged one"),
+                           (lambda staging: (staging / "settings.json").write_text("{"), "settings.json is damaged")):
+        out = tmp_path / f"stopped{len(needle)}"
+        staging = out / ".pyrnn-partial"
+        staging.mkdir(parents=True)
+        (staging / "settings.json").write_text(json.dumps({"settings": {"recipe": "basic", "n_hidden": 8,
+                                                                         "batch": 50, "iterations": 3,
+                                                                         "data": "sample"},
+                                                            "data_location": "sample"}))
+        (staging / "checkpoint.npz").write_bytes(b"")
+        damage(staging)
+        assert_one_line_error(invoke("recipe", "basic", "--out", out, "--resume"), 1, needle)
+        assert invoke("recipe", "basic", *TINY, "--out", out, "--force").exit_code == 0
+
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert_one_line_error(invoke("recipe", "basic", *TINY, "--out", tmp_path / "dangling"), 1, "a link to nothing")
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_file_in_the_way_is_refused_before_training(tmp_path):
@@ -160,7 +190,7 @@ def test_the_library_refuses_bad_training_settings(data100, tmp_path, kwargs, ma
 def test_numpy_numbers_are_numbers(data100):
     history = train_rnn(rnn(n_hidden=4), *data100, lr=np.float32(0.01), batch=np.int64(10), iteration=np.int32(2),
                         seed=np.int64(1), clipnorm=np.float64(1.0))
-    assert history.iterations == 2 and history.lr == pytest.approx(0.01)
+    assert history.iterations_done == 2 and history.lr == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("build, match", [
@@ -185,7 +215,7 @@ def test_one_row_and_one_label(data100):
     x, y = data100
     model = rnn(n_hidden=4, seed=1)
     history = train_rnn(model, x[:1], 7, batch=1, iteration=2, seed=1)
-    assert history.iterations == 2
+    assert history.iterations_done == 2
     np.testing.assert_array_equal(predict_rnn(model, x[0]), predict_rnn(model, x[:1]))
     np.testing.assert_array_equal(predict_rnn(model, x[0].reshape(16, 16)), predict_rnn(model, x[:1]))
     from pyrnn import eval_acc
@@ -245,7 +275,7 @@ def test_resume_from_a_checkpoint_of_another_model_or_other_settings(data100, tm
             train_rnn(rnn(n_hidden=4), *data100, **{"batch": 10, "iteration": 6, "seed": 2, **kwargs},
                       checkpoint=checkpoint, resume=True)
     resumed = train_rnn(rnn(n_hidden=4), *data100, batch=10, iteration=6, checkpoint=checkpoint, resume=True)
-    assert resumed.seed == 2 and resumed.resumed_from == 4 and resumed.iterations == 6
+    assert resumed.seed == 2 and resumed.resumed_from == 4 and resumed.iterations_done == 6
 
 
 def test_speed_after_a_resume_counts_the_time_of_every_iteration(data100, tmp_path):

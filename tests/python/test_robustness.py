@@ -9,7 +9,6 @@ import gzip
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -20,23 +19,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_cli import assert_one_line_error, invoke
+from conftest import PYRNN, assert_one_line_error, idx_bytes, invoke, write_mnist_dir
 
 from pyrnn.data import read_data_sets, read_idx
 
-PYRNN = Path(sys.executable).parent / "pyrnn"
 
 
 def fuzz(n: int):
     """Fixed, reproducible hypothesis settings: n examples, no deadline."""
     return settings(max_examples=n, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    array = np.asarray(array)
-    return bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes() + \
-        array.astype(np.uint8).tobytes()
 
 
 VALID = {"images": idx_bytes(np.arange(3 * 5 * 4).reshape(3, 5, 4)), "labels": idx_bytes(np.array([7, 0, 9]))}
@@ -148,19 +140,6 @@ def test_huge_declared_sizes_allocate_nothing_big(tmp_path, kind, dims, payload,
 @pytest.mark.parametrize("gz", [False, True])
 def test_empty_files(tmp_path, gz):
     must_reject(write(tmp_path, b"", gz), "images", "empty")
-
-
-def write_mnist_dir(folder: Path, n_train: int, n_train_labels: int, labels=None) -> Path:
-    folder.mkdir(exist_ok=True)
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 10, n_train_labels) if labels is None else np.asarray(labels)
-    files = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28)),
-             "train-labels-idx1-ubyte": labels,
-             "t10k-images-idx3-ubyte": rng.integers(0, 256, (3, 28, 28)),
-             "t10k-labels-idx1-ubyte": rng.integers(0, 10, 3)}
-    for name, array in files.items():
-        (folder / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array), mtime=0))
-    return folder
 
 
 @fuzz(40)

@@ -28,7 +28,7 @@ def test_same_seed_gives_the_same_loss_curve(small16):
 def test_history_reports_what_was_done(small16):
     history = train_rnn(rnn(n_hidden=8, seed=0), small16["x_train"][:1000], small16["y_train"][:1000],
                         batch=50, iteration=7, seed=0)
-    assert history.iterations == 7 and len(history.loss) == 7 and history.stopped is None
+    assert history.iterations_done == 7 and len(history.loss) == 7 and history.stopped is None
     assert history.seconds > 0 and history.sequences_per_second > 0
     assert history.to_dict()["batch"] == 50
 
@@ -36,7 +36,7 @@ def test_history_reports_what_was_done(small16):
 def test_epochs_mode_runs_whole_passes(small16):
     x, y = small16["x_train"][:1000], small16["y_train"][:1000]
     history = train_rnn(rnn(n_hidden=8, seed=0), x, y, batch=300, epochs=2, seed=0)
-    assert history.iterations == 2 * (1000 // 300)
+    assert history.iterations_done == 2 * (1000 // 300)
 
 
 def test_inputs_as_sequences_or_rows_train_the_same(small16):
@@ -61,12 +61,12 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(small16, tmp_path):
     part = train_rnn(lstm(n_hidden=8, seed=3), x, y, batch=100, iteration=12, seed=3, callback=interrupt,
                      checkpoint=ckpt)
     # training runs in compiled chunks: it stops at the end of the chunk holding iteration 5
-    assert part.stopped == "interrupted" and 5 <= part.iterations < 12 and ckpt.exists()
-    np.testing.assert_allclose(part.loss, full.loss[:part.iterations], rtol=1e-5)
+    assert part.stopped == "interrupted" and 5 <= part.iterations_done < 12 and ckpt.exists()
+    np.testing.assert_allclose(part.loss, full.loss[:part.iterations_done], rtol=1e-5)
     # a fresh model (other initial weights) restored from the checkpoint ends like the full run
     model = lstm(n_hidden=8, seed=42)
     resumed = train_rnn(model, x, y, batch=100, iteration=12, seed=3, checkpoint=ckpt, resume=True)
-    assert resumed.iterations == 12
+    assert resumed.iterations_done == 12
     np.testing.assert_allclose(resumed.loss, full.loss, rtol=1e-5)
 
 
