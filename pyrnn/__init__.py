@@ -19,7 +19,7 @@ _LAZY = {
     "lstm": "pyrnn.models", "BUILDERS": "pyrnn.models",
     "train_rnn": "pyrnn.training", "evaluate_rnn": "pyrnn.training", "eval_acc": "pyrnn.training",
     "predict_rnn": "pyrnn.training", "History": "pyrnn.training", "TrainingDiverged": "pyrnn.training",
-    "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage",
+    "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage", "use_one_thread_per_op": "pyrnn.kernels",
     "cell_forward": "pyrnn.cells", "worked_example": "pyrnn.cells", "format_worked_example": "pyrnn.cells",
     "echo_data": "pyrnn.sequences", "train_echo": "pyrnn.sequences", "dependency_data": "pyrnn.sequences",
     "expected_cross_entropy": "pyrnn.sequences", "train_dependency": "pyrnn.sequences",
