@@ -1,7 +1,5 @@
 # The basic RNN cell written by hand, beside the library's, and a worked example.
 
-cells_module <- function() python_module("pyrnn.cells")
-
 #' The basic RNN cell by hand
 #'
 #' `cell_forward()` runs the basic cell \eqn{h_t = \tanh([x_t, h_{t-1}] W + b)}
@@ -39,25 +37,22 @@ cells_module <- function() python_module("pyrnn.cells")
 #' library_cell <- cell_forward(x, W, b, backend = "keras", mode = "dynamic")
 #' max(abs(by_hand$outputs - library_cell$outputs))
 cell_forward <- function(x, W, b, h0 = NULL, backend = "numpy", mode = "static") {
-  x <- as_numbers(x, "x", "a batch x steps x n_input array")
-  if (length(dim(x)) != 3) stop_input("x must be a batch x steps x n_input array, got %s", describe(x))
-  W <- as_numbers(W, "W", "an (n_input + n_hidden) x n_hidden matrix")
-  b <- as_numbers(b, "b", "n_hidden biases")
-  if (!is.null(h0)) h0 <- as_numbers(h0, "h0", "a batch x n_hidden matrix")
-  backend <- as_string(backend, "backend")
-  module <- if (backend == "numpy") cells_module() else {
-    pyrnn_tf()
-    cells_module()
-  }
-  result <- with_py_errors(module$cell_forward(x, W, as.vector(b), h0 = h0, backend = backend,
-                                               mode = as_string(mode, "mode")))
+  args <- capture_args(list(
+    x = function(x, name) as_numbers(x, name, "a batch x steps x n_input array"),
+    W = function(W, name) as_numbers(W, name, "an (n_input + n_hidden) x n_hidden matrix"),
+    b = function(b, name) as_1d(as.vector(as_numbers(b, name, "n_hidden biases"))),
+    h0 = function(h0, name) if (is.null(h0)) NULL else as_numbers(h0, name, "a batch x n_hidden matrix"),
+    backend = as_string, mode = as_string))
+  # the NumPy pass runs without TensorFlow
+  result <- call_python(python_module("pyrnn.cells", tensorflow = !identical(backend, "numpy"))$cell_forward,
+                        args)
   list(outputs = result[[1]], final_state = result[[2]])
 }
 
 #' @rdname cell_forward
 #' @export
 worked_example <- function() {
-  module <- cells_module()
+  module <- python_module("pyrnn.cells")
   example <- with_py_errors(reticulate::py_call(reticulate::py_get_attr(module, "worked_example")))
   values <- reticulate::py_to_r(example)
   values$W <- do.call(rbind, values$W)

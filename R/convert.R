@@ -1,10 +1,16 @@
-# Checking R input and converting it at the Python boundary. What R can get
-# wrong before Python sees it (NA, text, factors, vectors of the wrong kind)
-# is stopped here with a message saying what was expected; rules on shapes
-# and ranges live in the Python core, whose messages come back through
-# with_py_errors().
+# Checking R input and converting it at the Python boundary. The wrappers
+# pass Python only the arguments the user gave (capture_args()), so Python's
+# defaults rule. What R can get wrong before Python sees it (NA, text,
+# factors, vectors of the wrong kind, numbers that are not whole) is stopped
+# here with a message saying what was expected; rules on shapes and ranges
+# live in the Python core, whose messages come back through with_py_errors().
 
-stop_input <- function(...) stop(sprintf(...), call. = FALSE)
+# An error in what the user gave: class "pyrnn_error", as Python's PyrnnError
+# becomes (see errors.R), with just the message.
+stop_input <- function(...) {
+  stop(structure(class = c("pyrnn_error", "error", "condition"),
+                 list(message = sprintf(...), call = NULL, python_type = NULL)))
+}
 
 describe <- function(x) {
   if (is.null(x)) return("NULL")
@@ -81,22 +87,63 @@ as_scores <- function(yhat, name = "yhat") {
   as_1d(as_numbers(yhat, name, "N x n_class scores or N class ids"))
 }
 
-# A single whole number, as a Python int; with `min`, at least that.
-as_int <- function(value, name, min = NULL) {
-  ok <- is.numeric(value) && length(value) == 1 && !is.na(value) && is.finite(value) &&
-    value == round(value) && abs(value) <= .Machine$integer.max
-  if (!ok || (!is.null(min) && value < min)) {
-    stop_input("%s must be a single whole number%s, got %s", name,
-               if (is.null(min)) "" else sprintf(" >= %d", min), show_value(value))
+# The arguments the caller (an exported wrapper) was given, ready for Python:
+# as keras3's capture_args, only those the user supplied (and those without a
+# default, whose absence is R's usual error), so that Python's defaults and
+# range checks rule. Each goes through its converter in `convert`, called as
+# converter(value, name), which stops what R can get wrong before Python sees
+# it (NA, text, factors, not one value, not whole); `rename` maps R names to
+# Python ones (n.hidden = "n_hidden"). Where two R arguments name one Python
+# argument (the cookbook's n.hidden and Python's n_hidden), the Python-named
+# one left NULL counts as not given, and both given must agree. `ignore`:
+# arguments the wrapper handles itself. Returns a named list for do.call().
+capture_args <- function(convert, rename = character(), ignore = character()) {
+  envir <- parent.frame()
+  params <- formals(sys.function(sys.parent()))
+  args <- list()
+  given_as <- list()
+  for (name in setdiff(names(params), c("...", ignore))) {
+    has_default <- !identical(params[[name]], quote(expr = ))
+    if (has_default && eval(call("missing", as.name(name)), envir)) next
+    value <- get(name, envir = envir) # without a default and not given: R's "argument is missing" error
+    if (is.null(value) && name %in% rename) next
+    converter <- convert[[name]]
+    if (is.null(converter)) stop(sprintf("internal error: no converter for argument '%s'", name), call. = FALSE)
+    value <- converter(value, name)
+    python_name <- if (name %in% names(rename)) rename[[name]] else name
+    if (python_name %in% names(args)) {
+      if (!identical(args[[python_name]], value)) {
+        stop_input("%s and %s name the same size; give one of them (got %s and %s)", given_as[[python_name]],
+                   name, show_value(args[[python_name]]), show_value(value))
+      }
+      next
+    }
+    args[python_name] <- list(value) # list(): a NULL is kept, to reach Python as None
+    given_as[[python_name]] <- name
   }
-  as.integer(value)
+  args
 }
 
-as_optional_int <- function(value, name, min = NULL) {
-  if (is.null(value)) NULL else as_int(value, name, min)
+# Call the Python function `fn` with the arguments from capture_args().
+call_python <- function(fn, args) with_py_errors(do.call(fn, args))
+
+# Converters for capture_args(): each takes (value, name) and returns what
+# Python gets, or stops with a message naming the argument.
+
+# A single whole number, as a Python int (beyond R's integer range too: seeds
+# go up to 2^32 - 1). Whether it is in range is Python's to say.
+as_int <- function(value, name) {
+  if (!is.numeric(value) || length(value) != 1 || is.na(value) || !is.finite(value) || value != round(value)) {
+    stop_input("%s must be a single whole number, got %s", name, show_value(value))
+  }
+  if (abs(value) <= .Machine$integer.max) return(as.integer(value))
+  pyrnn_module()
+  reticulate::import_builtins(convert = FALSE)$int(as.double(value))
 }
 
-as_seed <- function(seed) as_optional_int(seed, "seed", min = 0)
+as_optional_int <- function(value, name) {
+  if (is.null(value)) NULL else as_int(value, name)
+}
 
 as_number <- function(value, name) {
   if (!is.numeric(value) || length(value) != 1 || is.na(value)) {
@@ -123,9 +170,23 @@ as_string <- function(value, name) {
   value
 }
 
+# A file or folder: a string, "~" expanded ("sample" and "auto" stay as they are).
+as_path <- function(value, name) path.expand(as_string(value, name))
+
+as_optional_path <- function(value, name) {
+  if (is.null(value)) NULL else as_path(value, name)
+}
+
+as_callback <- function(value, name) {
+  if (!is.null(value) && !is.function(value)) {
+    stop_input("%s must be a function or NULL, got %s", name, describe(value))
+  }
+  value
+}
+
 show_value <- function(value) {
   if (is.null(value)) return("NULL")
-  if (length(value) != 1) return(describe(value))
+  if (length(value) != 1 || is.factor(value)) return(describe(value))
   if (is.character(value)) return(sprintf("\"%s\"", value))
   format(value)
 }

@@ -35,15 +35,12 @@
 #' mnist
 read_data_sets <- function(train_dir = "MNIST-data", one_hot = TRUE, validation_size = 5000,
                            download = FALSE, verify = FALSE, seed = NULL) {
-  train_dir <- as_string(train_dir, "train_dir")
-  if (train_dir != "sample") train_dir <- path.expand(train_dir)
-  one_hot <- as_flag(one_hot, "one_hot")
-  datasets <- with_py_errors(pyrnn_module()$read_data_sets(
-    train_dir, one_hot = one_hot, validation_size = as_int(validation_size, "validation_size", min = 0),
-    download = as_flag(download, "download"), verify = as_flag(verify, "verify"), seed = as_seed(seed)))
+  datasets <- call_python(pyrnn_module()$read_data_sets, capture_args(list(
+    train_dir = as_path, one_hot = as_flag, validation_size = as_optional_int, download = as_flag,
+    verify = as_flag, seed = as_optional_int)))
   split <- function(part) {
     labels <- part$labels
-    labels <- if (one_hot) unname(labels) else as.integer(labels)
+    labels <- if (length(dim(labels)) == 2) unname(labels) else as.integer(labels) # one-hot rows or class ids
     list(images = unname(part$images), labels = labels, num_examples = part$num_examples)
   }
   structure(list(train = split(datasets$train), validation = split(datasets$validation),

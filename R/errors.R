@@ -1,38 +1,43 @@
-# Python exceptions as clean R errors.
+# Python exceptions as R errors, told apart by the exception object.
+#
+# A pyrnn.errors.PyrnnError (a ValueError; its subclasses are also
+# FileNotFoundError, FileExistsError, ...) is the user's: what was given
+# cannot be used, and the message says the way out. It becomes an R error of
+# class "pyrnn_error" with just that message. Any other exception (a bug in
+# pyrnn, TensorFlow or NumPy, or the machine's: a full disk) becomes an error
+# of class "pyrnn_python_error" that keeps the Python type in its message and
+# says where the traceback is.
 
-# Python exception types whose message says everything: their type name is
-# dropped from the R error. Others keep it ("RuntimeError: ...").
-PLAIN_PYTHON_ERRORS <- c("ValueError", "FileNotFoundError", "TypeError", "TrainingDiverged")
-
-# Evaluate `expr`, a call into Python; a Python exception becomes an R error of
-# class "pyrnn_error" carrying just its message (no traceback, no call), with
-# the Python type in `python_type`. A diverged training run also carries the
-# iterations done, as `history` (a pyrnn_history).
+# Evaluate `expr`, a call into Python, turning a Python exception into one of
+# the R errors above, with the Python type name in `python_type`. A diverged
+# training run (pyrnn.training.TrainingDiverged, a PyrnnError) also carries the
+# iterations done, as `history` (a pyrnn_history), and class
+# "pyrnn_diverged". R errors (from R code run inside, such as a converter)
+# pass unchanged.
 with_py_errors <- function(expr) {
+  reticulate::py_clear_last_error()
   tryCatch(expr, error = function(e) stop(as_pyrnn_error(e)))
 }
 
 as_pyrnn_error <- function(e) {
-  if (inherits(e, "pyrnn_error")) return(e)
-  message <- conditionMessage(e)
-  # reticulate adds pointers to the traceback after the message
-  message <- sub("\n+(Detailed traceback|Run `reticulate::py_last_error\\(\\)`).*$", "", message)
-  message <- trimws(message)
-  type <- NA_character_
-  match <- regmatches(message, regexec("^([A-Za-z_][A-Za-z0-9_.]*): (.*)$", message))[[1]]
-  if (length(match) == 3 && grepl("(Error|Exception|Diverged|Interrupt)$", match[[2]])) {
-    type <- sub("^.*\\.", "", match[[2]])
-    if (type %in% PLAIN_PYTHON_ERRORS) message <- match[[3]]
+  if (inherits(e, c("pyrnn_error", "pyrnn_python_error"))) return(e) # already converted
+  last <- reticulate::py_last_error()
+  exception <- if (is.null(last)) NULL else attr(last, "exception")
+  if (is.null(exception)) return(e) # not raised in Python
+  builtins <- reticulate::import_builtins()
+  if (builtins$isinstance(exception, python_module("pyrnn.errors")$PyrnnError)) {
+    history <- diverged_history(exception)
+    return(structure(class = c(if (!is.null(history)) "pyrnn_diverged", "pyrnn_error", "error", "condition"),
+                     list(message = last$value, call = NULL, python_type = last$type, history = history)))
   }
-  history <- if (identical(type, "TrainingDiverged")) diverged_history() else NULL
-  structure(class = c(if (!is.null(history)) "pyrnn_diverged", "pyrnn_error", "error", "condition"),
-            list(message = message, call = NULL, python_type = type, history = history))
+  message <- sprintf("%s: %s (run reticulate::py_last_error() for the Python traceback)", last$type,
+                     trimws(last$value))
+  structure(class = c("pyrnn_python_error", "error", "condition"),
+            list(message = message, call = NULL, python_type = last$type))
 }
 
-# The history attached to the TrainingDiverged exception just raised, if any.
-diverged_history <- function() {
-  tryCatch({
-    exception <- attr(reticulate::py_last_error(), "exception")
-    as_history(reticulate::py_get_attr(exception, "history"))
-  }, error = function(e) NULL)
+# The history carried by a TrainingDiverged exception, else NULL.
+diverged_history <- function(exception) {
+  if (!inherits(exception, "pyrnn.training.TrainingDiverged")) return(NULL)
+  tryCatch(as_history(reticulate::py_get_attr(exception, "history")), error = function(e) NULL)
 }

@@ -41,27 +41,30 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
   } else {
     actds <- as_numbers(actds, "actds", expected)
   }
-  n_pixel_x <- as_int(n.pixel.x, "n.pixel.x", min = 1)
-  n_pixel_y <- as_int(n.pixel.y, "n.pixel.y", min = 1)
-  method <- as_string(method, "method")
+  args <- capture_args(list(n.pixel.x = as_int, n.pixel.y = as_int, method = as_string),
+                       rename = c(n.pixel.x = "n_pixel_x", n.pixel.y = "n_pixel_y"), ignore = "actds")
   if (is_one_vector) {
-    pixels <- with_py_errors(reduce_one_image()(actds, n_pixel_x, n_pixel_y, method))
+    pixels <- call_python(reduce_one_image(), c(list(actds), args))
     return(matrix(pixels, nrow = 1))
   }
   side <- if (is.matrix(actds)) sqrt(ncol(actds)) else NA
   if (identical(method, "nearest") && isTRUE(side == round(side)) && nrow(actds) > 0) {
     # The fast path: Python says which source pixel each output pixel reads and
     # R gathers those columns, sparing reticulate's element-by-element copy of
-    # an N x 256 result back into R (most of the time otherwise). Infinite
-    # pixels in the result send the input to Python's checks and their error.
-    pixels <- with_py_errors(pyrnn_module()$images$nearest_pixels(as.integer(side), n_pixel_x, n_pixel_y))
-    reduced <- actds[, as.integer(pixels) + 1L, drop = FALSE]
-    # each of these copies 100 MB on full MNIST: only when needed
-    if (!is.double(reduced)) storage.mode(reduced) <- "double"
-    if (!is.null(dimnames(reduced))) dimnames(reduced) <- NULL
-    if (is.finite(sum(reduced))) return(reduced)
+    # an N x 256 result back into R (most of the time otherwise). No pixels
+    # (sizes below 1) or infinite pixels in the result send the input to
+    # Python's reduceImage and its checks.
+    sizes <- args[intersect(names(args), c("n_pixel_x", "n_pixel_y"))]
+    pixels <- call_python(pyrnn_module()$images$nearest_pixels, c(list(as.integer(side)), sizes))
+    if (length(pixels)) {
+      reduced <- actds[, as.integer(pixels) + 1L, drop = FALSE]
+      # each of these copies 100 MB on full MNIST: only when needed
+      if (!is.double(reduced)) storage.mode(reduced) <- "double"
+      if (!is.null(dimnames(reduced))) dimnames(reduced) <- NULL
+      if (is.finite(sum(reduced))) return(reduced)
+    }
   }
-  with_py_errors(pyrnn_module()$reduceImage(actds, n_pixel_x, n_pixel_y, method))
+  call_python(pyrnn_module()$reduceImage, c(list(actds), args))
 }
 
 # The per-image path of apply(): one Python call per image that returns a
@@ -71,7 +74,7 @@ reduce_one_image <- function() {
   if (is.null(.state$reduce_one_image)) {
     pyrnn_module()
     .state$reduce_one_image <- reticulate::py_eval(
-      "lambda v, nx, ny, method: __import__('pyrnn').reduceImage(v, nx, ny, method).ravel().tolist()")
+      "lambda v, **settings: __import__('pyrnn').reduceImage(v, **settings).ravel().tolist()")
   }
   .state$reduce_one_image
 }

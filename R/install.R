@@ -51,11 +51,34 @@ install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname
 #' Loads the Python side if needed, then prints the Python interpreter (and
 #' what chose it: `RETICULATE_PYTHON`, `PYRNN_PYTHON`, the virtualenv of
 #' [install_pyrnn()] or reticulate's own search) with the versions of pyrnn,
-#' TensorFlow, Keras and NumPy. Fails with the command that fixes it when the
-#' Python side cannot be loaded.
+#' TensorFlow, Keras and NumPy, TensorFlow's log level and whether pyrnn set
+#' TensorFlow's threads. Fails with the command that fixes it when the Python
+#' side cannot be loaded.
+#'
+#' pyrnn imports TensorFlow itself (through reticulate) on the first call that
+#' needs it, and two options, set before that call, choose how:
+#' \describe{
+#'   \item{`pyrnn.tf_log_level`}{The value given to the environment variable
+#'     `TF_CPP_MIN_LOG_LEVEL` when it is not set: "0" shows all of
+#'     TensorFlow's C++ messages, "1" (the default) hides its INFO notices and
+#'     shows warnings and errors, "2" shows only errors, "3" none. A
+#'     `TF_CPP_MIN_LOG_LEVEL` already set is left as it is.}
+#'   \item{`pyrnn.one_thread_per_op`}{`TRUE` (the default) lets each
+#'     TensorFlow op run on one thread (intra-op parallelism 1), which makes
+#'     pyrnn's CPU kernels faster: the cores run parts of a batch side by side
+#'     instead of splitting every small op between them. It is left alone
+#'     where `TF_NUM_INTRAOP_THREADS` or `tf.config.threading` already chose a
+#'     setting, where a GPU does the work, and when TensorFlow had started
+#'     before pyrnn loaded it. `FALSE` keeps TensorFlow's own setting.}
+#' }
+#' For example `options(pyrnn.tf_log_level = "2", pyrnn.one_thread_per_op = FALSE)`
+#' before the first model is built.
 #'
 #' @return A list with elements `python`, `chosen_by`, `pyrnn`, `tensorflow`,
-#'   `keras`, `numpy` and `reticulate`, invisibly.
+#'   `keras`, `numpy`, `reticulate`, `tf_log_level` (the value of
+#'   `TF_CPP_MIN_LOG_LEVEL`), `tf_log_level_from` (the environment variable or
+#'   the option `pyrnn.tf_log_level`) and `one_thread_per_op` (`TRUE` if pyrnn
+#'   set TensorFlow's intra-op threads to 1), invisibly.
 #' @export
 #' @examplesIf pyrnn_available()
 #' pyrnn_config()
@@ -69,11 +92,22 @@ pyrnn_config <- function() {
     tensorflow = version_of("tensorflow"),
     keras = version_of("keras"),
     numpy = version_of("numpy"),
-    reticulate = as.character(getNamespaceVersion("reticulate"))
+    reticulate = as.character(getNamespaceVersion("reticulate")),
+    tf_log_level = .state$tensorflow$log_level,
+    tf_log_level_from = .state$tensorflow$log_level_from,
+    one_thread_per_op = .state$tensorflow$one_thread_per_op
   )
+  threads <- if (info$one_thread_per_op) {
+    "one per op (set by pyrnn: option pyrnn.one_thread_per_op)"
+  } else {
+    "TensorFlow's own setting (not changed by pyrnn)"
+  }
   cat(sprintf("Python:     %s\n            (chosen by %s)\n", info$python, info$chosen_by),
       sprintf("%-11s %s\n", c("pyrnn:", "TensorFlow:", "Keras:", "NumPy:", "reticulate:"),
               unlist(info[c("pyrnn", "tensorflow", "keras", "numpy", "reticulate")])),
+      sprintf("TensorFlow log level: %s (TF_CPP_MIN_LOG_LEVEL, from %s)\n", info$tf_log_level,
+              info$tf_log_level_from),
+      sprintf("TensorFlow threads:   %s\n", threads),
       sep = "")
   invisible(info)
 }

@@ -40,19 +40,14 @@
 #' deep <- stacked_rnn(num_layers = 3, cell = "gru", n_hidden = 32)
 rnn <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, input_gain = 1, seed = NULL,
                 n_hidden = NULL, n_class = NULL) {
-  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
-                       step_size, n_input)
-  build_model("rnn", c(sizes, list(input_gain = as_number(input_gain, "input_gain"), seed = as_seed(seed))))
+  build_model("rnn", capture_args(MODEL_ARGS, rename = SIZE_ALIASES))
 }
 
 #' @rdname rnn
 #' @export
 bidirectionRNN <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, input_gain = 3,
                            seed = NULL, n_hidden = NULL, n_class = NULL) {
-  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
-                       step_size, n_input)
-  build_model("bidirectionRNN", c(sizes, list(input_gain = as_number(input_gain, "input_gain"),
-                                              seed = as_seed(seed))))
+  build_model("bidirectionRNN", capture_args(MODEL_ARGS, rename = SIZE_ALIASES))
 }
 
 #' @rdname rnn
@@ -62,12 +57,7 @@ bidirectionRNN <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input 
 #' @export
 stacked_rnn <- function(num_layers = 3, cell = "gru", n.hidden = 64, n.class = 10, step_size = 16,
                         n_input = 16, input_gain = 3, seed = NULL, n_hidden = NULL, n_class = NULL) {
-  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
-                       step_size, n_input)
-  build_model("stacked_rnn", c(list(num_layers = as_int(num_layers, "num_layers", min = 1),
-                                    cell = as_string(cell, "cell")),
-                               sizes, list(input_gain = as_number(input_gain, "input_gain"),
-                                           seed = as_seed(seed))))
+  build_model("stacked_rnn", capture_args(MODEL_ARGS, rename = SIZE_ALIASES))
 }
 
 #' @rdname rnn
@@ -76,33 +66,17 @@ stacked_rnn <- function(num_layers = 3, cell = "gru", n.hidden = 64, n.class = 1
 #' @export
 lstm <- function(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16, forget_bias = 1.0,
                  input_gain = 3, seed = NULL, n_hidden = NULL, n_class = NULL) {
-  sizes <- model_sizes(n.hidden, n_hidden, !missing(n.hidden), n.class, n_class, !missing(n.class),
-                       step_size, n_input)
-  build_model("lstm", c(sizes, list(forget_bias = as_number(forget_bias, "forget_bias"),
-                                    input_gain = as_number(input_gain, "input_gain"), seed = as_seed(seed))))
+  build_model("lstm", capture_args(MODEL_ARGS, rename = SIZE_ALIASES))
 }
 
-# The sizes as Python ints, each given by its cookbook or its Python name.
-model_sizes <- function(n.hidden, n_hidden, n.hidden_given, n.class, n_class, n.class_given,
-                        step_size, n_input) {
-  list(n_hidden = alias_value(n.hidden, n_hidden, n.hidden_given, "n.hidden", "n_hidden"),
-       n_class = alias_value(n.class, n_class, n.class_given, "n.class", "n_class"),
-       step_size = as_int(step_size, "step_size", min = 1),
-       n_input = as_int(n_input, "n_input", min = 1))
-}
-
-alias_value <- function(cookbook, python, cookbook_given, cookbook_name, python_name) {
-  if (is.null(python)) return(as_int(cookbook, cookbook_name, min = 1))
-  python <- as_int(python, python_name, min = 1)
-  if (cookbook_given && !identical(as_int(cookbook, cookbook_name, min = 1), python)) {
-    stop_input("%s and %s name the same size; give one of them (got %s and %s)", cookbook_name,
-               python_name, format(cookbook), format(python))
-  }
-  python
-}
+# The builders' arguments: converters, and the cookbook's names of the sizes.
+MODEL_ARGS <- list(n.hidden = as_int, n_hidden = as_int, n.class = as_int, n_class = as_int, step_size = as_int,
+                   n_input = as_int, num_layers = as_int, cell = as_string, forget_bias = as_number,
+                   input_gain = as_number, seed = as_optional_int)
+SIZE_ALIASES <- c(n.hidden = "n_hidden", n.class = "n_class")
 
 build_model <- function(builder, args) {
-  as_pyrnn_model(with_py_errors(do.call(pyrnn_tf()[[builder]], args)))
+  as_pyrnn_model(call_python(pyrnn_tf()[[builder]], args))
 }
 
 as_pyrnn_model <- function(model) {
@@ -110,10 +84,10 @@ as_pyrnn_model <- function(model) {
   model
 }
 
-check_model <- function(model) {
+check_model <- function(model, name = "model") {
   if (!inherits(model, "pyrnn_model")) {
-    stop_input("model must be a model from rnn(), bidirectionRNN(), stacked_rnn(), lstm() or load_rnn(), got %s",
-               describe(model))
+    stop_input("%s must be a model from rnn(), bidirectionRNN(), stacked_rnn(), lstm() or load_rnn(), got %s",
+               name, describe(model))
   }
   model
 }

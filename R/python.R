@@ -101,13 +101,35 @@ pyrnn_module <- function() {
   pyrnn_py
 }
 
-# The module, for calls that need TensorFlow: the first one imports it the
-# CLI's way, its C++ start-up notices on stderr hidden (shown if it fails).
+# The module, for calls that need TensorFlow. The first call imports
+# TensorFlow, as rstudio/tensorflow does: TF_CPP_MIN_LOG_LEVEL, if unset, is
+# set from the option pyrnn.tf_log_level (default "1": TensorFlow's INFO
+# notices hidden, its warnings and errors shown on stderr); then, unless the
+# option pyrnn.one_thread_per_op is FALSE, pyrnn's CPU kernels get one thread
+# per TensorFlow op (pyrnn.kernels.use_one_thread_per_op; it must come before
+# TensorFlow starts its threads). What was done is kept for pyrnn_config().
 pyrnn_tf <- function() {
   module <- pyrnn_module()
   if (is.null(.state$tensorflow)) {
-    with_py_errors(python_module("pyrnn.cli.common")$import_tensorflow_quietly())
-    .state$tensorflow <- TRUE
+    log_level <- Sys.getenv("TF_CPP_MIN_LOG_LEVEL", unset = NA)
+    log_level_from <- "the environment variable TF_CPP_MIN_LOG_LEVEL"
+    if (is.na(log_level)) {
+      log_level <- as.character(getOption("pyrnn.tf_log_level", "1"))
+      log_level_from <- "the option pyrnn.tf_log_level"
+      Sys.setenv(TF_CPP_MIN_LOG_LEVEL = log_level)
+      # Python's copy of the environment, taken when it started
+      reticulate::py_set_item(reticulate::import("os", convert = FALSE)$environ, "TF_CPP_MIN_LOG_LEVEL", log_level)
+    }
+    tf <- with_py_errors(reticulate::import("tensorflow"))
+    one_thread <- FALSE
+    if (isTRUE(getOption("pyrnn.one_thread_per_op", TRUE))) {
+      threads <- function() with_py_errors(tf$config$threading$get_intra_op_parallelism_threads())
+      before <- threads()
+      with_py_errors(reticulate::import("pyrnn.kernels")$use_one_thread_per_op())
+      one_thread <- before != 1L && threads() == 1L
+    }
+    .state$tensorflow <- list(log_level = log_level, log_level_from = log_level_from,
+                              one_thread_per_op = one_thread)
   }
   module
 }
@@ -150,8 +172,10 @@ find_pyrnn_source <- function() {
   }
 }
 
-# A submodule of pyrnn (e.g. "pyrnn.arrays"), once the Python side is loaded.
-python_module <- function(name) {
-  pyrnn_module()
+# A submodule of pyrnn (e.g. "pyrnn.sequences.echo"), once the Python side is
+# loaded; with `tensorflow = TRUE`, once TensorFlow is loaded as pyrnn_tf()
+# does, for modules that import it.
+python_module <- function(name, tensorflow = FALSE) {
+  if (tensorflow) pyrnn_tf() else pyrnn_module()
   reticulate::import(name)
 }

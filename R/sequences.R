@@ -1,10 +1,20 @@
 # The sequence experiments of the RNN tutorials: the echo task, the
 # binary-dependency task, MNIST read row by row.
 
-sequences_module <- function() {
-  pyrnn_tf()
-  python_module("pyrnn.sequences")
-}
+# The Python modules: echo and dependency run their data functions without
+# TensorFlow; their training functions, and all of rows28, need it.
+echo_module <- function(tensorflow = FALSE) python_module("pyrnn.sequences.echo", tensorflow)
+dependency_module <- function(tensorflow = FALSE) python_module("pyrnn.sequences.dependency", tensorflow)
+rows28_module <- function() python_module("pyrnn.sequences.rows28", tensorflow = TRUE)
+
+# The arguments of the sequence experiments.
+SEQUENCE_ARGS <- list(total_series_length = as_int, echo_step = as_int, truncated_backprop_length = as_int,
+                      batch_size = as_int, state_size = as_int, num_epochs = as_int, num_steps = as_int,
+                      size = as_int, lr = as_number, seed = as_optional_int, callback = as_callback,
+                      stop_accuracy = as_optional_number, carry_state = as_flag, mode = as_string,
+                      cell = as_string, steps = as_int, n_hidden = as_int, batch = as_int,
+                      clipnorm = as_optional_number, data = as_path, gradient_batch = as_int,
+                      model = check_model, x = as_sequences, y = as_labels)
 
 # A training result of the Python side as an R list of class `class`.
 as_sequence_result <- function(result, class) {
@@ -14,13 +24,6 @@ as_sequence_result <- function(result, class) {
   }
   if (!is.null(values$expected)) values$expected <- unlist(values$expected)
   structure(values, class = c(class, "pyrnn_sequence_run"))
-}
-
-as_callback <- function(callback) {
-  if (!is.null(callback) && !is.function(callback)) {
-    stop_input("callback must be a function(step, loss) or NULL, got %s", describe(callback))
-  }
-  callback
 }
 
 #' The echo task ("roll game")
@@ -63,9 +66,7 @@ as_callback <- function(callback) {
 #' run <- train_echo(total_series_length = 5000, num_epochs = 2, seed = 0)
 #' run
 echo_data <- function(total_series_length = 50000, echo_step = 3, batch_size = 5, seed = NULL) {
-  data <- with_py_errors(sequences_module()$echo_data(
-    as_int(total_series_length, "total_series_length"), as_int(echo_step, "echo_step"),
-    as_int(batch_size, "batch_size"), seed = as_seed(seed)))
+  data <- call_python(echo_module()$echo_data, capture_args(SEQUENCE_ARGS))
   list(x = data[[1]], y = data[[2]])
 }
 
@@ -74,14 +75,7 @@ echo_data <- function(total_series_length = 50000, echo_step = 3, batch_size = 5
 train_echo <- function(total_series_length = 50000, echo_step = 3, truncated_backprop_length = 15,
                        batch_size = 5, state_size = 4, num_epochs = 100, lr = 0.3, seed = NULL,
                        callback = NULL, stop_accuracy = 0.99, carry_state = TRUE, mode = "static") {
-  result <- with_py_errors(sequences_module()$train_echo(
-    total_series_length = as_int(total_series_length, "total_series_length"),
-    echo_step = as_int(echo_step, "echo_step"),
-    truncated_backprop_length = as_int(truncated_backprop_length, "truncated_backprop_length"),
-    batch_size = as_int(batch_size, "batch_size"), state_size = as_int(state_size, "state_size"),
-    num_epochs = as_int(num_epochs, "num_epochs"), lr = as_number(lr, "lr"), seed = as_seed(seed),
-    callback = as_callback(callback), stop_accuracy = as_optional_number(stop_accuracy, "stop_accuracy"),
-    carry_state = as_flag(carry_state, "carry_state"), mode = as_string(mode, "mode")))
+  result <- call_python(echo_module(tensorflow = TRUE)$train_echo, capture_args(SEQUENCE_ARGS))
   as_sequence_result(result, "pyrnn_echo")
 }
 
@@ -124,27 +118,21 @@ train_echo <- function(total_series_length = 50000, echo_step = 3, truncated_bac
 #' run <- train_dependency(num_steps = 5, state_size = 4, size = 100000, seed = 0)
 #' run
 dependency_data <- function(size = 1e6, seed = NULL) {
-  data <- with_py_errors(sequences_module()$dependency_data(
-    as_int(size, "size"), seed = as_seed(seed)))
+  data <- call_python(dependency_module()$dependency_data, capture_args(SEQUENCE_ARGS))
   list(x = as.integer(data[[1]]), y = as.integer(data[[2]]))
 }
 
 #' @rdname dependency_data
 #' @export
 expected_cross_entropy <- function() {
-  unlist(with_py_errors(sequences_module()$expected_cross_entropy()))
+  unlist(call_python(dependency_module()$expected_cross_entropy, list()))
 }
 
 #' @rdname dependency_data
 #' @export
 train_dependency <- function(num_steps = 5, state_size = 4, batch_size = 200, lr = 0.1, num_epochs = 1,
                              size = 1e6, seed = NULL, callback = NULL, carry_state = TRUE, mode = "static") {
-  result <- with_py_errors(sequences_module()$train_dependency(
-    num_steps = as_int(num_steps, "num_steps"), state_size = as_int(state_size, "state_size"),
-    batch_size = as_int(batch_size, "batch_size"), lr = as_number(lr, "lr"),
-    num_epochs = as_int(num_epochs, "num_epochs"), size = as_int(size, "size"), seed = as_seed(seed),
-    callback = as_callback(callback), carry_state = as_flag(carry_state, "carry_state"),
-    mode = as_string(mode, "mode")))
+  result <- call_python(dependency_module(tensorflow = TRUE)$train_dependency, capture_args(SEQUENCE_ARGS))
   as_sequence_result(result, "pyrnn_dependency")
 }
 
@@ -190,13 +178,7 @@ train_dependency <- function(num_steps = 5, state_size = 4, batch_size = 200, lr
 #'                        mnist$test$images[1:50, ], mnist$test$labels[1:50, ])
 train_rows28 <- function(cell = "basic", steps = 5000, n_hidden = 128, lr = 0.01, batch = 100, clipnorm = NULL,
                          seed = NULL, data = "sample", callback = NULL, gradient_batch = 500) {
-  data <- as_string(data, "data")
-  if (!data %in% c("sample", "auto")) data <- path.expand(data)
-  result <- with_py_errors(sequences_module()$train_rows28(
-    cell = as_string(cell, "cell"), steps = as_int(steps, "steps"), n_hidden = as_int(n_hidden, "n_hidden"),
-    lr = as_number(lr, "lr"), batch = as_int(batch, "batch"), clipnorm = as_optional_number(clipnorm, "clipnorm"),
-    seed = as_seed(seed), data = data, callback = as_callback(callback),
-    gradient_batch = as_int(gradient_batch, "gradient_batch")))
+  result <- call_python(rows28_module()$train_rows28, capture_args(SEQUENCE_ARGS))
   values <- c(reticulate::py_to_r(reticulate::py_call(reticulate::py_get_attr(result, "to_dict"))),
               list(model = as_pyrnn_model(reticulate::py_get_attr(result, "model"))))
   values$history <- as_history(reticulate::py_get_attr(result, "history"))
@@ -207,25 +189,40 @@ train_rows28 <- function(cell = "basic", steps = 5000, n_hidden = 128, lr = 0.01
 #' @rdname train_rows28
 #' @export
 gradient_norms_by_step <- function(model, x, y) {
-  check_model(model)
-  as.numeric(with_py_errors(sequences_module()$gradient_norms_by_step(model, as_sequences(x), as_labels(y))))
+  as.numeric(call_python(rows28_module()$gradient_norms_by_step, capture_args(SEQUENCE_ARGS)))
+}
+
+# print(): each experiment's own lines, then (the pyrnn_sequence_run method,
+# through NextMethod()) its settings.
+
+#' @export
+print.pyrnn_echo <- function(x, ...) {
+  cat(sprintf("echo task: %d steps in %d epoch(s), accuracy %.4f on a fresh series%s\n", x$steps, x$epochs,
+              x$accuracy, if (is.null(x$stopped)) "" else sprintf(" (stopped: %s)", x$stopped)))
+  NextMethod()
+}
+
+#' @export
+print.pyrnn_dependency <- function(x, ...) {
+  cat(sprintf("binary-dependency task: %d steps, final loss %.4f, closest to %s\n", x$steps, x$final_loss,
+              x$closest))
+  cat(sprintf("  expected: %s\n", paste(sprintf("%s %.4f", names(x$expected), x$expected), collapse = ", ")))
+  NextMethod()
+}
+
+#' @export
+print.pyrnn_rows28 <- function(x, ...) {
+  cat(sprintf("MNIST row by row, %s cell: test accuracy %.4f, cost %.4f (%d images)\n", x$cell, x$accuracy,
+              x$cost, x$n_test))
+  cat(sprintf("  saturated final states %.3f (before training %.3f)\n", x$saturation, x$saturation_init))
+  NextMethod()
 }
 
 #' @export
 print.pyrnn_sequence_run <- function(x, ...) {
-  settings <- paste(sprintf("%s %s", names(x$settings), vapply(x$settings, function(v) if (is.null(v)) "NULL" else format(v), "")), collapse = ", ")
-  if (inherits(x, "pyrnn_echo")) {
-    cat(sprintf("echo task: %d steps in %d epoch(s), accuracy %.4f on a fresh series%s\n", x$steps, x$epochs,
-                x$accuracy, if (is.null(x$stopped)) "" else sprintf(" (stopped: %s)", x$stopped)))
-  } else if (inherits(x, "pyrnn_dependency")) {
-    cat(sprintf("binary-dependency task: %d steps, final loss %.4f, closest to %s\n", x$steps, x$final_loss,
-                x$closest))
-    cat(sprintf("  expected: %s\n", paste(sprintf("%s %.4f", names(x$expected), x$expected), collapse = ", ")))
-  } else {
-    cat(sprintf("MNIST row by row, %s cell: test accuracy %.4f, cost %.4f (%d images)\n", x$cell, x$accuracy,
-                x$cost, x$n_test))
-    cat(sprintf("  saturated final states %.3f (before training %.3f)\n", x$saturation, x$saturation_init))
-  }
+  settings <- paste(sprintf("%s %s", names(x$settings),
+                            vapply(x$settings, function(v) if (is.null(v)) "NULL" else format(v), "")),
+                    collapse = ", ")
   cat(sprintf("  settings: %s\n", settings))
   invisible(x)
 }
@@ -237,34 +234,44 @@ print.pyrnn_sequence_run <- function(x, ...) {
 #' gradient norm per time step (log10), before and after training, for
 #' MNIST read row by row.
 #'
-#' @param x A result of [train_echo()], [train_dependency()] or
-#'   [train_rows28()].
+#' @param x A result of [train_echo()] (class "pyrnn_echo"),
+#'   [train_dependency()] ("pyrnn_dependency") or [train_rows28()]
+#'   ("pyrnn_rows28").
 #' @param main Title; `NULL` for the experiment's name.
 #' @param ylim Range of the y axis; `NULL` to fit the curves (and, for the
 #'   dependency task, the expected values).
-#' @param ... Passed to [graphics::plot()].
+#' @param ... Passed to [graphics::plot()] ([graphics::matplot()] for
+#'   "pyrnn_rows28").
 #' @return `x`, invisibly.
 #' @export
-plot.pyrnn_sequence_run <- function(x, main = NULL, ylim = NULL, ...) {
-  if (inherits(x, "pyrnn_echo")) {
-    graphics::plot(seq_along(x$loss), x$loss, type = "l", xlab = "step (window)",
-                   ylab = "training loss (cross-entropy)", main = if (is.null(main)) "Echo task" else main,
-                   ylim = ylim, ...)
-  } else if (inherits(x, "pyrnn_dependency")) {
-    curve <- if (length(x$curve)) x$curve else x$loss
-    graphics::plot(seq_along(curve), curve, type = "l",
-                   ylim = if (is.null(ylim)) range(c(curve, x$expected)) else ylim,
-                   xlab = if (length(x$curve)) "hundreds of steps" else "step",
-                   ylab = "training loss (cross-entropy)",
-                   main = if (is.null(main)) "Binary-dependency task" else main, ...)
-    graphics::abline(h = x$expected, lty = 2, col = "gray40")
-    graphics::text(1, x$expected, names(x$expected), adj = c(0, -0.3), cex = 0.8, col = "gray30")
-  } else {
-    norms <- log10(pmax(cbind(x$grad_norms_init, x$grad_norms), 1e-30))
-    graphics::matplot(seq_len(nrow(norms)), norms, type = "l", lty = 1, col = c("gray50", "black"),
-                      xlab = "time step t (image row)", ylab = "log10 ||d loss / d h_t||", ylim = ylim,
-                      main = if (is.null(main)) sprintf("Gradient per step, %s cell", x$cell) else main, ...)
-    graphics::legend("bottomright", c("before training", "after training"), lty = 1, col = c("gray50", "black"))
-  }
+plot.pyrnn_echo <- function(x, main = NULL, ylim = NULL, ...) {
+  graphics::plot(seq_along(x$loss), x$loss, type = "l", xlab = "step (window)",
+                 ylab = "training loss (cross-entropy)", main = if (is.null(main)) "Echo task" else main,
+                 ylim = ylim, ...)
+  invisible(x)
+}
+
+#' @rdname plot.pyrnn_echo
+#' @export
+plot.pyrnn_dependency <- function(x, main = NULL, ylim = NULL, ...) {
+  curve <- if (length(x$curve)) x$curve else x$loss
+  graphics::plot(seq_along(curve), curve, type = "l",
+                 ylim = if (is.null(ylim)) range(c(curve, x$expected)) else ylim,
+                 xlab = if (length(x$curve)) "hundreds of steps" else "step",
+                 ylab = "training loss (cross-entropy)",
+                 main = if (is.null(main)) "Binary-dependency task" else main, ...)
+  graphics::abline(h = x$expected, lty = 2, col = "gray40")
+  graphics::text(1, x$expected, names(x$expected), adj = c(0, -0.3), cex = 0.8, col = "gray30")
+  invisible(x)
+}
+
+#' @rdname plot.pyrnn_echo
+#' @export
+plot.pyrnn_rows28 <- function(x, main = NULL, ylim = NULL, ...) {
+  norms <- log10(pmax(cbind(x$grad_norms_init, x$grad_norms), 1e-30))
+  graphics::matplot(seq_len(nrow(norms)), norms, type = "l", lty = 1, col = c("gray50", "black"),
+                    xlab = "time step t (image row)", ylab = "log10 ||d loss / d h_t||", ylim = ylim,
+                    main = if (is.null(main)) sprintf("Gradient per step, %s cell", x$cell) else main, ...)
+  graphics::legend("bottomright", c("before training", "after training"), lty = 1, col = c("gray50", "black"))
   invisible(x)
 }

@@ -23,16 +23,14 @@
 #' same <- load_rnn(file)
 #' same
 save_rnn <- function(model, path, reduce_method = "nearest") {
-  check_model(model)
-  path <- path.expand(as_string(path, "path"))
-  written <- with_py_errors(pyrnn_tf()$save_rnn(model, path,
-                                                reduce_method = as_string(reduce_method, "reduce_method")))
+  written <- call_python(pyrnn_tf()$save_rnn, capture_args(STORAGE_ARGS))
   invisible(as.character(reticulate::py_str(written)))
 }
 
 #' @rdname save_rnn
 #' @export
 load_rnn <- function(path) {
-  path <- path.expand(as_string(path, "path"))
-  as_pyrnn_model(with_py_errors(pyrnn_tf()$load_rnn(path)))
+  as_pyrnn_model(call_python(pyrnn_tf()$load_rnn, capture_args(STORAGE_ARGS)))
 }
+
+STORAGE_ARGS <- list(model = check_model, path = as_path, reduce_method = as_string)

@@ -48,19 +48,14 @@
 train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed = NULL,
                       epochs = NULL, clipnorm = NULL, callback = NULL, checkpoint = NULL,
                       checkpoint_every = 50, resume = FALSE) {
-  check_model(model)
-  if (!is.null(callback) && !is.function(callback)) {
-    stop_input("callback must be a function(i, loss) or NULL, got %s", describe(callback))
-  }
-  history <- with_py_errors(pyrnn_tf()$train_rnn(
-    model, as_sequences(x), as_labels(y), lr = as_number(lr, "lr"), batch = as_int(batch, "batch"),
-    iteration = as_int(iteration, "iteration"), seed = as_seed(seed),
-    epochs = as_optional_int(epochs, "epochs"), clipnorm = as_optional_number(clipnorm, "clipnorm"),
-    callback = callback, checkpoint = if (is.null(checkpoint)) NULL else path.expand(as_string(checkpoint, "checkpoint")),
-    checkpoint_every = as_int(checkpoint_every, "checkpoint_every", min = 1),
-    resume = as_flag(resume, "resume")))
-  as_history(history)
+  as_history(call_python(pyrnn_tf()$train_rnn, capture_args(TRAINING_ARGS)))
 }
+
+# The arguments of the training, evaluation and prediction functions.
+TRAINING_ARGS <- list(model = check_model, x = as_sequences, y = as_labels, yhat = as_scores, lr = as_number,
+                      batch = as_int, iteration = as_int, seed = as_optional_int, epochs = as_optional_int,
+                      clipnorm = as_optional_number, callback = as_callback, checkpoint = as_optional_path,
+                      checkpoint_every = as_int, resume = as_flag, probabilities = as_flag)
 
 #' Accuracy and cost of a model on labelled data
 #'
@@ -75,8 +70,7 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed
 #' model <- rnn(seed = 1)
 #' evaluate_rnn(model, reduceImage(mnist$test$images), mnist$test$labels)
 evaluate_rnn <- function(model, x, y) {
-  check_model(model)
-  with_py_errors(pyrnn_tf()$evaluate_rnn(model, as_sequences(x), as_labels(y)))
+  call_python(pyrnn_tf()$evaluate_rnn, capture_args(TRAINING_ARGS))
 }
 
 #' Mean accuracy of predictions
@@ -93,7 +87,7 @@ evaluate_rnn <- function(model, x, y) {
 #' @examplesIf pyrnn_available()
 #' eval_acc(rbind(c(0.1, 0.9), c(0.8, 0.2)), rbind(c(0, 1), c(0, 1)))
 eval_acc <- function(yhat, y) {
-  with_py_errors(pyrnn_tf()$eval_acc(as_scores(yhat), as_labels(y)))
+  call_python(pyrnn_tf()$eval_acc, capture_args(TRAINING_ARGS))
 }
 
 #' Predict classes or probabilities
@@ -119,10 +113,8 @@ eval_acc <- function(yhat, y) {
 #' predict(model, x)
 #' predict(model, x, type = "prob")
 predict_rnn <- function(model, x, probabilities = FALSE) {
-  check_model(model)
-  probabilities <- as_flag(probabilities, "probabilities")
-  result <- with_py_errors(pyrnn_tf()$predict_rnn(model, as_sequences(x), probabilities = probabilities))
-  if (probabilities) unname(result) else as.integer(result)
+  result <- call_python(pyrnn_tf()$predict_rnn, capture_args(TRAINING_ARGS))
+  if (length(dim(result)) == 2) unname(result) else as.integer(result)
 }
 
 #' @rdname predict_rnn

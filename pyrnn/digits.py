@@ -1,7 +1,8 @@
 """A user's own picture of a digit, turned into an MNIST-style 28 x 28 digit.
 
 Photos and scans are not MNIST: the paper has a border, specks, a pen far
-thinner than MNIST's strokes relative to the page. `load_digit` finds the
+thinner than MNIST's strokes relative to the page. `load_digit` tells paper
+from ink by the grey near the edges, less any frame there, finds the
 digit's strokes (connected components, less frames along the edges and specks
 away from the digit), thickens a fine pen to MNIST's stroke width, and places
 the digit as MNIST does: in a 20 x 20 box, centred by centre of mass in 28 x 28.
@@ -18,7 +19,10 @@ from pyrnn.errors import MissingFileError, PyrnnError
 MNIST_SIDE = 28
 MNIST_BOX = 20  # MNIST digits fit a 20x20 box, centred by centre of mass in 28x28
 _INK_THRESHOLD = 0.2  # share of full contrast that counts as ink
-_EDGE_BAND = 0.1  # the background is the median grey within this share of the shorter side from the edges
+_EDGE_BAND = 0.1  # the background is the median grey within this share of the shorter side from the edges ...
+_LAYER_DEPTH = 0.25  # ... less the frames within this share of each side from its edge: uniform lines
+_UNIFORM_SHARE = 0.9  # (rows or columns with this share of their pixels ...
+_UNIFORM_GREY = 0.2  # ... within this of the line's median) at a level this far from the paper's inside them
 _WORK_SIDE = 512  # bigger images are pooled to about this side first, so a photo costs little more than a scan
 # thinner strokes are thickened to this width in pixels of the 20-pixel box; as _stroke_width measures
 # MNIST's test digits (drawn 10 times as big), 20% of them are thinner, the median is 2.3
@@ -35,8 +39,8 @@ def load_digit(path) -> np.ndarray:
     convention: float32 28 x 28 in [0, 1], light digit on a dark background.
 
     Dark-on-light and light-on-dark images both work (the background is the
-    median grey near the edges). Frames and lines along the edges, and specks
-    away from the digit, are left out; strokes too thin to survive the
+    median grey near the edges, inside any frame along them, however thick).
+    Frames and lines along the edges, and specks away from the digit, are left out; strokes too thin to survive the
     shrinking (a fine pen on a big canvas) are thickened to MNIST's width. Like MNIST, the digit is cropped, scaled to
     fit a 20 x 20 box keeping its aspect ratio, and placed so that its centre
     of mass is the centre of the 28 x 28 field.
@@ -57,14 +61,14 @@ def _ink(gray: np.ndarray, path) -> np.ndarray:
     grayscale image (float32 H x W in [0, 1]), pooled over blocks so that no
     side exceeds about _WORK_SIDE."""
     step = -(-max(gray.shape) // _WORK_SIDE)
-    dark_on_light = np.median(_edge_band(gray[::step, ::step])) > 0.5
+    dark_on_light = _paper(gray[::step, ::step]) > 0.5
     if step > 1:
         # 2 x 2 means first halve the noise (a 1-pixel stroke keeps a quarter of its contrast) ...
         gray = _pool(gray, 2, np.mean, 1.0 if dark_on_light else 0.0)
         # ... then the ink's extreme over blocks: a stroke thinner than a block stays whole
         gray = _pool(gray, -(-step // 2), np.min if dark_on_light else np.max, 1.0 if dark_on_light else 0.0)
     # taken after pooling, which darkens noisy paper too (light paper under min pooling)
-    background = float(np.median(_edge_band(gray)))
+    background = _paper(gray)
     if dark_on_light:  # dark digit on light paper: turn it into MNIST's light on dark
         gray, background = 1.0 - gray, 1.0 - background
     contrast = float(gray.max()) - background
@@ -83,6 +87,37 @@ def _pool(gray: np.ndarray, step: int, reduce, paper: float) -> np.ndarray:
     padded[:gray.shape[0], :gray.shape[1]] = gray
     # rows of blocks first, then columns: 4 times faster than one reduction over both block axes
     return reduce(reduce(padded.reshape(h, step, w * step), axis=1).reshape(h, w, step), axis=2)
+
+
+def _paper(gray: np.ndarray) -> float:
+    """The paper's grey in a 2-d image (float32 in [0, 1]): the median of the
+    band along its edges (_edge_band), taken inside any frame. A frame thicker
+    than the band would fill it and swap ink and paper; it shows as uniform
+    lines along an edge, the paper as uniform lines of another grey inside it."""
+    h, w = gray.shape
+    depth = int(_LAYER_DEPTH * min(h, w))
+    if depth == 0:  # under 4 pixels across: no room for a frame
+        return float(np.median(_edge_band(gray)))
+    # each line is judged on its middle, clear of the frames along the sides across it
+    rows, cols = gray[:, depth:w - depth], gray[depth:h - depth].T
+    top, bottom = _frame_depth(rows[:depth]), _frame_depth(rows[::-1][:depth])
+    left, right = _frame_depth(cols[:depth]), _frame_depth(cols[::-1][:depth])
+    return float(np.median(_edge_band(gray[top:h - bottom, left:w - right])))
+
+
+def _frame_depth(lines: np.ndarray) -> int:
+    """How many of `lines` (k x n: the middles of rows or columns of an image,
+    the edge's first) a frame along that edge takes: the lines before the
+    innermost layer of uniform lines (each a run of lines of about one grey),
+    counting only layers before the first line that is not uniform (the digit, or paper that
+    is not even). 0 when the uniform lines there are all of one grey: paper."""
+    level = np.median(lines, axis=1)
+    uniform = (np.abs(lines - level[:, None]) <= _UNIFORM_GREY).mean(axis=1) >= _UNIFORM_SHARE
+    start = 0
+    for i in range(1, int(np.argmin(uniform)) if not uniform.all() else len(lines)):
+        if abs(level[i] - level[start]) > _UNIFORM_GREY:
+            start = i  # a new layer: what lay outside it was a frame (or its blurred edge)
+    return start if uniform[0] else 0
 
 
 def _edge_band(gray: np.ndarray) -> np.ndarray:

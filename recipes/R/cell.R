@@ -5,14 +5,32 @@
 # and Keras' SimpleRNN holding the same weights.
 #
 #   Rscript recipes/R/cell.R
+#   Rscript recipes/R/cell.R batch=8 steps=10 seed=1
+#
+# Arguments, each name=value: batch (sequences in the random batch, default 4),
+# steps (time steps, default 6), seed (of R's random numbers, default 0).
 library(pyrnn)
+
+settings <- list(batch = 4, steps = 6, seed = 0)
+for (arg in commandArgs(trailingOnly = TRUE)) {
+  name <- sub("=.*$", "", arg)
+  if (!grepl("=", arg) || !name %in% names(settings)) {
+    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
+  }
+  value <- sub("^[^=]*=", "", arg)
+  if (is.numeric(settings[[name]])) {
+    value <- suppressWarnings(as.numeric(value))
+    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
+  }
+  settings[[name]] <- value
+}
 
 print(worked_example())
 
-set.seed(0)
+set.seed(settings$seed)
 n_input <- 3
 n_hidden <- 5
-x <- array(rnorm(4 * 6 * n_input), c(4, 6, n_input)) # 4 sequences of 6 steps
+x <- array(rnorm(settings$batch * settings$steps * n_input), c(settings$batch, settings$steps, n_input)) # the sequences
 W <- matrix(rnorm((n_input + n_hidden) * n_hidden, sd = 0.5), n_input + n_hidden, n_hidden) # input rows, then state rows
 b <- rnorm(n_hidden, sd = 0.1)
 

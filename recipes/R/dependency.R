@@ -8,16 +8,22 @@
 #   Rscript recipes/R/dependency.R                        # 1 epoch of 1,000,000 steps
 #   Rscript recipes/R/dependency.R num_epochs=1 size=200000 seed=0
 #
-# PYRNN_PLOT names the PNG of the loss plot (default runs/R/dependency_loss.png).
+# Arguments, each name=value: num_epochs, size, seed, and plot, the PNG of the
+# loss plot (default runs/R/dependency_loss.png).
 library(pyrnn)
 
-settings <- list(num_epochs = 1, size = 1e6, seed = 0)
+settings <- list(num_epochs = 1, size = 1e6, seed = 0, plot = file.path("runs", "R", "dependency_loss.png"))
 for (arg in commandArgs(trailingOnly = TRUE)) {
   name <- sub("=.*$", "", arg)
   if (!grepl("=", arg) || !name %in% names(settings)) {
     stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
   }
-  settings[[name]] <- as.numeric(sub("^[^=]*=", "", arg))
+  value <- sub("^[^=]*=", "", arg)
+  if (is.numeric(settings[[name]])) {
+    value <- suppressWarnings(as.numeric(value))
+    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
+  }
+  settings[[name]] <- value
 }
 
 # The three cross-entropies a model can reach, computed exactly
@@ -36,12 +42,11 @@ for (shape in list(c(num_steps = 5, state_size = 4), c(num_steps = 10, state_siz
 }
 
 # The averaged loss of both runs against the expected values
-plot_file <- Sys.getenv("PYRNN_PLOT", file.path("runs", "R", "dependency_loss.png"))
-dir.create(dirname(plot_file), recursive = TRUE, showWarnings = FALSE)
-png(plot_file, width = 720, height = 450)
+dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
+png(settings$plot, width = 720, height = 450)
 curves <- lapply(runs, function(run) if (length(run$curve)) run$curve else run$loss)
 plot(runs[[1]], ylim = range(c(unlist(curves), expected)))
 lines(seq_along(curves[[2]]), curves[[2]], col = "steelblue")
 legend("topright", names(runs), lty = 1, col = c("black", "steelblue"))
 invisible(dev.off())
-cat("Loss plot: ", plot_file, "\n")
+cat("Loss plot: ", settings$plot, "\n")

@@ -6,16 +6,23 @@
 #   Rscript recipes/R/echo.R                                  # 5 epochs at most
 #   Rscript recipes/R/echo.R num_epochs=2 total_series_length=10000 echo_step=3 seed=0
 #
-# PYRNN_PLOT names the PNG of the loss plot (default runs/R/echo_loss.png).
+# Arguments, each name=value: num_epochs, total_series_length, echo_step, seed, and
+# plot, the PNG of the loss plot (default runs/R/echo_loss.png).
 library(pyrnn)
 
-settings <- list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0)
+settings <- list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0,
+                 plot = file.path("runs", "R", "echo_loss.png"))
 for (arg in commandArgs(trailingOnly = TRUE)) {
   name <- sub("=.*$", "", arg)
   if (!grepl("=", arg) || !name %in% names(settings)) {
     stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
   }
-  settings[[name]] <- as.numeric(sub("^[^=]*=", "", arg))
+  value <- sub("^[^=]*=", "", arg)
+  if (is.numeric(settings[[name]])) {
+    value <- suppressWarnings(as.numeric(value))
+    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
+  }
+  settings[[name]] <- value
 }
 
 # The data: a random binary series, and the same series echo_step steps later
@@ -37,11 +44,10 @@ for (carry_state in c(TRUE, FALSE)) {
 }
 
 # The loss per step of both runs
-plot_file <- Sys.getenv("PYRNN_PLOT", file.path("runs", "R", "echo_loss.png"))
-dir.create(dirname(plot_file), recursive = TRUE, showWarnings = FALSE)
-png(plot_file, width = 720, height = 450)
+dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
+png(settings$plot, width = 720, height = 450)
 plot(runs[[1]], ylim = range(unlist(lapply(runs, `[[`, "loss"))), main = "Echo task: loss per step")
 lines(seq_along(runs[[2]]$loss), runs[[2]]$loss, col = "gray50")
 legend("topright", names(runs), lty = 1, col = c("black", "gray50"))
 invisible(dev.off())
-cat("Loss plot: ", plot_file, "\n")
+cat("Loss plot: ", settings$plot, "\n")

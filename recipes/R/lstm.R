@@ -1,19 +1,36 @@
 # Setting up an LSTM-based sequence model: chapter 6 of the R Deep Learning Cookbook, on pyrnn.
 #
-#   Rscript recipes/R/lstm.R               # the MNIST sample bundled with pyrnn
-#   Rscript recipes/R/lstm.R ~/MNIST-data  # full MNIST: a folder with the four IDX files
-#   Rscript recipes/R/lstm.R sample 5      # 5 iterations (or PYRNN_ITERATIONS=5)
+#   Rscript recipes/R/lstm.R                               # the MNIST sample bundled with pyrnn
+#   Rscript recipes/R/lstm.R data=~/MNIST-data             # full MNIST: a folder with the four IDX files
+#   Rscript recipes/R/lstm.R data=sample iterations=20 batch=100 n_hidden=32
 #
-# PYRNN_SEED (default 0) fixes the initial weights and the batches; PYRNN_PLOT
-# names the PNG of the convergence plot (default runs/R/lstm_loss.png).
+# Arguments, each name=value (the options of recipes/python/lstm.py):
+#   data        "sample" (default), "auto" or a folder of MNIST files
+#   iterations  training batches (default 100)
+#   batch       images per batch (default 500)
+#   n_hidden    hidden units (default 64)
+#   lr          Adam's learning rate (default 0.01)
+#   seed        fixes the initial weights and the batches (default 0)
+#   plot        the PNG of the convergence plot (default runs/R/lstm_loss.png)
 library(pyrnn)
 
-args <- commandArgs(trailingOnly = TRUE)
-data_dir <- if (length(args) >= 1) args[[1]] else "sample"
-iterations_asked <- if (length(args) >= 2) args[[2]] else Sys.getenv("PYRNN_ITERATIONS")
+settings <- list(data = "sample", iterations = 100, batch = 500, n_hidden = 64, lr = 0.01, seed = 0,
+                 plot = file.path("runs", "R", "lstm_loss.png"))
+for (arg in commandArgs(trailingOnly = TRUE)) {
+  name <- sub("=.*$", "", arg)
+  if (!grepl("=", arg) || !name %in% names(settings)) {
+    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
+  }
+  value <- sub("^[^=]*=", "", arg)
+  if (is.numeric(settings[[name]])) {
+    value <- suppressWarnings(as.numeric(value))
+    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
+  }
+  settings[[name]] <- value
+}
 
 # Load the MNIST dataset
-mnist <- read_data_sets(data_dir, one_hot = TRUE)
+mnist <- read_data_sets(settings$data, one_hot = TRUE)
 
 # Convert train data to 16 x 16 pixel images
 trainData <- t(apply(mnist$train$images, 1, FUN = reduceImage))
@@ -26,17 +43,16 @@ labels_valid <- mnist$test$labels
 # Define model parameters
 n_input <- 16
 step_size <- 16
-n.hidden <- 64
+n.hidden <- settings$n_hidden
 n.class <- 10
 
 # Define training parameters
-lr <- 0.01
-batch <- 500
-iteration <- 100
-if (nzchar(iterations_asked)) iteration <- as.integer(iterations_asked)
-seed <- as.integer(Sys.getenv("PYRNN_SEED", "0"))
+lr <- settings$lr
+batch <- settings$batch
+iteration <- settings$iterations
+seed <- settings$seed
 
-# Set up an LSTM (BasicLSTMCell, forget_bias = 1.0): 16 steps of 16 pixels, 64 units;
+# Set up an LSTM (BasicLSTMCell, forget_bias = 1.0): 16 steps of 16 pixels, n.hidden units;
 # the last step's output feeds a linear layer of 10 classes
 model <- lstm(n.hidden = n.hidden, n.class = n.class, step_size = step_size, n_input = n_input,
               forget_bias = 1.0, seed = seed)
@@ -53,9 +69,8 @@ cat("Validation accuracy - ", eval_acc(yhat, labels_valid), "\n")
 cat("Validation cost - ", evaluate_rnn(model, validData, labels_valid)$cost, "\n")
 
 # Convergence plot of the training loss
-plot_file <- Sys.getenv("PYRNN_PLOT", file.path("runs", "R", "lstm_loss.png"))
-dir.create(dirname(plot_file), recursive = TRUE, showWarnings = FALSE)
-png(plot_file, width = 720, height = 450)
+dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
+png(settings$plot, width = 720, height = 450)
 plot(history, main = "Setting up an LSTM-based sequence model: convergence on MNIST")
 invisible(dev.off())
-cat("Convergence plot: ", plot_file, "\n")
+cat("Convergence plot: ", settings$plot, "\n")

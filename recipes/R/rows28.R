@@ -9,18 +9,24 @@
 #   Rscript recipes/R/rows28.R                              # 1,000 steps per cell, bundled sample
 #   Rscript recipes/R/rows28.R steps=5000 data=~/MNIST-data cells=basic,lstm clipnorm=1
 #
-# PYRNN_PLOT names the PNG of the gradient plot (default runs/R/rows28_gradients.png).
+# Arguments, each name=value: cells (comma-separated), steps, batch, n_hidden,
+# clipnorm (empty: none), data, seed, and plot, the PNG of the gradient plot
+# (default runs/R/rows28_gradients.png).
 library(pyrnn)
 
 settings <- list(cells = "basic,lstm", steps = 1000, batch = 100, n_hidden = 128, clipnorm = "", data = "sample",
-                 seed = 0)
+                 seed = 0, plot = file.path("runs", "R", "rows28_gradients.png"))
 for (arg in commandArgs(trailingOnly = TRUE)) {
   name <- sub("=.*$", "", arg)
   if (!grepl("=", arg) || !name %in% names(settings)) {
     stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
   }
   value <- sub("^[^=]*=", "", arg)
-  settings[[name]] <- if (is.numeric(settings[[name]])) as.numeric(value) else value
+  if (is.numeric(settings[[name]])) {
+    value <- suppressWarnings(as.numeric(value))
+    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
+  }
+  settings[[name]] <- value
 }
 clipnorm <- if (nzchar(settings$clipnorm)) as.numeric(settings$clipnorm) else NULL
 
@@ -36,12 +42,11 @@ for (cell in strsplit(settings$cells, ",", fixed = TRUE)[[1]]) {
 }
 
 # The gradient norm per time step after training, one line per cell (log10)
-plot_file <- Sys.getenv("PYRNN_PLOT", file.path("runs", "R", "rows28_gradients.png"))
-dir.create(dirname(plot_file), recursive = TRUE, showWarnings = FALSE)
-png(plot_file, width = 720, height = 450)
+dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
+png(settings$plot, width = 720, height = 450)
 norms <- sapply(runs, function(run) log10(pmax(run$grad_norms, 1e-30)))
 matplot(seq_len(nrow(norms)), norms, type = "l", lty = 1, col = seq_along(runs), xlab = "time step t (image row)",
         ylab = "log10 ||d loss / d h_t||", main = "MNIST row by row: gradient per step after training")
 legend("bottomright", names(runs), lty = 1, col = seq_along(runs))
 invisible(dev.off())
-cat("Gradient plot: ", plot_file, "\n")
+cat("Gradient plot: ", settings$plot, "\n")

@@ -259,3 +259,26 @@ def test_errors_name_the_file(tmp_path):
     Image.fromarray(np.full((50, 80), 200, dtype=np.uint8)).save(tmp_path / "blank.png")
     with pytest.raises(ValueError, match="blank.png.*no digit found"):
         load_digit(tmp_path / "blank.png")
+
+
+FRAME_CASES = {  # (frame width in pixels on a 380-pixel page, dark on light)
+    "6 px": (6, True), "12 px": (12, True), "20 px": (20, True), "40 px": (40, True),
+    "40 px light on dark": (40, False),
+}
+
+
+@pytest.mark.parametrize("case", FRAME_CASES)
+def test_a_thick_frame_does_not_flip_ink_and_paper(case, originals, read, tmp_path):
+    """The user check's pages: the digit upscaled to 300 pixels on a 380-pixel
+    page inside a frame up to about 10% of its side. Where the frame fills the
+    outer band, its ink must not be taken for the paper (before the fix a 20-px
+    frame read the 7 and the 2 as 0s: ink and paper swapped)."""
+    width, dark = FRAME_CASES[case]
+    for k, (image, label) in enumerate(originals):
+        page = add_border(ink_page(image, canvas=380, size=300, at=40), width=width)
+        for suffix in ("png", "jpg"):
+            digit = load_digit(save(page, tmp_path / f"{k}.{suffix}", dark))
+            assert_mnist_like(digit)
+            assert correlation(digit, image) > 0.8, (case, k, suffix)
+            assert 0.8 < digit.sum() / image.sum() < 1.25, (case, k, suffix)
+            assert read(digit) == label, (case, k, suffix)

@@ -42,12 +42,31 @@ with_envvars <- function(vars, code) {
 # Rscript of the R running the tests.
 rscript <- function() file.path(R.home("bin"), "Rscript")
 
+# Run Rscript with `args` in a fresh R process that finds this pyrnn (R_LIBS:
+# the libraries of this session) and, unless `vars` says otherwise, the same
+# Python (RETICULATE_PYTHON is inherited). `vars`: environment variables for
+# it (NA: unset). Returns list(status, output): status NULL when it succeeded.
+run_rscript <- function(args, vars = character()) {
+  vars <- c(c(R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep)), vars)
+  # a failing run is reported by the status the tests check, not by a warning
+  output <- with_envvars(vars, suppressWarnings(system2(rscript(), args, stdout = TRUE, stderr = TRUE)))
+  list(status = attr(output, "status"), output = paste(output, collapse = "\n"))
+}
+
+# Run R code (lines of text) in a fresh R process, as run_rscript().
+run_r <- function(code, vars = character()) {
+  script <- tempfile(fileext = ".R")
+  writeLines(code, script)
+  on.exit(unlink(script))
+  run_rscript(shQuote(script), vars)
+}
+
 # Where the R recipes are: PYRNN_RECIPES, the repository (tests run from
 # tests/testthat), or the package sources kept by R CMD check.
 recipe_dir <- function() {
   candidates <- c(Sys.getenv("PYRNN_RECIPES"), test_path("..", "..", "recipes", "R"),
                   test_path("..", "..", "00_pkg_src", "pyrnn", "recipes", "R"))
-  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "basic_rnn.R"))]
+  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "basic.R"))]
   if (!length(found)) stop("recipes/R not found (looked in ", paste(candidates[nzchar(candidates)], collapse = ", "),
                            "); set PYRNN_RECIPES to the folder of the R recipes")
   normalizePath(found[[1]])

@@ -6,27 +6,97 @@ test_that("the Python side loads and pyrnn_config() names the Python and the ver
   expect_match(config$numpy, "^1\\.")
   expect_match(config$tensorflow, "^2\\.")
   expect_match(paste(output, collapse = "\n"), "Python: .*TensorFlow: .*NumPy: ")
+  expect_identical(config$tf_log_level, Sys.getenv("TF_CPP_MIN_LOG_LEVEL"))
+  expect_match(paste(output, collapse = "\n"), sprintf("TensorFlow log level: %s", config$tf_log_level))
+  threads <- reticulate::import("tensorflow")$config$threading$get_intra_op_parallelism_threads()
+  expect_identical(config$one_thread_per_op, threads == 1L)
+})
+
+test_that("TensorFlow's log level and threads follow the options, in a fresh R process", {
+  show <- c("config <- pyrnn::pyrnn_config()",
+            "threads <- reticulate::import('tensorflow')$config$threading$get_intra_op_parallelism_threads()",
+            "cat(sprintf('\\n[%s|%s|%s|%d]\\n', config$tf_log_level, config$tf_log_level_from,",
+            "            config$one_thread_per_op, threads))")
+  by_default <- run_r(show, c(TF_CPP_MIN_LOG_LEVEL = NA, TF_NUM_INTRAOP_THREADS = NA))
+  expect_null(by_default$status)
+  expect_match(by_default$output, "[1|the option pyrnn.tf_log_level|TRUE|1]", fixed = TRUE)
+  chosen <- run_r(c("options(pyrnn.tf_log_level = '2', pyrnn.one_thread_per_op = FALSE)", show),
+                  c(TF_CPP_MIN_LOG_LEVEL = NA, TF_NUM_INTRAOP_THREADS = NA))
+  expect_null(chosen$status)
+  expect_match(chosen$output, "[2|the option pyrnn.tf_log_level|FALSE|0]", fixed = TRUE)
+  expect_match(chosen$output, "TensorFlow threads: +TensorFlow's own setting")
+  from_environment <- run_r(c("options(pyrnn.tf_log_level = '2')", show), c(TF_CPP_MIN_LOG_LEVEL = "3"))
+  expect_null(from_environment$status)
+  expect_match(from_environment$output, "[3|the environment variable TF_CPP_MIN_LOG_LEVEL|", fixed = TRUE)
+})
+
+test_that("echo_data(), dependency_data() and expected_cross_entropy() do not load TensorFlow", {
+  run <- run_r(c(
+    "library(pyrnn)",
+    "data <- echo_data(total_series_length = 100, echo_step = 3, batch_size = 2, seed = 1)",
+    "dependency <- dependency_data(size = 1000, seed = 1)",
+    "expected <- expected_cross_entropy()",
+    "tensorflow <- reticulate::py_eval('\"tensorflow\" in __import__(\"sys\").modules')",
+    "modules <- reticulate::py_eval('sorted(m for m in __import__(\"sys\").modules if m.startswith(\"pyrnn\"))')",
+    "cat('\\ntensorflow loaded:', tensorflow, '\\nmodules:', modules, '\\n')",
+    "cat(sprintf('rows %d, series %d, expected %.2f\\n', nrow(data$x), length(dependency$x), expected[[1]]))"))
+  expect_null(run$status)
+  expect_match(run$output, "rows 2, series 1000, expected 0.66", fixed = TRUE)
+  expect_match(run$output, "tensorflow loaded: FALSE", fixed = TRUE)
+  modules <- regmatches(run$output, regexpr("modules:[^\n]*", run$output))
+  expect_match(modules, "pyrnn.sequences.echo", fixed = TRUE)
+  expect_match(modules, "pyrnn.sequences.dependency", fixed = TRUE)
+  expect_no_match(modules, "pyrnn.cli", fixed = TRUE)
 })
 
 test_that("a PYRNN_PYTHON that does not exist is an error saying which Python and the fix", {
-  script <- "library(pyrnn); reduceImage(rep(0, 784))"
-  output <- with_envvars(c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = "/nonexistent/bin/python"),
-                         suppressWarnings(system2(rscript(), c("-e", shQuote(script)), stdout = TRUE, stderr = TRUE)))
-  expect_identical(attr(output, "status"), 1L)
-  output <- paste(output, collapse = "\n")
-  expect_match(output, "Python tried: /nonexistent/bin/python (chosen by PYRNN_PYTHON)", fixed = TRUE)
-  expect_match(output, "Fix: export PYRNN_PYTHON=", fixed = TRUE)
+  run <- run_r("library(pyrnn); reduceImage(rep(0, 784))",
+               c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = "/nonexistent/bin/python"))
+  expect_identical(run$status, 1L)
+  expect_match(run$output, "Python tried: /nonexistent/bin/python (chosen by PYRNN_PYTHON)", fixed = TRUE)
+  expect_match(run$output, "Fix: export PYRNN_PYTHON=", fixed = TRUE)
 })
 
 test_that("install_pyrnn() refuses a folder that is not the pyrnn repository", {
   expect_error(install_pyrnn(tempdir()), "not the pyrnn repository")
 })
 
-test_that("Python exceptions become R errors carrying just their message", {
+test_that("a PyrnnError becomes an R error of class pyrnn_error carrying just its message", {
   error <- tryCatch(read_data_sets(file.path(tempdir(), "no-such-mnist")), error = identity)
   expect_s3_class(error, "pyrnn_error")
-  expect_identical(error$python_type, "FileNotFoundError")
+  expect_false(inherits(error, "pyrnn_python_error"))
+  expect_identical(error$python_type, "MissingFileError")
   expect_match(conditionMessage(error), "^.*no-such-mnist: MNIST files missing")
-  expect_no_match(conditionMessage(error), "Traceback|FileNotFoundError")
+  expect_no_match(conditionMessage(error), "Traceback|Error|py_last_error")
   expect_null(conditionCall(error))
+})
+
+test_that("any other Python exception keeps its type and says where its traceback is", {
+  # a ValueError raised inside NumPy is a bug's, not the user's
+  error <- tryCatch(pyrnn:::with_py_errors(reticulate::import("numpy")$reshape(c(1, 2, 3), c(2L, 2L))),
+                    error = identity)
+  expect_s3_class(error, "pyrnn_python_error")
+  expect_false(inherits(error, "pyrnn_error"))
+  expect_identical(error$python_type, "ValueError")
+  expect_identical(conditionMessage(error), paste("ValueError: cannot reshape array of size 3 into shape (2,2)",
+                                                  "(run reticulate::py_last_error() for the Python traceback)"))
+  expect_match(paste(reticulate::py_last_error()$traceback, collapse = "\n"), "reshape")
+  error <- tryCatch(pyrnn:::with_py_errors(reticulate::py_run_string("raise RuntimeError('x')")), error = identity)
+  expect_s3_class(error, "pyrnn_python_error")
+  expect_identical(conditionMessage(error),
+                   "RuntimeError: x (run reticulate::py_last_error() for the Python traceback)")
+  expect_null(conditionCall(error))
+  # an R callback that fails inside Python comes back as Python's RuntimeError
+  error <- tryCatch(train_rnn(rnn(n.hidden = 4, seed = 1), sample16()$x_train[1:20, ], sample16()$y_train[1:20, ],
+                              batch = 5, iteration = 2, callback = function(i, loss) stop("callback failed")),
+                    error = identity)
+  expect_s3_class(error, "pyrnn_python_error")
+  expect_match(conditionMessage(error), "^RuntimeError: callback failed \\(run reticulate::py_last_error")
+})
+
+test_that("R errors inside with_py_errors() pass unchanged, even after a Python error", {
+  try(pyrnn:::with_py_errors(reticulate::py_run_string("raise RuntimeError('earlier')")), silent = TRUE)
+  error <- tryCatch(pyrnn:::with_py_errors(stop("an R error")), error = identity)
+  expect_identical(conditionMessage(error), "an R error")
+  expect_false(inherits(error, c("pyrnn_error", "pyrnn_python_error")))
 })

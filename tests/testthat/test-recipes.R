@@ -1,37 +1,26 @@
+# The recipes, run as scripts (Rscript recipes/R/<name>.R name=value ...) with
+# small settings, each in a fresh R process.
+# Those that draw a plot are given plot=<a temporary file>.
+run_recipe <- function(name, args, plot = TRUE) {
+  plot_file <- tempfile(fileext = ".png")
+  run <- run_rscript(c(shQuote(file.path(recipe_dir(), paste0(name, ".R"))), args,
+                       if (plot) paste0("plot=", plot_file)))
+  c(run, plot_file = plot_file)
+}
+
 # The cookbook's four chapter-6 recipes, run to the end with 2 iterations.
-expect_recipe_ran <- function(output, plot_file) {
-  output <- paste(output, collapse = "\n")
-  expect_match(output, "iteration -  1 Training Loss -  [0-9.]+ \niteration -  2 Training Loss -  [0-9.]+")
-  expect_match(output, "Validation accuracy -  0\\.[0-9]+")
-  expect_match(output, "Validation cost -  [0-9.]+")
-  expect_gt(file.size(plot_file), 1000)
-}
-
-test_that("Rscript recipes/R/basic_rnn.R <MNIST folder> <iterations> runs to the end", {
-  plot_file <- tempfile(fileext = ".png")
-  output <- with_envvars(c(PYRNN_PLOT = plot_file), system2(
-    rscript(), c(shQuote(file.path(recipe_dir(), "basic_rnn.R")), shQuote(sample_dir()), "2"),
-    stdout = TRUE, stderr = TRUE))
-  expect_null(attr(output, "status"))
-  expect_recipe_ran(output, plot_file)
-})
-
-for (recipe in c("bidirectional_rnn", "deep_rnn", "lstm")) {
-  test_that(sprintf("recipes/R/%s.R runs to the end on the bundled sample", recipe), {
-    plot_file <- tempfile(fileext = ".png")
-    output <- with_envvars(c(PYRNN_ITERATIONS = "2", PYRNN_PLOT = plot_file), capture.output(
-      source(file.path(recipe_dir(), paste0(recipe, ".R")), local = new.env())))
-    expect_recipe_ran(output, plot_file)
+for (recipe in c("basic", "bidirectional", "stacked", "lstm")) {
+  test_that(sprintf("Rscript recipes/R/%s.R data=... iterations=2 ... runs to the end", recipe), {
+    args <- c(paste0("data=", sample_dir()), "iterations=2", "batch=100", "n_hidden=8", "lr=0.01", "seed=1",
+              if (recipe == "stacked") "num_layers=2")
+    run <- run_recipe(recipe, args)
+    expect_null(run$status)
+    expect_match(run$output, "iteration -  1 Training Loss -  [0-9.]+ \niteration -  2 Training Loss -  [0-9.]+")
+    expect_no_match(run$output, "iteration -  3 ")
+    expect_match(run$output, "Validation accuracy -  0\\.[0-9]+")
+    expect_match(run$output, "Validation cost -  [0-9.]+")
+    expect_gt(file.size(run$plot_file), 1000)
   })
-}
-
-# The sequence experiments' recipes, with small settings.
-run_recipe <- function(name, args) {
-  plot_file <- tempfile(fileext = ".png")
-  # a failing recipe is reported by the status checked in the tests, not by a warning
-  output <- with_envvars(c(PYRNN_PLOT = plot_file), suppressWarnings(system2(
-    rscript(), c(shQuote(file.path(recipe_dir(), paste0(name, ".R"))), args), stdout = TRUE, stderr = TRUE)))
-  list(status = attr(output, "status"), output = paste(output, collapse = "\n"), plot_file = plot_file)
 }
 
 test_that("recipes/R/echo.R trains with the state carried and reset", {
@@ -58,14 +47,25 @@ test_that("recipes/R/rows28.R trains on MNIST row by row and reports the gradien
 })
 
 test_that("recipes/R/cell.R shows the worked example and the four ways agree", {
-  run <- run_recipe("cell", character(0))
+  run <- run_recipe("cell", "steps=4", plot = FALSE)
   expect_null(run$status)
   expect_match(run$output, "h_t = tanh\\(pre\\)")
   expect_match(run$output, "keras dynamic outputs [0-9.e-]+ +final state = last output: TRUE")
 })
 
-test_that("a recipe given a bad argument stops with a message", {
+test_that("a recipe given a bad, positional or non-numeric argument stops with a message", {
   run <- run_recipe("echo", "epochs=3")
   expect_identical(run$status, 1L)
   expect_match(run$output, "unknown argument 'epochs=3'; give name=value with name one of num_epochs")
+  run <- run_recipe("basic", "sample")
+  expect_identical(run$status, 1L)
+  expect_match(run$output, "unknown argument 'sample'; give name=value with name one of data, iterations, batch")
+  run <- run_recipe("lstm", "iterations=many")
+  expect_identical(run$status, 1L)
+  expect_match(run$output, "argument 'iterations=many': iterations must be a number")
+})
+
+test_that("the R recipes are named as the Python ones", {
+  expect_setequal(sub("\\.R$", "", list.files(recipe_dir(), pattern = "\\.R$")),
+                  c("basic", "bidirectional", "stacked", "lstm", "cell", "echo", "dependency", "rows28"))
 })

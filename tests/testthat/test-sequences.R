@@ -68,7 +68,8 @@ test_that("the hand-written cell equals the formula in R and the library's cell"
     expect_equal(cell_forward(x, W, b, backend = backend, mode = "dynamic")$outputs, by_hand$outputs,
                  tolerance = 1e-5)
   }
-  expect_error(cell_forward(x[, , 1], W, b), "x must be a batch x steps x n_input array")
+  expect_error(cell_forward(x[, , 1], W, b), "x has shape \\(3, 7\\); expected \\[batch, steps, n_input\\]",
+               class = "pyrnn_error")
   expect_error(cell_forward(x, W[1:5, ], b), "W has 5 rows; the cell needs n_input \\+ n_hidden = 2 \\+ 4 = 6",
                class = "pyrnn_error")
 })
@@ -99,4 +100,34 @@ test_that("gradient_norms_by_step gives one norm per image row; bad settings are
   expect_error(train_rows28(cell = "gru"), "unknown cell 'gru'; choose one of basic, lstm", class = "pyrnn_error")
   expect_error(train_echo(callback = 1), "callback must be a function")
   expect_error(dependency_data(size = NA), "size must be a single whole number")
+})
+
+test_that("print() and plot() dispatch on each experiment's class, the settings printed last", {
+  settings <- list(seed = 0, clipnorm = NULL)
+  runs <- list(
+    pyrnn_echo = structure(list(steps = 40L, epochs = 1L, accuracy = 0.5, stopped = NULL, loss = c(0.7, 0.6),
+                                settings = settings), class = c("pyrnn_echo", "pyrnn_sequence_run")),
+    pyrnn_dependency = structure(list(steps = 10L, final_loss = 0.6, closest = "learned_nothing",
+                                      expected = expected_cross_entropy(), loss = c(0.7, 0.65), curve = numeric(0),
+                                      settings = settings), class = c("pyrnn_dependency", "pyrnn_sequence_run")),
+    pyrnn_rows28 = structure(list(cell = "basic", accuracy = 0.1, cost = 2.3, n_test = 500L, saturation = 0.5,
+                                  saturation_init = 0.1, grad_norms_init = 10^-(1:28), grad_norms = 10^-(28:1) / 2,
+                                  settings = settings), class = c("pyrnn_rows28", "pyrnn_sequence_run")))
+  first_lines <- c(pyrnn_echo = "^echo task: 40 steps in 1 epoch\\(s\\), accuracy 0.5000",
+                   pyrnn_dependency = "^binary-dependency task: 10 steps, final loss 0.6000, closest to learned_nothing",
+                   pyrnn_rows28 = "^MNIST row by row, basic cell: test accuracy 0.1000")
+  for (class in names(runs)) {
+    expect_false(is.null(getS3method("print", class, optional = TRUE)))
+    expect_false(is.null(getS3method("plot", class, optional = TRUE)))
+    output <- capture.output(value <- print(runs[[class]]))
+    expect_identical(value, runs[[class]])
+    expect_match(output[[1]], first_lines[[class]])
+    expect_identical(output[[length(output)]], "  settings: seed 0, clipnorm NULL")
+    png_file <- tempfile(fileext = ".png")
+    grDevices::png(png_file)
+    expect_invisible(plot(runs[[class]], main = class))
+    grDevices::dev.off()
+    expect_gt(file.size(png_file), 1000)
+  }
+  expect_null(getS3method("plot", "pyrnn_sequence_run", optional = TRUE))
 })
