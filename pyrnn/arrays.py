@@ -87,7 +87,7 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
     return arr
 
 
-def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y") -> np.ndarray:
+def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y", rows_name: str = "x") -> np.ndarray:
     """One-hot N x n_class rows or N class ids in 0..n_class-1 (a single id
     for one row) -> int32 [N]."""
     try:
@@ -117,7 +117,7 @@ def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y") -> np
     if ids.size == 0:
         raise PyrnnError(f"{name} is empty")
     if n_rows is not None and ids.shape[0] != n_rows:
-        raise PyrnnError(f"x has {n_rows} rows but {name} has {ids.shape[0]} labels; they must match")
+        raise PyrnnError(f"{rows_name} has {n_rows} rows but {name} has {ids.shape[0]} labels; they must match")
     return ids.astype(np.int32)
 
 

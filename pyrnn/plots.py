@@ -39,6 +39,46 @@ def curves_figure(curves: dict, title: str, xlabel: str = "iteration", ylabel: s
     return fig
 
 
+def history_figure(histories: dict, title: str) -> Figure:
+    """Convergence plot of one or more training runs (label -> History, or a
+    dict with its "loss", "val_iteration", "val_loss", "val_accuracy"): the
+    training loss of every iteration, the validation loss at each check
+    (dashed, same colour), and on a second axis the validation accuracy
+    (dotted) where a run was validated."""
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    ax = fig.subplots()
+    accuracy_ax = None
+    for k, (label, history) in enumerate(histories.items()):
+        h = history if isinstance(history, dict) else vars(history)
+        colour = f"C{k}"
+        name = f"{label}: " if len(histories) > 1 else ""
+        ax.plot(np.arange(1, len(h["loss"]) + 1), h["loss"], color=colour, linewidth=1.2,
+                label=f"{name}training loss")
+        if h.get("val_iteration"):
+            ax.plot(h["val_iteration"], h["val_loss"], "--o", color=colour, markersize=2.5, linewidth=1.2,
+                    label=f"{name}validation loss")
+            accuracy_ax = accuracy_ax or ax.twinx()
+            accuracy_ax.plot(h["val_iteration"], h["val_accuracy"], ":", color=colour, linewidth=1.4,
+                             label=f"{name}validation accuracy")
+    ax.set(title=title, xlabel="iteration", ylabel="loss (cross-entropy)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if accuracy_ax is not None:
+        accuracy_ax.set(ylabel="validation accuracy", ylim=(0, 1))
+        more = accuracy_ax.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    if len(handles) > 1:
+        ax.legend(handles, labels, fontsize=7, loc="center right")
+    return fig
+
+
+def plot_history(histories: dict, path, title: str) -> Path:
+    """`history_figure(histories, title)` written atomically as a PNG at
+    `path`. Returns the path written."""
+    return _save(history_figure(histories, title), path)
+
+
 def plot_curves(curves: dict, path, title: str, **options) -> Path:
     """`curves_figure(curves, title, **options)` written atomically as a PNG
     at `path`. Returns the path written."""

@@ -44,6 +44,8 @@ class RecipeSettings:
     reduce_method: str = "nearest"
     data: str = "auto"
     checkpoint_every: int = 10
+    validate_every: int = 10
+    patience: int | None = None
 
     def __post_init__(self):
         if self.recipe not in RECIPES:
@@ -58,8 +60,9 @@ class RecipeSettings:
         if self.reduce_method not in METHODS:
             raise PyrnnError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
         check_sizes(n_hidden=self.n_hidden, batch=self.batch, iterations=self.iterations,
-                    checkpoint_every=self.checkpoint_every,
-                    **{name: getattr(self, name) for name in ("epochs", "num_layers") if getattr(self, name)})
+                    checkpoint_every=self.checkpoint_every, validate_every=self.validate_every,
+                    **{name: getattr(self, name) for name in ("epochs", "num_layers", "patience")
+                       if getattr(self, name) is not None})
         check_learning_rate(self.lr)
         check_seed(self.seed)
 

@@ -22,6 +22,7 @@ from pyrnn.errors import PyrnnError
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
 from pyrnn.storage import save_rnn, write_json
+from pyrnn.watch import INTERRUPTED
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
@@ -49,10 +50,12 @@ class RunResult:
 
 
 def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path, callback=None,
-                 resume: bool = False):
+                 resume: bool = False, log_dir=None):
     """Train the recipe's `model` (from `build_recipe`) on data's "train"
-    split, checkpointing into `folder` (checkpoint.npz). With `resume`,
-    training continues from that checkpoint when there is one.
+    split, checked on its "validation" split every settings.validate_every
+    iterations (early stopping with settings.patience), checkpointing into
+    `folder` (checkpoint.npz); TensorBoard logs in `log_dir` if given. With
+    `resume`, training continues from that checkpoint when there is one.
     Returns the History (`history.resumed_from`: iterations the checkpoint held).
     """
     from pyrnn.training import train_rnn
@@ -62,7 +65,9 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
     with _ctrl_c_between_iterations(callback) as callback:
         return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
                          epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
-                         checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file())
+                         checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file(),
+                         validation_data=data.splits.get("validation"), validate_every=settings.validate_every,
+                         patience=settings.patience, log_dir=log_dir)
 
 
 @contextmanager
@@ -101,7 +106,7 @@ def _ctrl_c_between_iterations(callback):
 def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history) -> RunResult:
     """Evaluate the trained model on the validation and test splits and write
     metrics.json, model.keras and loss.png into `folder` (each atomically)."""
-    from pyrnn.plots import plot_curves
+    from pyrnn.plots import plot_history
 
     folder = Path(folder)
     result = RunResult(settings, history, folder)
@@ -114,13 +119,20 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
         **result.metrics,
         "training": {"iterations": history.iterations_done, "resumed_from": history.resumed_from,
                      "seconds": history.seconds, "sequences_per_second": history.sequences_per_second,
-                     "final_loss": history.loss[-1] if history.loss else None},
+                     "final_loss": history.loss[-1] if history.loss else None, "stopped": history.stopped,
+                     "best_iteration": history.best_iteration},
         "loss": history.loss,
+        "validation_curve": _validation_curve(history),
     })
     accuracy = result.metrics.get("test", {}).get("accuracy", float("nan"))
-    plot_curves({RECIPE_TITLES[settings.recipe]: history.loss}, folder / PLOT_FILE,
-                title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: test accuracy {accuracy:.1%}")
+    plot_history({RECIPE_TITLES[settings.recipe]: history}, folder / PLOT_FILE,
+                 title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: test accuracy {accuracy:.1%}")
     return result
+
+
+def _validation_curve(history) -> dict:
+    """The validation checks of a History: "iteration", "loss", "accuracy" (lists)."""
+    return {"iteration": history.val_iteration, "loss": history.val_loss, "accuracy": history.val_accuracy}
 
 
 def _data_name(data: RecipeData) -> str:
@@ -141,8 +153,9 @@ def settings_to_resume(out, given: dict, name=str) -> RecipeSettings:
 
 
 def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
-               callback=None) -> RunResult:
-    """Train one recipe and leave its run folder at `out`.
+               callback=None, log_dir=None) -> RunResult:
+    """Train one recipe and leave its run folder at `out` (TensorBoard logs
+    in `log_dir` if given).
 
     With `resume`, continues the interrupted run kept beside `out` (its saved
     settings must equal `settings`). Ctrl-C stops training cleanly: the result
@@ -164,12 +177,13 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
         write_json(folder.staging / SETTINGS_FILE,
                    {"settings": asdict(settings), "data_location": data.source.location})
     try:
-        history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume)
+        history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
+                               log_dir=log_dir)
     except Exception:
         if not resume:
             folder.discard()
         raise
-    if history.stopped:
+    if history.stopped == INTERRUPTED:
         write_json(folder.staging / HISTORY_FILE, history.to_dict())
         return RunResult(settings, history, folder.staging, stopped=history.stopped)
     result = write_run(folder.staging, settings, data, model, history)
@@ -178,16 +192,17 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
 
 
 def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool = False,
-                    progress_for=None) -> list:
+                    progress_for=None, log_dir=None) -> list:
     """Train the four recipes with the same settings, data and seed.
 
     Leaves at `out` one run folder per recipe (out/<recipe>/), comparison.json
-    and loss.png with the four loss curves. progress_for(recipe), if given, is
+    and loss.png with the four loss and validation curves; TensorBoard logs
+    in log_dir/<recipe> if log_dir is given. progress_for(recipe), if given, is
     a context manager yielding that recipe's training callback (e.g. a
     progress bar). If Ctrl-C stops one, nothing is written and the results so
     far are returned, the last one with `stopped` set.
     """
-    from pyrnn.plots import plot_curves
+    from pyrnn.plots import plot_history
 
     check_batch(settings.batch, data)
     folder = RunFolder.open(out, kind="compare", force=force)
@@ -199,8 +214,9 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
             model = build_recipe(one, data.step_size, data.n_input)
             sub.mkdir()
             with progress_for(recipe) if progress_for else nullcontext() as callback:
-                history = train_recipe(one, data, model, sub, callback=callback)
-            if history.stopped:
+                history = train_recipe(one, data, model, sub, callback=callback,
+                                       log_dir=None if log_dir is None else Path(log_dir) / recipe)
+            if history.stopped == INTERRUPTED:
                 folder.discard()
                 results.append(RunResult(one, history, folder.final, stopped=history.stopped))
                 return results
@@ -214,10 +230,11 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         "recipes": {r.settings.recipe: {**r.metrics, "seconds": r.history.seconds,
                                         "sequences_per_second": r.history.sequences_per_second,
-                                        "final_loss": r.history.loss[-1]} for r in results},
+                                        "final_loss": r.history.loss[-1], "stopped": r.history.stopped,
+                                        "validation_curve": _validation_curve(r.history)} for r in results},
     })
-    plot_curves({RECIPE_TITLES[r.settings.recipe]: r.history.loss for r in results}, folder.staging / PLOT_FILE,
-                title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
+    plot_history({RECIPE_TITLES[r.settings.recipe]: r.history for r in results}, folder.staging / PLOT_FILE,
+                 title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
     final = folder.commit()
     for r in results:
         r.path = final / r.settings.recipe

@@ -30,6 +30,7 @@ from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_po
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
+from pyrnn.watch import EARLY_STOPPING, INTERRUPTED, ProgressLine, TensorBoardLog, Validation, scores
 
 BACKENDS = ("auto", "kernels", "keras")
 log = logging.getLogger("pyrnn")
@@ -63,8 +64,13 @@ class History:
     epochs: int | None = None
     seed: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # "interrupted" when Ctrl-C ended the run early
+    stopped: str | None = None  # "interrupted" (Ctrl-C) or "early stopping" when the run ended early
     resumed_from: int = 0
+    # validation checks (train_rnn's validation_data): after val_iteration[k] iterations
+    val_iteration: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    best_iteration: int | None = None  # the check with the lowest validation loss
 
     @property
     def iterations_done(self) -> int:
@@ -170,15 +176,14 @@ def _make_chunk(model, optimizer, x_all, y_all, batch: int, backend: str):
     return run
 
 
-def _chunks(batches, start: int, total: int, every: int | None):
+def _chunks(batches, start: int, total: int, cuts=()):
     """(first iteration, int32 [k, batch]) for iterations `start`..`total` - 1,
     whose index arrays `batches` yields, CHUNK at a time, cut so that a chunk
-    never spans a multiple of `every` (where checkpoints are saved)."""
+    never spans a multiple of any of `cuts` (where checkpoints are saved and
+    validation checks made)."""
     i = start
     while i < total:
-        end = min(i + CHUNK, total)
-        if every:
-            end = min(end, (i // every + 1) * every)
+        end = min([i + CHUNK, total] + [(i // every + 1) * every for every in cuts if every])
         yield i, np.stack([next(batches) for _ in range(end - i)])
         i = end
 
@@ -206,14 +211,20 @@ def _batches(seed: int, n: int, batch: int, epochs: int | None, start: int = 0):
 _RESUMED_SETTINGS = ("lr", "batch", "epochs", "seed", "clipnorm")
 
 
-def _save_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:
+def _save_checkpoint(path: Path, model, optimizer, history: History, clipnorm, validation=None) -> None:
     """Weights (w0..), optimizer state (o0..), the loss so far and, as JSON
-    in "run", the settings that fix the rest of the run and the seconds spent."""
+    in "run", the settings that fix the rest of the run, the seconds spent
+    and the validation checks; with validation, the best weights (b0..)."""
     arrays = {f"w{k}": v.numpy() for k, v in enumerate(model.weights)}
     arrays.update({f"o{k}": v.numpy() for k, v in enumerate(optimizer.variables)})
     arrays["loss"] = np.asarray(history.loss, dtype=np.float64)
     run = {"lr": history.lr, "batch": history.batch, "epochs": history.epochs, "seed": history.seed,
-           "clipnorm": clipnorm, "seconds": history.seconds}
+           "clipnorm": clipnorm, "seconds": history.seconds, "stopped": history.stopped,
+           "val_iteration": history.val_iteration, "val_loss": history.val_loss,
+           "val_accuracy": history.val_accuracy, "best_iteration": history.best_iteration}
+    if validation is not None:
+        run["validation"] = validation.state()
+        arrays.update({f"b{k}": value for k, value in enumerate(validation.best_weights or [])})
     arrays["run"] = np.asarray(json.dumps(run))
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
@@ -233,10 +244,11 @@ def read_checkpoint(path) -> dict:
                          "resume") from None
 
 
-def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -> None:
-    """Restore weights, optimizer state, losses and seconds from `path` into
-    model, optimizer and history, after checking that the checkpoint comes
-    from a model of the same architecture and a run with the same settings."""
+def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm, validation=None) -> None:
+    """Restore weights, optimizer state, losses, seconds and validation checks
+    from `path` into model, optimizer, history and validation, after checking
+    that the checkpoint comes from a model of the same architecture and a run
+    with the same settings."""
     saved_run = read_checkpoint(path)
     mine = {"lr": history.lr, "batch": history.batch, "epochs": history.epochs, "seed": history.seed,
             "clipnorm": clipnorm}
@@ -251,16 +263,23 @@ def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm) -
     with np.load(path) as saved:
         slots = [(f"w{k}", v) for k, v in enumerate(model.weights)]
         slots += [(f"o{k}", v) for k, v in enumerate(optimizer.variables)]
-        stored = sorted(name for name in saved.files if name[0] in "wo" and name[1:].isdigit())
+        stored = [name for name in saved.files if name[0] in "wo" and name[1:].isdigit()]
         if len(stored) != len(slots) or any(tuple(saved[name].shape) != tuple(v.shape) for name, v in slots):
             raise PyrnnError(f"cannot resume from {path}: it was saved from a model of another architecture "
                              f"({model.name} has {len(model.weights)} weight arrays of other shapes); resume with "
                              "the model the checkpoint was saved from, or start without resume")
         for name, v in slots:
             v.assign(saved[name])
+        best = [saved[f"b{k}"] for k in range(len(model.weights)) if f"b{k}" in saved.files]
     history.loss = saved_run["loss"]
     history.seconds = float(saved_run.get("seconds", 0.0))
     history.resumed_from = len(history.loss)
+    for name in ("val_iteration", "val_loss", "val_accuracy"):
+        setattr(history, name, list(saved_run.get(name, [])))
+    history.best_iteration = saved_run.get("best_iteration")
+    history.stopped = saved_run.get("stopped") if saved_run.get("stopped") == EARLY_STOPPING else None
+    if validation is not None:
+        validation.load_state(saved_run.get("validation", {}), best)
 
 
 # Each model's Adam, kept between train_rnn calls (as Keras keeps a compiled
@@ -287,7 +306,9 @@ def _optimizer(model, lr: float, clipnorm):
 
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
-              checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto") -> History:
+              checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto",
+              validation_data=None, validate_every: int = 10, patience: int | None = None,
+              restore_best: bool = True, log_dir=None, verbose: bool = False) -> History:
     """Train `model` as the cookbook does: each iteration a random batch, Adam at
     learning rate `lr`, softmax cross-entropy on the logits.
 
@@ -312,6 +333,19 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     backend: "auto" (pyrnn's CPU kernels where they cover the model, else
        Keras, with a warning on the "pyrnn" logger; Keras' cuDNN layers on a
        GPU), "kernels" (those or a PyrnnError saying why not) or "keras".
+    validation_data: (x_val, y_val), shaped as x and y: the validation loss
+       and accuracy are computed every `validate_every` iterations and at the
+       last one (one compiled forward pass each) into history.val_iteration,
+       val_loss and val_accuracy.
+    patience: with validation_data, stop after this many checks in a row
+       without a lower validation loss (history.stopped = "early stopping");
+       restore_best then puts back the weights of the best check
+       (history.best_iteration).
+    log_dir: a folder for TensorBoard event files (`tensorboard --logdir
+       DIR`): the training loss of every iteration, the validation checks,
+       the settings.
+    verbose: show a progress line (iteration, loss, validation accuracy) on
+       stdout, redrawn in place in a terminal or a notebook.
     The model keeps its Adam optimizer between calls: a second call on the
     same model continues from where the first left it, as Keras' `fit` does.
     Returns a History (loss per iteration). Ctrl-C stops the run cleanly: the
@@ -334,6 +368,17 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     if batch > xs.shape[0]:
         raise PyrnnError(f"batch must be a whole number in 1..{xs.shape[0]} (the number of training rows), "
                          f"got {batch!r}; use a smaller batch or more data")
+    if patience is not None and validation_data is None:
+        raise PyrnnError("patience needs validation_data=(x_val, y_val): early stopping watches the validation loss")
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise PyrnnError("validation_data must be a pair (x_val, y_val), shaped as x and y")
+        x_val = as_sequences(validation_data[0], step_size, n_input, name="validation x")
+        y_val = as_labels(validation_data[1], n_class, n_rows=x_val.shape[0], name="validation y",
+                          rows_name="validation x")
+        validation = Validation(lambda xv: _logits(model, xv, backend), x_val, y_val, model.weights,
+                                every=validate_every, patience=patience)
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if resume and (checkpoint is None or not checkpoint.exists()):
         raise MissingFileError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
@@ -347,16 +392,26 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
 
     optimizer = _optimizer(model, lr, clipnorm)
     if resume:
-        _load_checkpoint(checkpoint, model, optimizer, history, clipnorm)
+        _load_checkpoint(checkpoint, model, optimizer, history, clipnorm, validation)
     done = len(history.loss)
 
     total = iteration if epochs is None else epochs * (xs.shape[0] // batch)
+    if validation is not None and done and validation.due(done, total) and history.val_iteration[-1:] != [done]:
+        validation.check(history, done)  # the check the interrupted run was stopped before
+        if validation.exhausted:
+            history.stopped = EARLY_STOPPING
+    if history.stopped == EARLY_STOPPING:  # the checkpoint's run had stopped already
+        total = done
     batches = _batches(seed, xs.shape[0], batch, epochs, start=done)
     every = checkpoint_every if checkpoint is not None else None
     run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch, backend)
+    board = None if log_dir is None else TensorBoardLog(log_dir, {
+        "lr": lr, "batch": batch, "iteration": iteration, "epochs": epochs, "seed": seed, "clipnorm": clipnorm,
+        "validate_every": validate_every if validation else None, "patience": patience})
+    progress = ProgressLine(total) if verbose else None
     start = time.perf_counter()
     try:
-        for first, idx in _chunks(batches, done, total, every):
+        for first, idx in _chunks(batches, done, total, (every, validation and validation.every)):
             losses = run(idx).numpy().tolist()
             bad = next((k for k, loss in enumerate(losses) if not math.isfinite(loss)), None)
             history.loss.extend(losses[:bad])
@@ -365,17 +420,39 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
                 raise TrainingDiverged(
                     f"the loss became {losses[bad]} at iteration {first + bad + 1}: training diverged. Try a "
                     f"smaller learning rate (lr={lr / 10:g}) or gradient clipping (clipnorm=1.0)", history)
-            if callback is not None:
+            done = len(history.loss)
+            if board is not None:
+                board.training(first, losses)
+            if validation is not None and validation.due(done, total):
+                val_loss, val_accuracy = validation.check(history, done)
+                if board is not None:
+                    board.checked(done, val_loss, val_accuracy)
+                if validation.exhausted:
+                    history.stopped = EARLY_STOPPING
+            if callback is not None:  # after the check: a callback that stops the run keeps it
                 for k, loss in enumerate(losses):
                     callback(first + k + 1, loss)
-            if every and len(history.loss) % every == 0:
+            if progress is not None:
+                progress.update(done, losses[-1], history.val_accuracy[-1] if history.val_accuracy else None,
+                                force=history.stopped is not None)
+            if history.stopped:
+                break
+            if every and done % every == 0:
                 _save_checkpoint(checkpoint, model, optimizer,
-                                 replace(history, seconds=history.seconds + time.perf_counter() - start), clipnorm)
+                                 replace(history, seconds=history.seconds + time.perf_counter() - start), clipnorm,
+                                 validation)
     except KeyboardInterrupt:
-        history.stopped = "interrupted"
+        history.stopped = INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+        if board is not None:
+            board.close()
     history.seconds += time.perf_counter() - start
+    if history.stopped == EARLY_STOPPING and restore_best and validation is not None:
+        validation.restore_best()
     if checkpoint is not None:
-        _save_checkpoint(checkpoint, model, optimizer, history, clipnorm)
+        _save_checkpoint(checkpoint, model, optimizer, history, clipnorm, validation)
     return history
 
 
@@ -404,7 +481,5 @@ def evaluate_rnn(model, x, y, backend: str = "auto") -> dict:
     check_backend(backend)
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
-    logits = _logits(model, xs, backend).astype(np.float64)
-    log_norm = np.log(np.exp(logits - logits.max(axis=1, keepdims=True)).sum(axis=1)) + logits.max(axis=1)
-    cost = np.mean(log_norm - logits[np.arange(ys.size), ys])
-    return {"accuracy": float(np.mean(logits.argmax(axis=1) == ys)), "cost": float(cost), "n": int(ys.size)}
+    accuracy, cost = scores(_logits(model, xs, backend), ys)
+    return {"accuracy": accuracy, "cost": cost, "n": int(ys.size)}

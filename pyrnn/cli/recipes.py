@@ -12,10 +12,11 @@ from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE,
                               import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.runfolder import RunFolder
 from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, check_batch,
                            load_recipe_data)
+from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
+from pyrnn.watch import EARLY_STOPPING
 
 _DEFAULTS = RecipeSettings()
 
@@ -44,6 +45,12 @@ def training_options(command):
                      help="Fixes the initial weights and the batches: same seed, same result."),
         click.option("--reduce-method", type=click.Choice(METHODS), default=_DEFAULTS.reduce_method,
                      show_default=True, help="How images are shrunk to 16x16 ('nearest' is the cookbook's)."),
+        click.option("--validate-every", type=POSITIVE_WHOLE, default=_DEFAULTS.validate_every, show_default=True,
+                     help="Check the loss and accuracy on the validation images every this many iterations "
+                          "(and at the last)."),
+        click.option("--patience", type=POSITIVE_WHOLE, default=None,
+                     help="Stop after this many validation checks without a lower validation loss, and keep "
+                          "the best weights (early stopping)."),
         click.option("--checkpoint-every", type=POSITIVE_WHOLE, default=_DEFAULTS.checkpoint_every,
                      show_default=True, help="Save a checkpoint every this many iterations."),
         data_option(),
@@ -51,6 +58,12 @@ def training_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+tensorboard_option = click.option(
+    "--tensorboard", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+    help="Also write TensorBoard logs (training loss, validation checks, settings) here; look with "
+         "'tensorboard --logdir DIR'.")
 
 
 def _check_batch(batch: int, data) -> None:
@@ -89,8 +102,9 @@ def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) ->
               help="Run folder to write.  [default: runs/RECIPE]")
 @click.option("--force", is_flag=True, help="Replace a run already in --out (or an interrupted one).")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of --out from its last checkpoint.")
+@tensorboard_option
 @click.pass_context
-def recipe(ctx, recipe, out, force, resume, **options):
+def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
     """Train one of the cookbook's RNN recipes on 16x16 MNIST.
 
     RECIPE is basic, bidirectional, stacked (deep GRU) or lstm. A progress bar
@@ -122,7 +136,8 @@ def recipe(ctx, recipe, out, force, resume, **options):
     resume_hint = f"Continue with: {ctx.command_path} {recipe} --out {out} --resume"
     try:
         with loss_progress(total, f"training {recipe}") as callback:
-            result = run_recipe(settings, data, out, force=force, resume=resume, callback=callback)
+            result = run_recipe(settings, data, out, force=force, resume=resume, callback=callback,
+                                log_dir=tensorboard)
     except KeyboardInterrupt:  # outside the training loop, e.g. while evaluating or saving
         click.echo(f"Interrupted; the run so far is kept in {RunFolder(out).staging}. {resume_hint}", err=True)
         return EXIT_INTERRUPTED
@@ -135,10 +150,18 @@ def recipe(ctx, recipe, out, force, resume, **options):
         ("validation", _metric_line(result.metrics["validation"])),
         ("test", _metric_line(result.metrics["test"])),
         ("training", f"{result.history.seconds:.1f} s, {result.history.sequences_per_second:,.0f} sequences/s, "
-                     f"final loss {result.history.loss[-1]:.4f}{resumed}"),
+                     f"final loss {result.history.loss[-1]:.4f}{resumed}{_early(result.history)}"),
+        *((("tensorboard", f"tensorboard --logdir {tensorboard}"),) if tensorboard else ()),
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
     ])
     return 0
+
+
+def _early(history) -> str:
+    if history.stopped != EARLY_STOPPING:
+        return ""
+    return (f"; early stopping after {history.iterations_done} iterations, the weights of the best check "
+            f"(iteration {history.best_iteration}) kept")
 
 
 def _metric_line(metrics: dict) -> str:
@@ -150,7 +173,8 @@ def _metric_line(metrics: dict) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "compare",
               show_default=True, help="Folder for the four runs, comparison.json and loss.png.")
 @click.option("--force", is_flag=True, help="Replace a comparison already in --out.")
-def compare(out, force, **options):
+@tensorboard_option
+def compare(out, force, tensorboard, **options):
     """Train the four recipes on the same data with the same seed and compare.
 
     Prints a table of validation and test accuracy and cost, training time and
@@ -170,7 +194,7 @@ def compare(out, force, **options):
     click.echo(f"data: {data.describe()}")
     click.echo(f"settings: {settings.describe().split(': ', 1)[1]}")
     total = _total_iterations(settings, data)
-    results = compare_recipes(settings, data, out, force=force,
+    results = compare_recipes(settings, data, out, force=force, log_dir=tensorboard,
                               progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
     if results and results[-1].stopped:
         click.echo(f"Interrupted while training {results[-1].settings.recipe}: nothing was written to {out}",
