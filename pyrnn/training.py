@@ -71,6 +71,7 @@ class History:
     val_loss: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
     best_iteration: int | None = None  # the check with the lowest validation loss
+    validation_seconds: float = 0.0  # the part of `seconds` the validation checks took
 
     @property
     def iterations_done(self) -> int:
@@ -79,7 +80,9 @@ class History:
 
     @property
     def sequences_per_second(self) -> float:
-        return self.iterations_done * self.batch / self.seconds if self.seconds > 0 else float("nan")
+        """Training speed: the validation checks' time left out."""
+        seconds = self.seconds - self.validation_seconds
+        return self.iterations_done * self.batch / seconds if seconds > 0 else float("nan")
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -221,7 +224,8 @@ def _save_checkpoint(path: Path, model, optimizer, history: History, clipnorm, v
     run = {"lr": history.lr, "batch": history.batch, "epochs": history.epochs, "seed": history.seed,
            "clipnorm": clipnorm, "seconds": history.seconds, "stopped": history.stopped,
            "val_iteration": history.val_iteration, "val_loss": history.val_loss,
-           "val_accuracy": history.val_accuracy, "best_iteration": history.best_iteration}
+           "val_accuracy": history.val_accuracy, "best_iteration": history.best_iteration,
+           "validation_seconds": history.validation_seconds}
     if validation is not None:
         run["validation"] = validation.state()
         arrays.update({f"b{k}": value for k, value in enumerate(validation.best_weights or [])})
@@ -277,6 +281,7 @@ def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm, v
     for name in ("val_iteration", "val_loss", "val_accuracy"):
         setattr(history, name, list(saved_run.get(name, [])))
     history.best_iteration = saved_run.get("best_iteration")
+    history.validation_seconds = float(saved_run.get("validation_seconds", 0.0))
     history.stopped = saved_run.get("stopped") if saved_run.get("stopped") == EARLY_STOPPING else None
     if validation is not None:
         validation.load_state(saved_run.get("validation", {}), best)

@@ -54,8 +54,11 @@ class Validation:
     def check(self, history, done: int) -> tuple[float, float]:
         """Score the model on the validation set after `done` iterations,
         append to history.val_iteration / val_loss / val_accuracy, and track
-        the best check (history.best_iteration). Returns (loss, accuracy)."""
+        the best check (history.best_iteration); its time is added to
+        history.validation_seconds. Returns (loss, accuracy)."""
+        start = time.perf_counter()
         accuracy, loss = scores(self.logits_of(self.x), self.y)
+        history.validation_seconds += time.perf_counter() - start
         best = min(history.val_loss) if history.val_loss else math.inf
         history.val_iteration.append(done)
         history.val_loss.append(loss)

@@ -149,7 +149,8 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
     print_summary([
         ("validation", _metric_line(result.metrics["validation"])),
         ("test", _metric_line(result.metrics["test"])),
-        ("training", f"{result.history.seconds:.1f} s, {result.history.sequences_per_second:,.0f} sequences/s, "
+        ("training", f"{result.history.seconds:.1f} s ({result.history.validation_seconds:.1f} s of it validation), "
+                     f"{result.history.sequences_per_second:,.0f} sequences/s, "
                      f"final loss {result.history.loss[-1]:.4f}{resumed}{_early(result.history)}"),
         *((("tensorboard", f"tensorboard --logdir {tensorboard}"),) if tensorboard else ()),
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
