@@ -10,6 +10,15 @@
 #' To print the loss as the cookbook's loop did, pass
 #' `callback = function(i, loss) cat("iteration - ", i, "Training Loss - ", loss, "\\n")`.
 #'
+#' With `validation_data = list(x_val, y_val)`, the validation loss and
+#' accuracy are computed every `validate_every` iterations and at the last
+#' one; with `patience`, the run stops early after that many checks in a row
+#' without a lower validation loss, and (`restore_best`) the model gets back
+#' the weights of the best check. `log_dir` keeps TensorBoard event files
+#' (`tensorboard --logdir DIR`). In an interactive session a progress line
+#' (iteration, loss, time) is redrawn in the console; `verbose = FALSE` turns
+#' it off, and nothing is printed in scripts.
+#'
 #' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
 #'   [lstm()] or [load_rnn()]; trained in place.
 #' @param x Training sequences: an N x (step_size * n_input) matrix (N x 256
@@ -33,29 +42,119 @@
 #'   `resume = TRUE` a run continues from it.
 #' @param checkpoint_every Iterations between checkpoints.
 #' @param resume Continue from `checkpoint`.
+#' @param backend "auto" (pyrnn's CPU kernels where they cover the model, else
+#'   Keras; Keras' cuDNN layers on a GPU), "kernels" (the kernels, or an error
+#'   saying why they cannot run the model) or "keras".
+#' @param validation_data `NULL`, or `list(x_val, y_val)`: validation
+#'   sequences and labels, given as `x` and `y` are.
+#' @param validate_every Iterations between validation checks (there is
+#'   always one after the last iteration).
+#' @param patience With `validation_data`: stop after this many checks in a
+#'   row without a lower validation loss (early stopping), or `NULL` to run
+#'   all iterations.
+#' @param restore_best After early stopping, put back the weights of the check
+#'   with the lowest validation loss.
+#' @param log_dir A folder for TensorBoard event files (the training loss in
+#'   `log_dir/train`, the validation checks in `log_dir/validation`), or
+#'   `NULL`.
+#' @param verbose Show a progress line in the console (iteration, loss, time;
+#'   at the end the last validation accuracy). By default on in an
+#'   interactive session only.
 #' @return A "pyrnn_history": the training loss of every iteration (`loss`),
-#'   the settings, and the time of the training loop (`seconds`). `plot()`
-#'   draws the convergence plot. If the loss becomes NaN the run stops with an
-#'   error of class "pyrnn_diverged" whose `history` holds the iterations done.
+#'   the settings, the time of the training loop (`seconds`), the validation
+#'   checks (`val_iteration`, `val_loss`, `val_accuracy`, `best_iteration`) and
+#'   why the run ended early (`stopped`: `NULL`, "early stopping" or
+#'   "interrupted"). `plot()` draws the convergence plot, `summary()` and
+#'   `as.data.frame()` sum it up. If the loss becomes NaN the run stops with
+#'   an error of class "pyrnn_diverged" whose `history` holds the iterations
+#'   done.
 #' @export
 #' @examplesIf pyrnn_available()
 #' mnist <- read_data_sets("sample")
 #' x <- reduceImage(mnist$train$images[1:2000, ])
 #' model <- rnn(n.hidden = 32, seed = 1)
-#' history <- train_rnn(model, x, mnist$train$labels[1:2000, ], batch = 100, iteration = 20, seed = 1)
+#' history <- train_rnn(model, x, mnist$train$labels[1:2000, ], batch = 100, iteration = 20, seed = 1,
+#'                      validation_data = list(reduceImage(mnist$test$images[1:500, ]),
+#'                                             mnist$test$labels[1:500, ]),
+#'                      validate_every = 5)
 #' history
+#' summary(history)
 #' plot(history)
 train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed = NULL,
                       epochs = NULL, clipnorm = NULL, callback = NULL, checkpoint = NULL,
-                      checkpoint_every = 50, resume = FALSE) {
-  as_history(call_python(pyrnn_tf()$train_rnn, capture_args(TRAINING_ARGS)))
+                      checkpoint_every = 50, resume = FALSE, backend = "auto", validation_data = NULL,
+                      validate_every = 10, patience = NULL, restore_best = TRUE, log_dir = NULL,
+                      verbose = interactive()) {
+  verbose <- as_flag(verbose, "verbose")
+  args <- capture_args(TRAINING_ARGS, ignore = "verbose") # R shows the progress, not Python
+  if (!verbose) return(as_history(call_python(pyrnn_tf()$train_rnn, args)))
+  rows <- reticulate::py_len(args$x)
+  total <- if (is.null(epochs)) iteration else epochs * (rows %/% batch)
+  progress <- progress_line(total)
+  user_callback <- args$callback
+  args$callback <- function(i, loss) {
+    progress$update(i, loss)
+    if (!is.null(user_callback)) user_callback(i, loss)
+  }
+  history <- NULL
+  on.exit(progress$close(history))
+  history <- as_history(call_python(pyrnn_tf()$train_rnn, args))
+  history
+}
+
+# A progress line in the console, redrawn in place ("\r"): iteration of
+# total, loss and time, at most about ten times a second. close(history) draws
+# it a last time (with the last validation accuracy, if any) and ends the line.
+progress_line <- function(total) {
+  start <- last_drawn <- Sys.time()
+  width <- 0L
+  state <- list(i = NULL, loss = NULL)
+  draw <- function(val_accuracy = NULL) {
+    if (is.null(state$i)) return()
+    val <- if (length(val_accuracy)) sprintf("  val_accuracy %.4f", val_accuracy) else ""
+    text <- sprintf("iteration %d/%d  loss %.4f%s  %.1f s", as.integer(state$i), as.integer(total), state$loss,
+                    val, as.numeric(difftime(Sys.time(), start, units = "secs")))
+    cat("\r", formatC(text, width = -width), sep = "")
+    utils::flush.console()
+    width <<- nchar(text)
+  }
+  list(
+    update = function(i, loss) {
+      state$i <<- i
+      state$loss <<- loss
+      now <- Sys.time()
+      if (i < total && as.numeric(difftime(now, last_drawn, units = "secs")) < 0.1) return(invisible())
+      last_drawn <<- now
+      draw()
+    },
+    close = function(history = NULL) {
+      if (is.null(state$i)) return(invisible())
+      val_accuracy <- if (!is.null(history) && length(history$val_accuracy)) utils::tail(history$val_accuracy, 1)
+      draw(val_accuracy)
+      cat("\n")
+      utils::flush.console()
+    }
+  )
+}
+
+# validation_data: NULL, or list(x_val, y_val), each converted as x and y are.
+as_validation_data <- function(value, name) {
+  if (is.null(value)) return(NULL)
+  if (!is.list(value) || is.data.frame(value) || inherits(value, "python.builtin.object") || length(value) != 2) {
+    stop_input("%s must be list(x_val, y_val): validation sequences and labels, given as x and y are; got %s",
+               name, if (is.list(value) && !is.data.frame(value)) sprintf("a list of length %d", length(value))
+               else describe(value))
+  }
+  reticulate::tuple(as_sequences(value[[1]], "validation x"), as_labels(value[[2]], "validation y"))
 }
 
 # The arguments of the training, evaluation and prediction functions.
 TRAINING_ARGS <- list(model = check_model, x = as_sequences, y = as_labels, yhat = as_scores, lr = as_number,
                       batch = as_int, iteration = as_int, seed = as_optional_int, epochs = as_optional_int,
                       clipnorm = as_optional_number, callback = as_callback, checkpoint = as_optional_path,
-                      checkpoint_every = as_int, resume = as_flag, probabilities = as_flag)
+                      checkpoint_every = as_int, resume = as_flag, probabilities = as_flag, backend = as_string,
+                      validation_data = as_validation_data, validate_every = as_int,
+                      patience = as_optional_int, restore_best = as_flag, log_dir = as_optional_path)
 
 #' Accuracy and cost of a model on labelled data
 #'
@@ -69,7 +168,7 @@ TRAINING_ARGS <- list(model = check_model, x = as_sequences, y = as_labels, yhat
 #' mnist <- read_data_sets("sample")
 #' model <- rnn(seed = 1)
 #' evaluate_rnn(model, reduceImage(mnist$test$images), mnist$test$labels)
-evaluate_rnn <- function(model, x, y) {
+evaluate_rnn <- function(model, x, y, backend = "auto") {
   call_python(pyrnn_tf()$evaluate_rnn, capture_args(TRAINING_ARGS))
 }
 
@@ -95,6 +194,7 @@ eval_acc <- function(yhat, y) {
 #' `predict_rnn()` is the Python core's name; `predict()` on a model does the
 #' same with R's usual interface.
 #'
+#' @inheritParams train_rnn
 #' @param model,object A model from [rnn()], [bidirectionRNN()],
 #'   [stacked_rnn()], [lstm()] or [load_rnn()].
 #' @param x,newdata Sequences, as for [train_rnn()]: N x (step_size *
@@ -112,7 +212,7 @@ eval_acc <- function(yhat, y) {
 #' x <- reduceImage(mnist$test$images[1:5, ])
 #' predict(model, x)
 #' predict(model, x, type = "prob")
-predict_rnn <- function(model, x, probabilities = FALSE) {
+predict_rnn <- function(model, x, probabilities = FALSE, backend = "auto") {
   result <- call_python(pyrnn_tf()$predict_rnn, capture_args(TRAINING_ARGS))
   if (length(dim(result)) == 2) unname(result) else as.integer(result)
 }
@@ -120,7 +220,7 @@ predict_rnn <- function(model, x, probabilities = FALSE) {
 #' @rdname predict_rnn
 #' @importFrom stats predict
 #' @export
-predict.pyrnn_model <- function(object, newdata, type = c("class", "prob"), ...) {
+predict.pyrnn_model <- function(object, newdata, type = c("class", "prob"), backend = "auto", ...) {
   type <- match.arg(type)
-  predict_rnn(object, newdata, probabilities = type == "prob")
+  predict_rnn(object, newdata, probabilities = type == "prob", backend = backend)
 }

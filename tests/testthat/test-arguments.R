@@ -4,6 +4,10 @@
 # The R-only exports, which wrap no Python function of the same name.
 R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config")
 
+# Arguments of a wrapper that R handles itself: train_rnn's verbose draws R's
+# progress line (on in interactive sessions) and is not passed to Python.
+R_ONLY_ARGS <- list(train_rnn = "verbose")
+
 # The cookbook's names of Python arguments.
 R_NAMES <- c(n.hidden = "n_hidden", n.class = "n_class", n.pixel.x = "n_pixel_x", n.pixel.y = "n_pixel_y")
 
@@ -32,7 +36,7 @@ test_that("every exported wrapper's R defaults equal its Python function's (insp
   for (name in wrappers) {
     r_formals <- formals(getExportedValue("pyrnn", name))
     py_params <- python_defaults(reticulate::py_get_attr(pyrnn_py, name))
-    for (r_name in names(r_formals)) {
+    for (r_name in setdiff(names(r_formals), R_ONLY_ARGS[[name]])) {
       py_name <- if (r_name %in% names(R_NAMES)) R_NAMES[[r_name]] else r_name
       label <- sprintf("%s(%s)", name, r_name)
       expect(py_name %in% names(py_params), sprintf("%s: Python's %s has no argument %s", label, name, py_name))
@@ -49,6 +53,7 @@ test_that("every exported wrapper's R defaults equal its Python function's (insp
              sprintf("%s: R's default %s, Python's %s", label, deparse(r_default), deparse(py_params[[py_name]])))
     }
   }
+  expect_identical(formals(train_rnn)$verbose, quote(interactive()))
   # the builders' input gains, measured by bench/input_gain.py
   expect_identical(vapply(c("rnn", "bidirectionRNN", "stacked_rnn", "lstm"),
                           function(name) formals(name)$input_gain, 0, USE.NAMES = FALSE), c(1, 3, 3, 3))
