@@ -14,20 +14,8 @@
 #   plot        the PNG of the convergence plot (default runs/R/basic_loss.png)
 library(pyrnn)
 
-settings <- list(data = "sample", iterations = 100, batch = 500, n_hidden = 64, lr = 0.01, seed = 0,
-                 plot = file.path("runs", "R", "basic_loss.png"))
-for (arg in commandArgs(trailingOnly = TRUE)) {
-  name <- sub("=.*$", "", arg)
-  if (!grepl("=", arg) || !name %in% names(settings)) {
-    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
-  }
-  value <- sub("^[^=]*=", "", arg)
-  if (is.numeric(settings[[name]])) {
-    value <- suppressWarnings(as.numeric(value))
-    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
-  }
-  settings[[name]] <- value
-}
+settings <- recipe_args(list(data = "sample", iterations = 100, batch = 500, n_hidden = 64, lr = 0.01, seed = 0,
+                             plot = file.path("runs", "R", "basic_loss.png")))
 
 # Load the MNIST dataset
 mnist <- read_data_sets(settings$data, one_hot = TRUE)

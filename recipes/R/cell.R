@@ -11,19 +11,7 @@
 # steps (time steps, default 6), seed (of R's random numbers, default 0).
 library(pyrnn)
 
-settings <- list(batch = 4, steps = 6, seed = 0)
-for (arg in commandArgs(trailingOnly = TRUE)) {
-  name <- sub("=.*$", "", arg)
-  if (!grepl("=", arg) || !name %in% names(settings)) {
-    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
-  }
-  value <- sub("^[^=]*=", "", arg)
-  if (is.numeric(settings[[name]])) {
-    value <- suppressWarnings(as.numeric(value))
-    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
-  }
-  settings[[name]] <- value
-}
+settings <- recipe_args(list(batch = 4, steps = 6, seed = 0))
 
 print(worked_example())
 

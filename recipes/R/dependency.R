@@ -12,19 +12,8 @@
 # loss plot (default runs/R/dependency_loss.png).
 library(pyrnn)
 
-settings <- list(num_epochs = 1, size = 1e6, seed = 0, plot = file.path("runs", "R", "dependency_loss.png"))
-for (arg in commandArgs(trailingOnly = TRUE)) {
-  name <- sub("=.*$", "", arg)
-  if (!grepl("=", arg) || !name %in% names(settings)) {
-    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
-  }
-  value <- sub("^[^=]*=", "", arg)
-  if (is.numeric(settings[[name]])) {
-    value <- suppressWarnings(as.numeric(value))
-    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
-  }
-  settings[[name]] <- value
-}
+settings <- recipe_args(list(num_epochs = 1, size = 1e6, seed = 0,
+                             plot = file.path("runs", "R", "dependency_loss.png")))
 
 # The three cross-entropies a model can reach, computed exactly
 expected <- expected_cross_entropy()

@@ -10,20 +10,8 @@
 # plot, the PNG of the loss plot (default runs/R/echo_loss.png).
 library(pyrnn)
 
-settings <- list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0,
-                 plot = file.path("runs", "R", "echo_loss.png"))
-for (arg in commandArgs(trailingOnly = TRUE)) {
-  name <- sub("=.*$", "", arg)
-  if (!grepl("=", arg) || !name %in% names(settings)) {
-    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
-  }
-  value <- sub("^[^=]*=", "", arg)
-  if (is.numeric(settings[[name]])) {
-    value <- suppressWarnings(as.numeric(value))
-    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
-  }
-  settings[[name]] <- value
-}
+settings <- recipe_args(list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0,
+                             plot = file.path("runs", "R", "echo_loss.png")))
 
 # The data: a random binary series, and the same series echo_step steps later
 data <- echo_data(total_series_length = 40, echo_step = settings$echo_step, batch_size = 2, seed = settings$seed)

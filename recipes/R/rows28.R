@@ -14,20 +14,8 @@
 # (default runs/R/rows28_gradients.png).
 library(pyrnn)
 
-settings <- list(cells = "basic,lstm", steps = 1000, batch = 100, n_hidden = 128, clipnorm = "", data = "sample",
-                 seed = 0, plot = file.path("runs", "R", "rows28_gradients.png"))
-for (arg in commandArgs(trailingOnly = TRUE)) {
-  name <- sub("=.*$", "", arg)
-  if (!grepl("=", arg) || !name %in% names(settings)) {
-    stop("unknown argument '", arg, "'; give name=value with name one of ", paste(names(settings), collapse = ", "))
-  }
-  value <- sub("^[^=]*=", "", arg)
-  if (is.numeric(settings[[name]])) {
-    value <- suppressWarnings(as.numeric(value))
-    if (is.na(value)) stop("argument '", arg, "': ", name, " must be a number")
-  }
-  settings[[name]] <- value
-}
+settings <- recipe_args(list(cells = "basic,lstm", steps = 1000, batch = 100, n_hidden = 128, clipnorm = "", data = "sample",
+                             seed = 0, plot = file.path("runs", "R", "rows28_gradients.png")))
 clipnorm <- if (nzchar(settings$clipnorm)) as.numeric(settings$clipnorm) else NULL
 
 runs <- list()

@@ -2,7 +2,7 @@
 # converted; Python's defaults and range checks rule.
 
 # The R-only exports, which wrap no Python function of the same name.
-R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config")
+R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config", "recipe_args")
 
 # Arguments of a wrapper that R handles itself: train_rnn's verbose draws R's
 # progress line (on in interactive sessions) and is not passed to Python.

@@ -69,3 +69,13 @@ test_that("the R recipes are named as the Python ones", {
   expect_setequal(sub("\\.R$", "", list.files(recipe_dir(), pattern = "\\.R$")),
                   c("basic", "bidirectional", "stacked", "lstm", "cell", "echo", "dependency", "rows28"))
 })
+
+test_that("recipe_args() reads name=value over the defaults, in the scripts' words", {
+  defaults <- list(data = "sample", iterations = 100)
+  expect_identical(recipe_args(defaults, character()), defaults)
+  expect_identical(recipe_args(defaults, c("iterations=20", "data=~/mnist")),
+                   list(data = "~/mnist", iterations = 20))
+  expect_error(recipe_args(defaults, "20"), "unknown argument '20'; give name=value with name one of data, iterations")
+  expect_error(recipe_args(defaults, "batch=5"), "unknown argument 'batch=5'")
+  expect_error(recipe_args(defaults, "iterations=many"), "iterations must be a number")
+})
