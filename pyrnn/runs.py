@@ -66,7 +66,8 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
         return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
                          epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
                          checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file(),
-                         validation_data=data.splits.get("validation"), validate_every=settings.validate_every,
+                         validation_data=data.splits["validation"] if data.counts.get("validation") else None,
+                         validate_every=settings.validate_every,
                          patience=settings.patience, log_dir=log_dir)
 
 
