@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from pyrnn.storage import atomic_path
@@ -51,25 +52,32 @@ def history_figure(histories: dict, title: str) -> Figure:
     for k, (label, history) in enumerate(histories.items()):
         h = history if isinstance(history, dict) else vars(history)
         colour = f"C{k}"
-        name = f"{label}: " if len(histories) > 1 else ""
         ax.plot(np.arange(1, len(h["loss"]) + 1), h["loss"], color=colour, linewidth=1.2,
-                label=f"{name}training loss")
+                label="training loss")
         if h.get("val_iteration"):
             ax.plot(h["val_iteration"], h["val_loss"], "--o", color=colour, markersize=2.5, linewidth=1.2,
-                    label=f"{name}validation loss")
+                    label="validation loss")
             accuracy_ax = accuracy_ax or ax.twinx()
             accuracy_ax.plot(h["val_iteration"], h["val_accuracy"], ":", color=colour, linewidth=1.4,
-                             label=f"{name}validation accuracy")
+                             label="validation accuracy")
     ax.set(title=title, xlabel="iteration", ylabel="loss (cross-entropy)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
     ax.grid(alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
     if accuracy_ax is not None:
         accuracy_ax.set(ylabel="validation accuracy", ylim=(0, 1))
+    if len(histories) > 1:  # one entry per run (its colour), then one per kind of line
+        handles = [Line2D([], [], color=f"C{k}") for k in range(len(histories))]
+        labels = list(histories)
+        if accuracy_ax is not None:
+            handles += [Line2D([], [], color="gray", linestyle=style) for style in ("-", "--", ":")]
+            labels += ["training loss", "validation loss", "validation accuracy"]
+        # below the plot: four runs' curves leave no free corner inside it
+        ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4)
+        fig.set_figheight(5.0)
+    elif accuracy_ax is not None:
+        handles, labels = ax.get_legend_handles_labels()
         more = accuracy_ax.get_legend_handles_labels()
-        handles, labels = handles + more[0], labels + more[1]
-    if len(handles) > 1:
-        ax.legend(handles, labels, fontsize=7, loc="center right")
+        ax.legend(handles + more[0], labels + more[1], fontsize=7, loc="center right")
     return fig
 
 

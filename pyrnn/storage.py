@@ -78,13 +78,22 @@ def read_model_info(path) -> dict:
     """What a model file saved by `save_rnn` says of its use: "step_size",
     "n_input" (the image rows and columns it reads), "n_class" and
     "reduce_method". Empty for a .keras file saved otherwise (or by pyrnn 0.1)."""
+    from pyrnn.images import METHODS
+
     with zipfile.ZipFile(path) as archive:
         if MODEL_INFO_ENTRY not in archive.namelist():
             return {}
         try:
-            return json.loads(archive.read(MODEL_INFO_ENTRY))
+            info = json.loads(archive.read(MODEL_INFO_ENTRY))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise PyrnnError(f"{path}: its {MODEL_INFO_ENTRY} is damaged ({err}); save the model again") from None
+    sizes_ok = isinstance(info, dict) and all(
+        isinstance(info.get(k), int) and not isinstance(info.get(k), bool) and info[k] > 0
+        for k in ("step_size", "n_input", "n_class"))
+    if not sizes_ok or info.get("reduce_method") not in METHODS:
+        raise PyrnnError(f"{path}: its {MODEL_INFO_ENTRY} is damaged (not the step_size, n_input, n_class and "
+                         "reduce_method pyrnn writes); save the model again")
+    return info
 
 
 def _untrusted_entries(node, found: list) -> list:

@@ -142,7 +142,7 @@ def _logits_fn(model, training: bool, batch: int, backend: str = "auto"):
         if backend == "kernels":
             raise PyrnnError(f"backend='kernels' cannot run {model.name}: {why}; use backend='auto' or "
                              "'keras'") from None
-        log.warning("pyrnn: %s runs through Keras, not pyrnn's CPU kernels (slower): %s", model.name, why)
+        log.warning("%s runs through Keras, not pyrnn's CPU kernels (slower): %s", model.name, why)
         return (lambda xb: model(xb, training=training)), True
     return (lambda xb: lowered(tf.transpose(xb, [1, 0, 2]))), False
 

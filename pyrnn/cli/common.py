@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import traceback
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import click
 
@@ -166,11 +166,23 @@ def loss_progress(total: int, label: str):
     """A progress bar on stderr over `total` training iterations, showing the
     current loss. Yields a `callback(iteration, loss)` for
     `train_rnn(callback=...)`; iterations count from 1 and may start later
-    (a resumed run), the bar jumps there."""
-    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True,
-                           item_show_func=lambda loss: None if loss is None else f"loss {loss:.4f}") as bar:
+    (a resumed run), the bar jumps there.
+
+    The bar is drawn once the first loss arrives: settings the library
+    rejects give one error line and no bar, and the time spent compiling
+    before the first iterations does not enter the bar's time estimate
+    (click would take it for the pace of every iteration)."""
+    with ExitStack() as stack:
+        bar = None
+
         def update(iteration: int, loss: float) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(click.progressbar(
+                    length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True,
+                    item_show_func=lambda value: None if value is None else f"loss {value:.4f}"))
             bar.update(iteration - bar.pos, current_item=loss)
+
         yield update
 
 

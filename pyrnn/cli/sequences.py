@@ -9,7 +9,6 @@ when a command runs, so `pyrnn --help` stays fast.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -20,22 +19,6 @@ from pyrnn.runfolder import run_folder
 from pyrnn.storage import write_json
 
 TUTORIAL_ROWS28 = {"basic": 0.1032, "lstm": 0.9839}  # test accuracy after 5,000 steps in the tutorial
-
-
-@contextmanager
-def progress_on_first_loss(total: int, label: str):
-    """`loss_progress`, drawn only once the first loss arrives, so that settings
-    the library rejects before training give one error line and no bar."""
-    with ExitStack() as stack:
-        update = None
-
-        def callback(iteration: int, loss: float) -> None:
-            nonlocal update
-            if update is None:
-                update = stack.enter_context(loss_progress(total, label))
-            update(iteration, loss)
-
-        yield callback
 
 
 def out_options(command):
@@ -120,7 +103,7 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
     windows = total_series_length // batch_size // truncated_backprop_length
     with run_folder(out, "echo", force) as staging:
         import_tensorflow_quietly()
-        with progress_on_first_loss(num_epochs * max(windows, 1), "echo") as callback:
+        with loss_progress(num_epochs * max(windows, 1), "echo") as callback:
             result = train_echo(total_series_length=total_series_length, echo_step=echo_step,
                                 truncated_backprop_length=truncated_backprop_length, batch_size=batch_size,
                                 state_size=state_size, num_epochs=num_epochs, lr=lr, seed=seed, callback=callback,
@@ -168,7 +151,7 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
     windows = size // batch_size // num_steps
     with run_folder(out, "dependency", force) as staging:
         import_tensorflow_quietly()
-        with progress_on_first_loss(num_epochs * max(windows, 1), "dependency") as callback:
+        with loss_progress(num_epochs * max(windows, 1), "dependency") as callback:
             result = train_dependency(num_steps=num_steps, state_size=state_size, batch_size=batch_size, lr=lr,
                                       num_epochs=num_epochs, size=size, seed=seed, callback=callback)
         folder = staging()
@@ -221,7 +204,7 @@ def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out, for
     source = resolve_data(data)
     with run_folder(out, "rows28", force) as staging:
         import_tensorflow_quietly()
-        with progress_on_first_loss(steps, f"rows28 {cell_name}") as callback:
+        with loss_progress(steps, f"rows28 {cell_name}") as callback:
             result = train_rows28(cell=cell_name, steps=steps, n_hidden=n_hidden, lr=lr, batch=batch,
                                   clipnorm=clipnorm, seed=seed, data=source.location, callback=callback)
         folder = staging()

@@ -329,3 +329,18 @@ def test_recipe_scripts_answer_help_without_tensorflow(script):
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stderr
     assert proc.stdout.rstrip().endswith("no tensorflow"), proc.stdout
+
+
+@pytest.mark.parametrize("info", ["[1, 2]", "null", '{"step_size": 16, "n_input": 16, "n_class": "ten", '
+                                                   '"reduce_method": "nearest"}',
+                                  '{"step_size": 16, "n_input": 16, "n_class": 10, "reduce_method": 5}'])
+def test_a_model_file_whose_own_settings_are_damaged_gets_one_line(tmp_path, info):
+    import zipfile
+
+    path = save_rnn(rnn(n_hidden=4), tmp_path / "m.keras")
+    damaged = tmp_path / "damaged.keras"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, info if item.filename == "pyrnn.json" else source.read(item.filename))
+    assert_one_line_error(invoke("evaluate", damaged, "--data", "sample"), 1, "pyrnn.json is damaged",
+                          "save the model again")
