@@ -44,8 +44,8 @@ print.pyrnn_history <- function(x, ...) {
                 asked(x), x$val_iteration[[best_check(x)]]))
   }
   if (n > 0) {
-    cat(sprintf("  %.1f s, %s sequences per second\n", x$seconds,
-                format(round(x$sequences_per_second), big.mark = ",")))
+    cat(sprintf("  %.1f s (%.1f s of it validation), %s sequences per second of training\n", x$seconds,
+                x$validation_seconds, format(round(x$sequences_per_second), big.mark = ",")))
   }
   invisible(x)
 }
@@ -90,6 +90,7 @@ summary.pyrnn_history <- function(object, ...) {
     best_iteration = if (is.null(best)) NA_integer_ else object$val_iteration[[best]],
     val_checks = length(object$val_loss),
     seconds = object$seconds,
+    validation_seconds = object$validation_seconds,
     sequences_per_second = object$sequences_per_second,
     stopped = if (is.null(object$stopped)) NA_character_ else object$stopped))
 }
@@ -110,7 +111,8 @@ print.summary.pyrnn_history <- function(x, ...) {
   } else {
     cat("  validation:           none (train_rnn(validation_data = list(x_val, y_val)) adds it)\n")
   }
-  cat(sprintf("  time:                 %.1f s, %s sequences per second\n", x$seconds,
+  cat(sprintf("  time:                 %.1f s (%.1f s of it validation), %s sequences per second of training\n",
+              x$seconds, x$validation_seconds,
               if (is.finite(x$sequences_per_second)) format(round(x$sequences_per_second), big.mark = ",")
               else "NA"))
   invisible(x)
