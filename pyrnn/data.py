@@ -396,7 +396,7 @@ def find_mnist(spec: str = "auto") -> DataSource:
         missing = _missing(folder)
         if missing:
             raise MissingFileError(f"{folder}: MNIST files missing: {', '.join(missing)}; put the four files "
-                                    "(gzip or plain) there, or use 'sample' for the bundled sample")
+                                   "(gzip or plain) there, or use 'sample' for the bundled sample")
         return DataSource(str(folder), "the folder given")
     env_dir = os.environ.get(DATA_ENV)
     if env_dir:
@@ -406,7 +406,7 @@ def find_mnist(spec: str = "auto") -> DataSource:
         missing = _missing(folder)
         if missing:
             raise MissingFileError(f"${DATA_ENV}={env_dir} lacks the MNIST files {', '.join(missing)}; point "
-                                    f"{DATA_ENV} at a folder holding all four, or unset it")
+                                   f"{DATA_ENV} at a folder holding all four, or unset it")
         return DataSource(str(folder), f"from ${DATA_ENV}")
     looked = [f"${DATA_ENV} (unset)"]
     for folder, where in ((Path(LOCAL_DIR), f"./{LOCAL_DIR}"), (cache_dir(), f"the user cache {cache_dir()}")):

@@ -107,8 +107,8 @@ class RecipeData:
         return f"{self.source.describe()}: {counts} images"
 
 
-def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "nearest", step_size: int = 16, n_input: int = 16,
-                     splits=SPLITS) -> RecipeData:
+def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "nearest", step_size: int = 16,
+                     n_input: int = 16, splits=SPLITS) -> RecipeData:
     """Find MNIST (`find_mnist(data)`, unless data is a DataSource already),
     read it and reduce its images to step_size x n_input (the cookbook's
     16 x 16) with `reduceImage`. The first 5,000 training images are the

@@ -147,15 +147,16 @@ class RunFolder:
                                     f"from others there ({', '.join(foreign[:_SHOWN])}...); choose another output "
                                     "folder (--out), or move the folder away")
         if foreign:
-            shown = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
+            more = len(foreign) - _SHOWN
+            shown = ", ".join(foreign[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
             raise FileInTheWayError(f"{folder.final} holds files pyrnn did not write ({shown}); pyrnn writes only "
-                                  "into a new or empty folder or over a run of its own, and never deletes or "
-                                  "replaces anything else, even with --force: choose another output folder (--out)")
+                                    "into a new or empty folder or over a run of its own, and never deletes or "
+                                    "replaces anything else, even with --force: choose another output folder (--out)")
         if resume:
             if not folder.interrupted:
                 finished = " (the run there finished: nothing to resume)" if folder.finished else ""
                 raise MissingFileError(f"no interrupted run to resume at {folder.final}{finished}; "
-                                        "start a new run without --resume")
+                                       "start a new run without --resume")
             return folder
         what = folder.marker().get("kind")
         if folder.finished and what != kind:
@@ -166,13 +167,13 @@ class RunFolder:
                                     "or choose another output folder (--out)")
         if folder.interrupted and not force:
             raise FileInTheWayError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
-                                  "or start over with --force")
+                                    "or start over with --force")
         existing = folder.final.absolute()
         while not existing.exists():
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
             raise NotWritableError(f"cannot write the run folder {folder.final}: {existing} is not a writable "
-                                  "folder; choose another output folder (--out)")
+                                   "folder; choose another output folder (--out)")
         return folder
 
     @classmethod
@@ -191,7 +192,7 @@ class RunFolder:
             folder.staging.mkdir()
         except OSError as err:
             raise NotWritableError(f"cannot write the run folder {folder.final} ({err.strerror}); "
-                                  "choose another output folder (--out)") from None
+                                   "choose another output folder (--out)") from None
         return folder
 
     # --- after a run ----------------------------------------------------------
@@ -204,7 +205,7 @@ class RunFolder:
         foreign = self.foreign_entries()
         if foreign:  # appeared while the run was going
             raise FileInTheWayError(f"{', '.join(foreign[:_SHOWN])} appeared in {self.final} during the run; pyrnn "
-                                  f"does not replace them: the new run is left in {self.staging}")
+                                    f"does not replace them: the new run is left in {self.staging}")
         for name in staging_only:
             (self.staging / name).unlink(missing_ok=True)
         new = {rel: _sha256(path) for rel, path in _staged_files(self.staging).items()}

@@ -43,7 +43,7 @@ def open_model(path) -> SavedModel:
         model_path = path / MODEL_FILE
         if not model_path.is_file():
             raise MissingFileError(f"{path} holds no {MODEL_FILE}: not a finished run folder; give a run folder "
-                                    "(e.g. runs/lstm) or a .keras model file")
+                                   "(e.g. runs/lstm) or a .keras model file")
     else:
         model_path = path
     saved = SavedModel(load_rnn(model_path), model_path)

@@ -122,7 +122,7 @@ def read_model_config(path) -> dict:
     path = Path(path)
     if not path.exists():
         raise MissingFileError(f"{path}: no such model file; give the .keras file a run saved "
-                                "(runs/<name>/model.keras) or the run folder")
+                               "(runs/<name>/model.keras) or the run folder")
     if not zipfile.is_zipfile(path):
         raise PyrnnError(f"{path}: not a pyrnn/Keras model file (a .keras zip archive was expected)")
     try:

@@ -71,7 +71,8 @@ def cell(digits, check, as_json):
 @click.command("echo", cls=PyrnnCommand)
 @click.option("--total-series-length", type=POSITIVE_WHOLE, default=50000, show_default=True,
               help="Length of each epoch's series.")
-@click.option("--echo-step", type=POSITIVE_WHOLE, default=3, show_default=True, help="Steps between an input and its echo.")
+@click.option("--echo-step", type=POSITIVE_WHOLE, default=3, show_default=True,
+              help="Steps between an input and its echo.")
 @click.option("--truncated-backprop-length", type=POSITIVE_WHOLE, default=15, show_default=True,
               help="Steps per window (gradients stop at a window's start; the state does not).")
 @click.option("--batch-size", type=POSITIVE_WHOLE, default=5, show_default=True, help="Rows the series is cut into.")
@@ -126,12 +127,14 @@ def echo(total_series_length, echo_step, truncated_backprop_length, batch_size, 
 
 
 @click.command("dependency", cls=PyrnnCommand)
-@click.option("--num-steps", type=POSITIVE_WHOLE, default=5, show_default=True, help="Steps per window (truncated backprop).")
+@click.option("--num-steps", type=POSITIVE_WHOLE, default=5, show_default=True,
+              help="Steps per window (truncated backprop).")
 @click.option("--state-size", type=POSITIVE_WHOLE, default=4, show_default=True, help="Hidden units.")
 @click.option("--batch-size", type=POSITIVE_WHOLE, default=200, show_default=True, help="Rows the series is cut into.")
 @click.option("--lr", type=POSITIVE_NUMBER, default=0.1, show_default=True, help="Adagrad learning rate.")
 @click.option("--num-epochs", type=POSITIVE_WHOLE, default=1, show_default=True, help="Epochs, each on a fresh series.")
-@click.option("--size", type=POSITIVE_WHOLE, default=1_000_000, show_default=True, help="Length of each epoch's series.")
+@click.option("--size", type=POSITIVE_WHOLE, default=1_000_000, show_default=True,
+              help="Length of each epoch's series.")
 @seed_option
 @out_options
 def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, out, force):
@@ -175,11 +178,13 @@ def dependency(num_steps, state_size, batch_size, lr, num_epochs, size, seed, ou
 @click.command("rows28", cls=PyrnnCommand)
 @click.option("--cell", "cell_name", type=click.Choice(["basic", "lstm"]), default="basic", show_default=True,
               help="basic RNN (tanh) or LSTM.")
-@click.option("--steps", type=POSITIVE_WHOLE, default=5000, show_default=True, help="Training iterations (random batches).")
+@click.option("--steps", type=POSITIVE_WHOLE, default=5000, show_default=True,
+              help="Training iterations (random batches).")
 @click.option("--n-hidden", type=POSITIVE_WHOLE, default=128, show_default=True, help="Hidden units.")
 @click.option("--lr", type=POSITIVE_NUMBER, default=0.01, show_default=True, help="Adam learning rate.")
 @click.option("--batch", type=POSITIVE_WHOLE, default=100, show_default=True, help="Images per iteration.")
-@click.option("--clipnorm", type=POSITIVE_NUMBER, default=None, help="Clip each gradient to this norm (against explosions).")
+@click.option("--clipnorm", type=POSITIVE_NUMBER, default=None,
+              help="Clip each gradient to this norm (against explosions).")
 @data_option()
 @seed_option
 @out_options
