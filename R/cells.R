@@ -2,7 +2,8 @@
 
 #' The basic RNN cell by hand
 #'
-#' `cell_forward()` runs the basic cell \eqn{h_t = \tanh([x_t, h_{t-1}] W + b)}
+#' `cell_forward()` runs the basic cell
+#' \eqn{h_t = \tanh([x_t, h_{t-1}] W + b)}{h_t = tanh([x_t, h_(t-1)] W + b)}
 #' (TensorFlow 1's BasicRNNCell: the input and the previous state are
 #' concatenated and multiplied by one matrix) over a batch of sequences, four
 #' ways that give the same numbers: a NumPy loop, plain TensorFlow ops

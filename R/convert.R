@@ -187,6 +187,7 @@ as_callback <- function(value, name) {
 show_value <- function(value) {
   if (is.null(value)) return("NULL")
   if (length(value) != 1 || is.factor(value)) return(describe(value))
+  if (is.atomic(value) && is.na(value)) return("NA")
   if (is.character(value)) return(sprintf("\"%s\"", value))
   format(value)
 }

@@ -28,7 +28,8 @@ as_pyrnn_error <- function(e) {
   if (builtins$isinstance(exception, python_module("pyrnn.errors")$PyrnnError)) {
     history <- diverged_history(exception)
     return(structure(class = c(if (!is.null(history)) "pyrnn_diverged", "pyrnn_error", "error", "condition"),
-                     list(message = last$value, call = NULL, python_type = last$type, history = history)))
+                     list(message = r_words(last$value), call = NULL, python_type = last$type,
+                          history = history)))
   }
   message <- sprintf("%s: %s (run reticulate::py_last_error() for the Python traceback)", last$type,
                      trimws(last$value))
@@ -40,4 +41,17 @@ as_pyrnn_error <- function(e) {
 diverged_history <- function(exception) {
   if (!inherits(exception, "pyrnn.training.TrainingDiverged")) return(NULL)
   tryCatch(as_history(reticulate::py_get_attr(exception, "history")), error = function(e) NULL)
+}
+
+# A pyrnn message, written for Python and R alike, in R's spelling: TRUE,
+# FALSE, NULL, Inf, NaN; `name = value`; "text" for 'text'; list(x_val, y_val)
+# for the pair (x_val, y_val). A name inside a path (/tmp/a=b) is left alone.
+r_words <- function(message) {
+  words <- c(True = "TRUE", False = "FALSE", None = "NULL", inf = "Inf", nan = "NaN")
+  for (python in names(words)) {
+    message <- gsub(sprintf("(?<![\\w.'])%s(?![\\w'])", python), words[[python]], message, perl = TRUE)
+  }
+  message <- gsub("=\\((x_val, y_val)\\)", "=list(\\1)", message, perl = TRUE)
+  message <- gsub("(?<![\\w/.-])([A-Za-z_]\\w*)=(?=[-\\w.'(\\[])", "\\1 = ", message, perl = TRUE)
+  gsub("(?<![\\w])'([^'\n]*)'(?![\\w])", "\"\\1\"", message, perl = TRUE)
 }

@@ -57,6 +57,10 @@ asked <- function(x) {
 
 #' Summary of a training run
 #'
+#' `summary()` sums up a "pyrnn_history": the iterations done and asked for,
+#' the final training loss, the best validation check, the time and the
+#' training speed. [plot.pyrnn_history()] draws the curves.
+#'
 #' @param object A "pyrnn_history" from [train_rnn()].
 #' @param x A "summary.pyrnn_history".
 #' @param ... Not used.

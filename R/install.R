@@ -2,55 +2,84 @@
 
 #' Install the Python side of pyrnn into a virtualenv
 #'
-#' Creates (or reuses) the virtualenv `envname` with reticulate, then installs
-#' NumPy below 2 (reticulate 1.28 cannot use NumPy 2) and the pyrnn Python
-#' package, which brings TensorFlow, Keras, Pillow and matplotlib. When neither
-#' `RETICULATE_PYTHON` nor `PYRNN_PYTHON` is set, `library(pyrnn)` uses this
-#' virtualenv. Restart R after installing.
+#' Creates (or reuses) the virtualenv `envname` with reticulate and installs
+#' the pyrnn Python package into it with pip, from the copy inside this R
+#' package; pip brings what its `pyproject.toml` lists (TensorFlow, Keras,
+#' NumPy, Pillow, click, matplotlib) from your package index. With reticulate
+#' below 1.38, which cannot use NumPy 2, NumPy stays below 2. A virtualenv
+#' whose Python no longer runs is made again.
 #'
-#' @param package The pyrnn Python package to install: the path of the pyrnn
-#'   repository (the folder holding `pyproject.toml`), or anything `pip install`
-#'   accepts (a wheel, a `git+https://` URL). By default the `PYRNN_SOURCE`
-#'   variable, else the pyrnn repository around the working directory.
-#' @param envname Name of the virtualenv (default "r-pyrnn").
+#' With reticulate 1.41 or later you do not need this: `library(pyrnn)`
+#' declares pyrnn's requirements with `reticulate::py_require()`, and
+#' reticulate makes a matching environment with uv on first use. Use
+#' `install_pyrnn()` there when uv cannot be used; its virtualenv, once made,
+#' is what pyrnn uses.
+#'
+#' Which Python pyrnn uses, first match wins: `RETICULATE_PYTHON`;
+#' `PYRNN_PYTHON`; this virtualenv; with reticulate >= 1.41, the environment
+#' of `py_require()`; else reticulate's own search. [pyrnn_config()] shows the
+#' choice. Restart R after installing.
+#'
+#' @param package The pyrnn Python package to install: a folder holding its
+#'   `pyproject.toml`, or anything `pip install` accepts (a wheel, a
+#'   `git+https://` URL). By default the `PYRNN_SOURCE` variable, else the copy
+#'   inside this R package.
+#' @param envname Name of the virtualenv (default `"r-pyrnn"`).
 #' @param python The Python used to create the virtualenv; `NULL` lets
 #'   reticulate pick one.
 #' @return The path of the virtualenv's Python, invisibly.
 #' @export
 #' @examples
 #' \dontrun{
-#' install_pyrnn("~/src/pyrnn")
+#' install_pyrnn()
 #' }
 install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname(), python = NULL) {
-  if (is.null(package)) {
-    stop("install_pyrnn() needs the pyrnn Python package: give the path of the pyrnn repository ",
-         "(the folder holding pyproject.toml), e.g. install_pyrnn(\"~/src/pyrnn\"), ",
-         "or set PYRNN_SOURCE", call. = FALSE)
-  }
   package <- as_string(package, "package")
   envname <- as_string(envname, "envname")
   is_local <- !grepl("^[a-z+]+://|^git\\+", package) && !grepl("\\.whl$", package)
   if (is_local) {
     package <- path.expand(package)
     if (!file.exists(file.path(package, "pyproject.toml"))) {
-      stop(sprintf("%s is not the pyrnn repository (no pyproject.toml there); give the folder that holds ",
-                   package), "pyproject.toml and the pyrnn/ Python package", call. = FALSE)
+      stop(sprintf("%s is not the pyrnn Python package (no pyproject.toml there); give the folder that holds ",
+                   package), "pyproject.toml and pyrnn/, or leave `package` out to use the copy inside this R package",
+           call. = FALSE)
     }
     package <- normalizePath(package)
   }
-  reticulate::virtualenv_create(envname, python = python, packages = "numpy<2")
-  reticulate::py_install(c("numpy<2", package), envname = envname, method = "virtualenv")
+  if (reticulate::virtualenv_exists(envname) && !python_runs(reticulate::virtualenv_python(envname))) {
+    message(sprintf("The virtualenv '%s' is broken (its Python does not run); making it again.", envname))
+    reticulate::virtualenv_remove(envname, confirm = FALSE)
+  }
+  numpy <- if (needs_numpy_below_2()) "numpy<2"
+  reticulate::virtualenv_create(envname, python = python, packages = numpy)
+  reticulate::py_install(c(numpy, package), envname = envname, method = "virtualenv")
   python <- reticulate::virtualenv_python(envname)
+  if (!python_runs(python, "import pyrnn, tensorflow, keras")) {
+    stop(sprintf("pip installed pyrnn into the virtualenv '%s', but %s cannot import pyrnn, tensorflow and keras; ",
+                 envname, python), "see pip's output above", call. = FALSE)
+  }
   message(sprintf("pyrnn's Python side is installed in %s. Restart R, then library(pyrnn); pyrnn_config()",
                   python))
   invisible(python)
+}
+
+# What install_pyrnn() installs by default: PYRNN_SOURCE, else the copy
+# inside this R package.
+find_pyrnn_source <- function() Sys.getenv("PYRNN_SOURCE", pyrnn_python_source())
+
+# Does `python` start (and run `code`)? Run in its own process, so this R
+# session's Python, if any, is untouched.
+python_runs <- function(python, code = "pass") {
+  file.exists(python) &&
+    identical(suppressWarnings(system2(python, c("-c", shQuote(code)), stdout = FALSE, stderr = FALSE)), 0L)
 }
 
 #' Show the Python and the versions pyrnn uses
 #'
 #' Loads the Python side if needed, then prints the Python interpreter (and
 #' what chose it: `RETICULATE_PYTHON`, `PYRNN_PYTHON`, the virtualenv of
-#' [install_pyrnn()] or reticulate's own search) with the versions of pyrnn,
+#' [install_pyrnn()], the environment reticulate (>= 1.41) makes for
+#' `py_require()`, or reticulate's own search) with the versions of pyrnn,
 #' TensorFlow, Keras and NumPy, TensorFlow's log level and whether pyrnn set
 #' TensorFlow's threads. Fails with the command that fixes it when the Python
 #' side cannot be loaded.
@@ -85,9 +114,15 @@ install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname
 pyrnn_config <- function() {
   module <- pyrnn_tf()
   version_of <- function(name) reticulate::import(name)$`__version__`
+  config <- reticulate::py_config()
+  chosen_by <- .state$choice$how
+  # when reticulate chose, say what it went by (e.g. "py_require()", or a ./.venv it found)
+  if (is.na(.state$choice$python) && !is.null(config$forced)) {
+    chosen_by <- sprintf("%s; reticulate used: %s", chosen_by, config$forced)
+  }
   info <- list(
-    python = reticulate::py_config()$python,
-    chosen_by = .state$choice$how,
+    python = config$python,
+    chosen_by = chosen_by,
     pyrnn = module$`__version__`,
     tensorflow = version_of("tensorflow"),
     keras = version_of("keras"),

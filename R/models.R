@@ -27,12 +27,14 @@
 #'   default). Pixels in \[0, 1\] have an RMS of about 0.34, a third of the
 #'   unit scale Glorot assumes; a gain of 3 restores it. It raises the accuracy
 #'   of `bidirectionRNN()`, `stacked_rnn()` and `lstm()`, whose default is 3,
-#'   and lowers that of `rnn()`, which keeps 1 (the README's Accuracy section,
-#'   from `bench/input_gain.py`).
+#'   and lowers that of `rnn()`, which keeps 1.
 #' @param seed A whole number making the initial weights reproducible, or
 #'   `NULL`.
 #' @return A model of class "pyrnn_model" (a Keras model), for [train_rnn()],
 #'   [evaluate_rnn()], [predict.pyrnn_model()] and [save_rnn()].
+#' @seealso The four as the cookbook trains them: `demo("basic", package = "pyrnn")`
+#'   (and `"bidirectional"`, `"stacked"`, `"lstm"`), and with their convergence
+#'   plots side by side, `vignette("chapter6", package = "pyrnn")`.
 #' @export
 #' @examplesIf pyrnn_available()
 #' model <- rnn(n.hidden = 64, n.class = 10, step_size = 16, n_input = 16)

@@ -3,11 +3,24 @@
 # Name of the virtualenv that install_pyrnn() makes and .onLoad looks for.
 pyrnn_envname <- function() "r-pyrnn"
 
+# The pyrnn Python package inside the installed R package (R CMD build copies
+# the repository's pyrnn/ and pyproject.toml into inst/python): what
+# py_require() and install_pyrnn() install, with the dependencies its
+# pyproject.toml lists.
+pyrnn_python_source <- function() system.file("python", package = "pyrnn")
+
+# reticulate >= 1.41 provisions Python environments with uv from the
+# requirements packages declare with py_require(); >= 1.38 converts NumPy 2.
+has_py_require <- function() utils::packageVersion("reticulate") >= "1.41"
+needs_numpy_below_2 <- function() utils::packageVersion("reticulate") < "1.38"
+
 # Pick the Python before anything initialises it: RETICULATE_PYTHON (reticulate
-# honours it itself), else PYRNN_PYTHON, else install_pyrnn()'s virtualenv,
-# else reticulate's own search. Returns list(python, how); a choice that cannot
-# be applied is recorded in `problem` and reported on first use, as .onLoad
-# must not fail.
+# honours it itself), else PYRNN_PYTHON, else install_pyrnn()'s virtualenv (an
+# explicit set-up, and reticulate too ranks it above py_require()), else with
+# reticulate >= 1.41 the environment py_require() declares (.onLoad declares
+# `requirements`), else reticulate's own search. Returns list(python, how); a
+# choice that cannot be applied is recorded in `problem` and reported on first
+# use, as .onLoad must not fail.
 choose_python <- function() {
   if (reticulate::py_available(initialize = FALSE)) {
     return(list(python = reticulate::py_config()$python,
@@ -32,9 +45,14 @@ choose_python <- function() {
                    how = sprintf("the virtualenv '%s' made by install_pyrnn()", envname))
     return(apply_choice(choice, function() reticulate::use_virtualenv(envname, required = TRUE)))
   }
+  if (has_py_require()) {
+    return(list(python = NA_character_, requirements = pyrnn_python_source(),
+                how = sprintf(paste("py_require(): reticulate makes an environment with uv for pyrnn",
+                                    "(%s) and the packages its pyproject.toml lists"), pyrnn_python_source())))
+  }
   list(python = NA_character_,
        how = sprintf(paste("reticulate's own search: neither RETICULATE_PYTHON nor PYRNN_PYTHON is set,",
-                         "and there is no '%s' virtualenv"), envname))
+                           "and there is no '%s' virtualenv"), envname))
 }
 
 apply_choice <- function(choice, use) {
@@ -51,6 +69,29 @@ check_python_choice <- function() {
   }
 }
 
+# Once pyrnn imports: does this Python have what the first model needs? Looked
+# up without importing TensorFlow, which stays for the first call that needs it.
+check_python_side <- function() {
+  find_spec <- reticulate::import("importlib.util")$find_spec
+  missing <- Filter(function(module) is.null(find_spec(module)), c("tensorflow", "keras"))
+  if (length(missing)) {
+    stop_python_missing(sprintf("this Python has pyrnn but not %s", paste(missing, collapse = " or ")))
+  }
+  numpy <- reticulate::import("importlib.metadata")$version("numpy")
+  if (needs_numpy_below_2() && numeric_version(numpy) >= "2") {
+    stop_python_missing(sprintf("this Python has NumPy %s; reticulate %s needs NumPy below 2 (NumPy 2 needs %s)",
+                                numpy, utils::packageVersion("reticulate"), "reticulate >= 1.38"))
+  }
+}
+
+# Where reticulate >= 1.41 looks for uv (RETICULATE_UV, PATH, ~/.local/bin,
+# its own cache) before it tries to download it.
+uv_found <- function() {
+  candidates <- c(Sys.getenv("RETICULATE_UV"), Sys.which("uv"), path.expand("~/.local/bin/uv"),
+                  file.path(tools::R_user_dir("reticulate", "cache"), "uv", "bin", "uv"))
+  any(nzchar(candidates) & file.exists(candidates))
+}
+
 # The error raised (on first use, and again on every later use) when the Python
 # side cannot be loaded: which Python was tried, why, and the one command that
 # fixes it.
@@ -58,25 +99,26 @@ stop_python_missing <- function(cause) {
   choice <- .state$choice
   tried <- if (reticulate::py_available(initialize = FALSE)) reticulate::py_config()$python else choice$python
   if (is.na(tried)) tried <- "none found"
-  source <- find_pyrnn_source()
-  placeholder <- is.null(source)
-  if (placeholder) source <- "/path/to/pyrnn"
   from_variable <- choice$how %in% c("RETICULATE_PYTHON", "PYRNN_PYTHON")
+  problem <- first_line(cause)
+  if (!is.null(choice$requirements) && !uv_found()) {
+    problem <- paste0("no uv to make the environment pyrnn declares with py_require() (uv is not on PATH ",
+                      "and reticulate could not download it): ", problem)
+  }
   fix <- if (from_variable && !file.exists(choice$python)) {
     sprintf("export %s=/path/to/a/python/with/pyrnn (or unset %s to use install_pyrnn()'s virtualenv)",
             choice$how, choice$how)
   } else if (from_variable) {
-    sprintf("%s -m pip install \"numpy<2\" %s", choice$python, source)
+    sprintf("%s -m pip install %s%s", choice$python, if (needs_numpy_below_2()) "\"numpy<2\" " else "",
+            shQuote(pyrnn_python_source()))
   } else {
-    sprintf("Rscript -e 'pyrnn::install_pyrnn(\"%s\")'", source)
+    "Rscript -e 'pyrnn::install_pyrnn()'"
   }
-  if (placeholder && grepl(source, fix, fixed = TRUE)) {
-    fix <- paste0(fix, " (", source, ": the pyrnn repository, the folder holding pyproject.toml)")
-  }
+  if (!is.null(choice$requirements)) fix <- paste0(fix, " (a virtualenv made with pip, which pyrnn then uses)")
   .state$load_error <- paste0(
     "pyrnn cannot load its Python side.\n",
     "  Python tried: ", tried, " (chosen by ", choice$how, ")\n",
-    "  Problem: ", first_line(cause), "\n",
+    "  Problem: ", problem, "\n",
     "  Fix: ", fix, "; then restart R.")
   stop(.state$load_error, call. = FALSE)
 }
@@ -94,11 +136,28 @@ pyrnn_module <- function() {
     # before Python starts: a PYRNN_PYTHON that cannot be used is an error,
     # not a reason to start some other Python
     check_python_choice()
-    # touching an attribute resolves the delayed import (and its hooks)
-    reticulate::py_get_attr(pyrnn_py, "__version__")
+    # touching an attribute resolves the delayed import (and its hooks); a
+    # Python that fails to start (reticulate >= 1.41 starts it before the
+    # import's on_error hook can act) fails here
+    tryCatch(
+      withCallingHandlers(reticulate::py_get_attr(pyrnn_py, "__version__"), warning = muffle_path_requirement),
+      error = function(e) if (is.null(.state$load_error)) stop_python_missing(conditionMessage(e)) else stop(e)
+    )
+    check_python_side()
     .state$loaded <- TRUE
   }
   pyrnn_py
+}
+
+# reticulate >= 1.41 checks the py_require() requirements with `uv pip install
+# --dry-run`, which always "would install" a folder such as pyrnn's own, and
+# warns with an empty list of missing packages: nothing is missing then.
+muffle_path_requirement <- function(warning) {
+  lines <- strsplit(conditionMessage(warning), "\n", fixed = TRUE)[[1]]
+  if (startsWith(lines[[1]], "Some Python package requirements declared via `py_require()` are not installed") &&
+      all(trimws(lines[-1]) %in% c("", pyrnn_python_source()))) {
+    invokeRestart("muffleWarning")
+  }
 }
 
 # The module, for calls that need TensorFlow. The first call imports
@@ -120,7 +179,9 @@ pyrnn_tf <- function() {
       # Python's copy of the environment, taken when it started
       reticulate::py_set_item(reticulate::import("os", convert = FALSE)$environ, "TF_CPP_MIN_LOG_LEVEL", log_level)
     }
-    tf <- with_py_errors(reticulate::import("tensorflow"))
+    tf <- tryCatch(reticulate::import("tensorflow"), error = function(e) {
+      stop_python_missing(paste("TensorFlow does not import:", first_line(conditionMessage(e))))
+    })
     one_thread <- FALSE
     if (isTRUE(getOption("pyrnn.one_thread_per_op", TRUE))) {
       threads <- function() with_py_errors(tf$config$threading$get_intra_op_parallelism_threads())
@@ -149,27 +210,6 @@ pyrnn_available <- function() {
     pyrnn_module()
     TRUE
   }, error = function(e) FALSE)
-}
-
-#' Where the pyrnn Python package's source is, if it can be found
-#'
-#' The `PYRNN_SOURCE` variable, else the first folder from the working
-#' directory upwards whose `pyproject.toml` names the project "pyrnn".
-#' @return A path, or `NULL`.
-#' @noRd
-find_pyrnn_source <- function() {
-  from_env <- Sys.getenv("PYRNN_SOURCE")
-  if (nzchar(from_env)) return(from_env)
-  dir <- normalizePath(getwd(), mustWork = FALSE)
-  repeat {
-    toml <- file.path(dir, "pyproject.toml")
-    if (file.exists(toml) && any(grepl("^name\\s*=\\s*\"pyrnn\"", readLines(toml, warn = FALSE)))) {
-      return(dir)
-    }
-    parent <- dirname(dir)
-    if (identical(parent, dir)) return(NULL)
-    dir <- parent
-  }
 }
 
 # A submodule of pyrnn (e.g. "pyrnn.sequences.echo"), once the Python side is

@@ -1,17 +1,25 @@
-# Arguments of the recipe scripts in recipes/R.
+# The settings and plots of the demos (demo(package = "pyrnn")): the cookbook's
+# recipes and the sequence experiments.
 
-#' Read a recipe script's name=value arguments
+#' Read a demo's name=value settings
 #'
-#' The recipe scripts take their settings as `name=value` arguments
-#' (`Rscript recipes/R/basic.R data=sample iterations=20`), with the names of
-#' the Python scripts' options. `recipe_args()` reads them over the defaults:
-#' a name not among the defaults, or a number that does not parse, stops the
-#' script with a message.
+#' The demos (`demo(package = "pyrnn")`) take their settings as `name=value`
+#' arguments after the R command, for example
+#' `Rscript -e 'demo("basic", package = "pyrnn")' iterations=20 data=sample`.
+#' `recipe_args()` reads them over the defaults: a name not among the
+#' defaults, or a number that does not parse, stops the demo with a message.
+#' An interactive session has no such arguments, so there the demos run with
+#' their defaults (the bundled MNIST sample): to change a setting, run the
+#' demo with `Rscript`, or copy its code from
+#' `system.file("demo", "basic.R", package = "pyrnn")`.
 #'
 #' @param defaults A named list of the settings and their defaults; a setting
-#'   whose default is numeric takes numbers.
-#' @param args The arguments to read, by default the script's.
+#'   whose default is numeric takes numbers, any other takes text.
+#' @param args The arguments to read, by default those after the command
+#'   (`commandArgs(trailingOnly = TRUE)`).
 #' @return `defaults`, with the values given in `args`.
+#' @seealso [recipe_plot()], which draws a demo's plot; the vignette
+#'   `vignette("chapter6", package = "pyrnn")`.
 #' @export
 #' @examples
 #' recipe_args(list(data = "sample", iterations = 100), c("iterations=20"))
@@ -30,4 +38,48 @@ recipe_args <- function(defaults, args = commandArgs(trailingOnly = TRUE)) {
     defaults[[name]] <- value
   }
   defaults
+}
+
+#' Draw a demo's plot on the screen or into a PNG file
+#'
+#' The demos draw their plots with `recipe_plot()`, which writes no file
+#' unless asked to.
+#'
+#' * With `file = ""` the plot goes to the current graphics device: a window
+#'   in an interactive session, the page of a document being knitted. A
+#'   session with no device open and no screen (a script run by `Rscript`)
+#'   draws nothing, since R would otherwise write `Rplots.pdf` into the working
+#'   directory; a line says how to save the plot instead.
+#' * With a file name, the plot is drawn into that PNG file (its folder is
+#'   created), and a line names the file.
+#'
+#' @param file `""`, or the path of a PNG file (a demo's `plot=` setting).
+#' @param expr Code that draws the plot; evaluated only when there is a
+#'   device to draw on.
+#' @param width,height Size of the PNG file, in pixels.
+#' @return `file`, invisibly.
+#' @export
+#' @examples
+#' file <- tempfile(fileext = ".png")
+#' recipe_plot(file, plot(cumsum(rnorm(100)), type = "l"))
+#' file.exists(file)
+recipe_plot <- function(file, expr, width = 720, height = 450) {
+  if (!is.character(file) || length(file) != 1 || is.na(file)) {
+    stop_input("file must be \"\" or the path of a PNG file, got %s", show_value(file))
+  }
+  if (nzchar(file)) {
+    file <- path.expand(file)
+    dir.create(dirname(file), recursive = TRUE, showWarnings = FALSE)
+    grDevices::png(file, width = width, height = height)
+    device <- grDevices::dev.cur()
+    on.exit(grDevices::dev.off(device))
+    force(expr)
+    cat("Plot: ", file, "\n", sep = "")
+  } else if (grDevices::dev.cur() > 1 || grDevices::dev.interactive(orNone = TRUE)) {
+    force(expr)
+  } else {
+    cat("No plot drawn: no graphics device is open in this non-interactive session; ",
+        "give plot=FILE.png to save it\n", sep = "")
+  }
+  invisible(file)
 }

@@ -81,8 +81,9 @@ train_echo <- function(total_series_length = 50000, echo_step = 3, truncated_bac
 
 #' The binary-dependency task and its known answers
 #'
-#' \eqn{X_t} is 0 or 1 with probability 1/2; \eqn{P(Y_t = 1)} is 0.5, plus
-#' 0.5 if \eqn{X_{t-3} = 1}, minus 0.25 if \eqn{X_{t-8} = 1}. The cross-entropy
+#' \eqn{X_t}{X_t} is 0 or 1 with probability 1/2; \eqn{P(Y_t = 1)}{P(Y_t = 1)} is
+#' 0.5, plus 0.5 if \eqn{X_{t-3} = 1}{X_(t-3) = 1}, minus 0.25 if
+#' \eqn{X_{t-8} = 1}{X_(t-8) = 1}. The cross-entropy
 #' a model can reach is known: 0.66 if it learns neither dependency, 0.52 if
 #' it learns the first, 0.45 if it learns both; `expected_cross_entropy()`
 #' computes the three exactly. `train_dependency()` trains a basic RNN on it

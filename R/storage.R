@@ -12,8 +12,9 @@
 #'   [lstm()] or [load_rnn()].
 #' @param path The `.keras` file (".keras" is appended to another suffix).
 #' @param reduce_method How the training images were shrunk ([reduceImage()]'s
-#'   `method`); it is stored in the file, so that `pyrnn evaluate` and
-#'   `pyrnn predict` reduce images the same way.
+#'   `method`); it is stored in the file, so that the Python package's
+#'   command-line tools (`pyrnn evaluate`, `pyrnn predict`) reduce images the
+#'   same way.
 #' @return `save_rnn()`: the path written, invisibly. `load_rnn()`: the model
 #'   (class "pyrnn_model").
 #' @export

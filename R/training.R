@@ -8,7 +8,7 @@
 #' loop runs in compiled TensorFlow.
 #'
 #' To print the loss as the cookbook's loop did, pass
-#' `callback = function(i, loss) cat("iteration - ", i, "Training Loss - ", loss, "\\n")`.
+#' `callback = function(i, loss) cat("iteration - ", i, "Training Loss - ", loss, "\n")`.
 #'
 #' With `validation_data = list(x_val, y_val)`, the validation loss and
 #' accuracy are computed every `validate_every` iterations and at the last
@@ -68,6 +68,9 @@
 #'   `as.data.frame()` sum it up. If the loss becomes NaN the run stops with
 #'   an error of class "pyrnn_diverged" whose `history` holds the iterations
 #'   done.
+#' @seealso `vignette("chapter6", package = "pyrnn")`: the cookbook's four
+#'   recipes trained and compared; `demo("lstm", package = "pyrnn")`: one
+#'   recipe as the cookbook writes it.
 #' @export
 #' @examplesIf pyrnn_available()
 #' mnist <- read_data_sets("sample")
@@ -158,7 +161,13 @@ TRAINING_ARGS <- list(model = check_model, x = as_sequences, y = as_labels, yhat
 
 #' Accuracy and cost of a model on labelled data
 #'
+#' The cookbook's validation step: the accuracy of the model's predictions
+#' ([eval_acc()]) and the cost (the softmax cross-entropy that training
+#' minimises), in one pass over the data.
+#'
 #' @inheritParams train_rnn
+#' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
+#'   [lstm()] or [load_rnn()].
 #' @param x Sequences, as for [train_rnn()].
 #' @param y Labels, as for [train_rnn()].
 #' @return A list: `accuracy` (share of rows classified right), `cost` (mean

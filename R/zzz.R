@@ -1,6 +1,8 @@
 # The Python module `pyrnn`, imported on first use. .onLoad only chooses the
-# Python (see python.R) and sets up the delayed import, so library(pyrnn) is
-# fast and never fails for lack of Python: the first call that needs it does.
+# Python (see python.R), declares pyrnn's requirements to reticulate >= 1.41
+# when it is reticulate that provides the Python, and sets up the delayed
+# import, so library(pyrnn) is fast and never fails for lack of Python: the
+# first call that needs it does.
 pyrnn_py <- NULL
 
 # Package state: how the Python was chosen, the load error (kept so every later
@@ -9,6 +11,13 @@ pyrnn_py <- NULL
 
 .onLoad <- function(libname, pkgname) {
   .state$choice <- choose_python()
+  if (!is.null(.state$choice$requirements)) {
+    # pyrnn itself, from the copy installed with this package: uv reads its
+    # dependencies from its pyproject.toml. py_require() exists from
+    # reticulate 1.41 on, hence the lookup instead of reticulate::py_require.
+    py_require <- getExportedValue("reticulate", "py_require")
+    py_require(.state$choice$requirements)
+  }
   pyrnn_py <<- reticulate::import("pyrnn", delay_load = list(
     priority = 10,
     environment = pyrnn_envname(),

@@ -87,18 +87,16 @@ def recipe_flops(model) -> dict:
 def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
     """ms per training step of pyrnn on one core, taken apart."""
     from pyrnn import BUILDERS
-    from pyrnn.training import _logits_fn, _make_chunk
+    from pyrnn.training import _lowered, _optimizer, _time_major, _training_call
 
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
     variables = model.trainable_variables
-    optimizer = keras.optimizers.Adam(common.LR)
-    optimizer.build(variables)
     x_all, y_all = tf.constant(data["x_train"]), tf.constant(data["y_train"])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    logits, _ = _logits_fn(model, training=True, batch=common.BATCH, backend="kernels")
+    lowered = _lowered(model, common.BATCH, backend="kernels")
 
     def forward(idx):
-        return loss_fn(tf.gather(y_all, idx), logits(tf.gather(x_all, idx)))
+        return loss_fn(tf.gather(y_all, idx), lowered.logits(variables, _time_major(tf.gather(x_all, idx))))
 
     def forward_backward(idx):
         with tf.GradientTape() as tape:
@@ -107,9 +105,10 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
         return loss + 0.0 * tf.add_n([tf.reduce_sum(g) for g in grads])
 
     idx = _chunk_inputs(data["x_train"].shape[0])
+    step = _training_call(model, _optimizer(model, common.LR, None), common.BATCH, "kernels")
     runs = {"empty call": _in_a_loop(lambda i: tf.cast(i[0], tf.float32)), "forward": _in_a_loop(forward),
             "forward+backward": _in_a_loop(forward_backward),
-            "step": _make_chunk(model, optimizer, x_all, y_all, common.BATCH, "kernels")}
+            "step": lambda idx: step(x_all, y_all, idx)}
     ms = {name: float("inf") for name in runs}
     for _ in range(ROUNDS):  # round robin, best of each: a busy machine slows some rounds, not all
         for name, run in runs.items():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-
 from common import BATCH, LR, N_CLASS, N_HIDDEN, block_times
 
 STEPS, N_INPUT = 16, 16
@@ -138,3 +137,40 @@ def torch_inference(recipe: str, data: dict, repeats: int, chunk: int) -> list:
             if k:
                 out.append(time.perf_counter() - t)
     return out
+
+
+# ---- the recipe end to end: a fresh model, ITERATIONS iterations ----------------------------------
+
+def keras_recipe(recipe: str, data: dict, iterations: int) -> float:
+    """Seconds to build and compile the Keras model and `fit` it for
+    `iterations` steps of BATCH shuffled rows (one epoch over iterations *
+    BATCH rows), the last loss read back."""
+    start = time.perf_counter()
+    model = keras_model(recipe)
+    rows = iterations * BATCH
+    history = model.fit(data["x_train"][:rows], data["y_train"][:rows], batch_size=BATCH, epochs=1, shuffle=True,
+                        verbose=0)
+    float(history.history["loss"][-1])
+    return time.perf_counter() - start
+
+
+def torch_recipe(recipe: str, data: dict, iterations: int) -> float:
+    """Seconds to build the PyTorch model and its Adam and train it for
+    `iterations` random batches, each loss read back (as the cookbook's loop
+    does)."""
+    import torch
+
+    x, y = torch.from_numpy(data["x_train"]), torch.from_numpy(data["y_train"]).long()
+    start = time.perf_counter()
+    model = torch_model(recipe)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(iterations):
+        idx = torch.randperm(x.shape[0], generator=generator)[:BATCH]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        loss.item()
+    return time.perf_counter() - start

@@ -1,22 +1,33 @@
-"""Training speed of pyrnn against Keras 3 (model.fit) and PyTorch (eager, CPU).
+"""Speed of pyrnn against Keras 3 (model.fit) and PyTorch (eager, CPU), as users run the recipes.
 
     python bench/speed.py --out bench/results/speed.json
 
 For each recipe (basic, bidirectional, stacked GRU with 3 layers, LSTM; 64
-hidden units, batch 500, Adam lr 0.01, 16x16 MNIST) it times training steps in
-each framework, each in a fresh process interleaved recipe by recipe, and
-reports the median and interquartile range per step (over blocks of 10 steps,
-after a warm-up that includes compiling), the sequences per second and the
-ratio of pyrnn's speed to the faster of the two peers; then the inference
-throughput on the 10,000 test images; then the training time the pyrnn LSTM
-recipe needs to reach 98% test accuracy. Prints tables and writes JSON.
-PyTorch is optional (pip install torch==2.13.0, for the benchmark only).
+hidden units, batch 500, Adam lr 0.01, 16x16 MNIST) and each framework, in a
+fresh process (after its imports and loading the data), it times:
+- first: the cookbook's recipe end to end, the first model in the process:
+  build a model, train it for 100 iterations (compiling included), the last
+  loss read back; pyrnn's disk cache of compiled graphs (pyrnn.graphcache)
+  empty;
+- first_disk: the same in a second pyrnn process that finds the graph the
+  first one left in that cache (the peers keep nothing between processes:
+  their figure is their first);
+- warm: the same again with a second fresh model in the same process;
+- steady: ms per training step once compiled (median and interquartile range
+  over blocks of 10 steps);
+- inference: predicting the classes of the 10,000 test images.
+The processes run interleaved, recipe by recipe, the frameworks' order
+rotating, `--rounds` times; each figure is the median over the rounds. Then the
+training time the pyrnn LSTM recipe needs to reach 98% test accuracy. Prints
+tables and writes JSON. PyTorch is for the comparison only (pip install
+torch==2.13.0); without it the benchmark says so and leaves it out.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,13 +40,25 @@ import common  # noqa: E402
 import numpy as np  # noqa: E402
 
 FRAMEWORKS = ("pyrnn", "keras", "torch")
+ITERATIONS = 100  # the cookbook's recipe
 BLOCK = 10  # steps per timed block: pyrnn's compiled calls run 10 iterations each
 INFERENCE_CHUNK = 5000  # rows per forward call, as pyrnn's predict_rnn
 
 
 # ---- workers (each runs in its own process) ------------------------------------------------------
 
-def pyrnn_training(recipe: str, data: dict, warmup: int, blocks: int) -> list:
+def pyrnn_recipe(recipe: str, data: dict) -> float:
+    """Seconds to build a fresh model and train it for ITERATIONS iterations."""
+    from pyrnn import BUILDERS, train_rnn
+
+    start = time.perf_counter()
+    model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
+    train_rnn(model, data["x_train"], data["y_train"], lr=common.LR, batch=common.BATCH, iteration=ITERATIONS,
+              seed=1)
+    return time.perf_counter() - start
+
+
+def pyrnn_steady(recipe: str, data: dict, warmup: int, blocks: int) -> list:
     """Seconds per step of pyrnn's train_rnn, per block of BLOCK iterations,
     from the callbacks that follow each compiled call."""
     from pyrnn import BUILDERS, train_rnn
@@ -71,20 +94,22 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
     import peers
 
     data = common.load_npz(data_file)
-    train = {"pyrnn": pyrnn_training, "keras": peers.time_keras_fit, "torch": peers.time_torch}[framework]
+    if framework == "pyrnn-disk":  # the graph compiled by an earlier process, on disk
+        return {"first_seconds": pyrnn_recipe(recipe, data)}
     if framework == "pyrnn":
-        step_seconds = train(recipe, data, warmup, blocks)
+        recipe_seconds = [pyrnn_recipe(recipe, data) for _ in ("first", "warm")]
+        step_seconds = pyrnn_steady(recipe, data, warmup, blocks)
         infer_seconds = pyrnn_inference(recipe, data, repeats)
     else:
-        step_seconds = train(recipe, data, warmup, blocks, BLOCK)
+        run_recipe = peers.keras_recipe if framework == "keras" else peers.torch_recipe
+        recipe_seconds = [run_recipe(recipe, data, ITERATIONS) for _ in ("first", "warm")]
+        steady = peers.time_keras_fit if framework == "keras" else peers.time_torch
+        step_seconds = steady(recipe, data, warmup, blocks, BLOCK)
         infer = peers.keras_inference if framework == "keras" else peers.torch_inference
         infer_seconds = infer(recipe, data, repeats, INFERENCE_CHUNK)
-    n_test = data["x_test"].shape[0]
-    training = common.spread(step_seconds)
-    training["sequences_per_second"] = round(common.BATCH / (training["median_ms"] / 1e3), 1)
-    inference = {"median_seconds": round(float(np.median(infer_seconds)), 4),
-                 "images_per_second": round(n_test / float(np.median(infer_seconds)), 1)}
-    return {"training": training, "inference": inference}
+    return {"first_seconds": recipe_seconds[0], "warm_seconds": recipe_seconds[1],
+            "step_ms": common.spread(step_seconds)["median_ms"],
+            "inference_seconds": float(np.median(infer_seconds))}
 
 
 def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
@@ -126,6 +151,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=common.DEFAULT_MNIST, help="folder of the MNIST IDX files")
     parser.add_argument("--recipes", default=",".join(common.RECIPES))
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per recipe and framework")
     parser.add_argument("--blocks", type=int, default=20, help="timed blocks of 10 steps per recipe")
     parser.add_argument("--warmup", type=int, default=20, help="steps before timing starts")
     parser.add_argument("--repeats", type=int, default=5, help="timed inference passes over the test set")
@@ -155,32 +181,34 @@ def main(argv=None) -> int:
     report = {"machine": common.machine(),
               "settings": {"batch": common.BATCH, "n_hidden": common.N_HIDDEN, "lr": common.LR, "optimizer": "Adam",
                            "data": "MNIST 16x16 (nearest), 55,000 training and 10,000 test images",
-                           "warmup_steps": args.warmup, "timed_steps": args.blocks * BLOCK, "block_steps": BLOCK,
-                           "inference_chunk": INFERENCE_CHUNK},
-              "training": {}, "inference": {}}
+                           "recipe_iterations": ITERATIONS, "rounds": args.rounds,
+                           "steady_warmup_steps": args.warmup, "steady_timed_steps": args.blocks * BLOCK,
+                           "block_steps": BLOCK, "inference_chunk": INFERENCE_CHUNK},
+              "rounds": {}}
     with tempfile.TemporaryDirectory() as tmp:
         data_file = Path(tmp) / "mnist16.npz"
         np.savez(data_file, **common.mnist16(args.data))
-        for recipe in recipes:
-            results = {}
-            for framework in frameworks:
-                t = time.perf_counter()
-                results[framework] = common.run_worker(HERE / "speed.py", [
-                    "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
-                print(f"  {recipe:<13} {framework:<6} {results[framework]['training']['median_ms']:8.2f} ms/step "
-                      f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
-            report["training"][recipe] = {fw: r["training"] for fw, r in results.items()}
-            report["inference"][recipe] = {fw: r["inference"] for fw, r in results.items()}
-            for kind, key, better in (("training", "median_ms", min), ("inference", "median_seconds", min)):
-                peers = {fw: report[kind][recipe][fw][key] for fw in frameworks if fw != "pyrnn"}
-                if "pyrnn" in frameworks and peers:
-                    fastest = better(peers, key=peers.get)
-                    report[kind][recipe]["faster_peer"] = fastest
-                    report[kind][recipe]["pyrnn_speedup"] = round(peers[fastest] / report[kind][recipe]["pyrnn"][key], 2)
+        for round_ in range(args.rounds):
+            order = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
+            for recipe in recipes:
+                for framework in order:
+                    # pyrnn's disk cache of compiled graphs: empty for "pyrnn", then as it left it
+                    os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}")
+                    t = time.perf_counter()
+                    result = common.run_worker(HERE / "speed.py", [
+                        "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
+                    if framework == "pyrnn":
+                        result["first_disk_seconds"] = common.run_worker(HERE / "speed.py", [
+                            "--worker", "pyrnn-disk", recipe, data_file, 0, 0, 0])["first_seconds"]
+                    report["rounds"].setdefault(recipe, {}).setdefault(framework, []).append(result)
+                    print(f"  round {round_ + 1} {recipe:<13} {framework:<6} first {result['first_seconds']:6.2f} s, "
+                          f"warm {result['warm_seconds']:6.2f} s, {result['step_ms']:7.2f} ms/step "
+                          f"({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
+        report["results"] = summarise(report["rounds"], frameworks, data_rows=10000)
         if not args.skip_accuracy:
             report["time_to_accuracy"] = common.run_worker(HERE / "speed.py", [
                 "--accuracy-worker", data_file, args.target, 50, args.max_epochs, 1])
-    report["machine"]["load_average_after"] = [round(v, 2) for v in __import__("os").getloadavg()]
+    report["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print_report(report, frameworks)
     from pyrnn.storage import write_json
     write_json(args.out, report)
@@ -188,26 +216,49 @@ def main(argv=None) -> int:
     return 0
 
 
+# figure -> the key of a worker's result that holds it (a time: smaller is faster)
+FIGURES = {"first": "first_seconds", "first_disk": "first_disk_seconds", "warm": "warm_seconds",
+           "steady": "step_ms", "inference": "inference_seconds"}
+
+
+def summarise(rounds: dict, frameworks: list, data_rows: int) -> dict:
+    """Per recipe and figure: each framework's median over the rounds, and
+    pyrnn's speed-up over the faster peer (the peer's time / pyrnn's)."""
+    out = {}
+    for recipe, by_framework in rounds.items():
+        out[recipe] = {}
+        for figure, key in FIGURES.items():
+            # first_disk is pyrnn's alone; the peers keep nothing between processes, so theirs is their first
+            medians = {fw: round(float(np.median([r.get(key, r["first_seconds"]) for r in by_framework[fw]])), 4)
+                       for fw in frameworks}
+            entry = {"median": medians}
+            peers = {fw: value for fw, value in medians.items() if fw != "pyrnn"}
+            if "pyrnn" in medians and peers:
+                fastest = min(peers, key=peers.get)
+                entry.update(faster_peer=fastest, pyrnn_speedup=round(peers[fastest] / medians["pyrnn"], 2))
+            out[recipe][figure] = entry
+    return out
+
+
 def print_report(report: dict, frameworks: list) -> None:
     m = report["machine"]
     print(f"\n{m.get('cpu', '?')}, {m['cpu_count']} cores, TensorFlow {m['tensorflow']}, Keras {m.get('keras')}, "
           f"PyTorch {m.get('torch')}; load average before {m['load_average_1_5_15min']}, "
-          f"after {m['load_average_after']}")
-    print("\nTraining step, batch 500 (median ms [IQR]; sequences/s; pyrnn speed-up over the faster peer)\n")
-    rows = []
-    for recipe, res in report["training"].items():
-        row = [recipe]
-        for fw in frameworks:
-            r = res[fw]
-            row.append(f"{r['median_ms']:.2f} [{r['q1_ms']:.2f}-{r['q3_ms']:.2f}]  {r['sequences_per_second']:,.0f}/s")
-        row.append(f"{res['pyrnn_speedup']:.2f}x vs {res['faster_peer']}" if "pyrnn_speedup" in res else "")
-        rows.append(row)
-    common.print_table(["recipe", *frameworks, "pyrnn speed-up"], rows)
-    print("\nInference on the 10,000 test images (images/s)\n")
-    rows = [[recipe] + [f"{res[fw]['images_per_second']:,.0f}" for fw in frameworks]
-            + [f"{res['pyrnn_speedup']:.2f}x vs {res['faster_peer']}" if "pyrnn_speedup" in res else ""]
-            for recipe, res in report["inference"].items()]
-    common.print_table(["recipe", *frameworks, "pyrnn speed-up"], rows)
+          f"after {m['load_average_after']}; median of {report['settings']['rounds']} rounds")
+    titles = {"first": f"The recipe end to end, first model in the process: build + {ITERATIONS} iterations (s), "
+                       "pyrnn's disk cache of compiled graphs empty",
+              "first_disk": "The same, pyrnn reading the graph an earlier process compiled from its disk cache (s)",
+              "warm": "The recipe end to end, a second fresh model in the same process (s)",
+              "steady": "Steady training step once compiled, batch 500 (ms)",
+              "inference": "Inference on the 10,000 test images (s)"}
+    for figure in FIGURES:
+        print(f"\n{titles[figure]}\n")
+        rows = []
+        for recipe, results in report["results"].items():
+            entry = results[figure]
+            speedup = f"{entry['pyrnn_speedup']:.2f}x vs {entry['faster_peer']}" if "pyrnn_speedup" in entry else ""
+            rows.append([recipe, *(f"{entry['median'][fw]:.3f}" for fw in frameworks), speedup])
+        common.print_table(["recipe", *frameworks, "pyrnn speed-up"], rows)
     tta = report.get("time_to_accuracy")
     if tta:
         verdict = "reached" if tta["reached"] else "NOT reached"

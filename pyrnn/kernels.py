@@ -23,8 +23,10 @@ ops, without XLA, and:
 
 `lower(model)` maps a pyrnn model (Keras SimpleRNN, GRU and LSTM layers, a
 Bidirectional wrapper, a Sequential stack, a Dense output layer) onto these
-kernels, on the model's own variables, and checks the result against the model
-itself on a probe batch; for any other model it raises NotLowered saying why,
+kernels as a function of the model's weights, the same function for every
+model of one architecture (so one compiled graph serves them all), and checks
+it against the model itself on a probe batch, once per architecture; for any
+other model it raises NotLowered saying why,
 and pyrnn.training runs the model through Keras (or refuses, when the kernels
 were asked for by name: `backend="kernels"`). The
 model stays a plain Keras model: on a GPU it trains and predicts with Keras'
@@ -34,6 +36,7 @@ cuDNN kernels, and it saves and loads as usual.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -219,6 +222,8 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
 
 
 _CELLS = {keras.layers.SimpleRNN: _Simple, keras.layers.GRU: _GRU, keras.layers.LSTM: _LSTM}
+_CELL_NAMES = {cell: cell.__name__ for cell in _CELLS.values()}
+_CELLS_BY_NAME = {name: cell for cell, name in _CELL_NAMES.items()}
 
 
 def _is_plain(layer) -> bool:
@@ -232,46 +237,69 @@ def _is_plain(layer) -> bool:
             and cell.dropout == 0 and cell.recurrent_dropout == 0)
 
 
-def _lower_recurrent(layer):
-    cell_type, cell = _CELLS[type(layer)], layer.cell
-
-    def run(x):
-        if layer.go_backwards:
-            x = tf.reverse(x, [0])
-        weights = [tf.convert_to_tensor(w) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)]
-        return recurrence(cell_type, x, *weights, layer.return_sequences)
-
-    return run
+# A layer is lowered to a plan: a tuple naming what to compute and which of the
+# model's trainable variables (by position) hold its weights. Plans are
+# hashable and say everything the computation depends on, so models of one
+# architecture share one plan, one probe and one compiled graph.
+def _plan_recurrent(layer, position):
+    cell = layer.cell
+    weights = tuple(position[id(w)] for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    return "recurrent", _CELL_NAMES[_CELLS[type(layer)]], layer.return_sequences, layer.go_backwards, weights
 
 
-def _lower_layer(layer):
+def _plan_layer(layer, position):
+    """The plan of one Keras layer, or None where the kernels do not cover it."""
     if _is_plain(layer):
-        return _lower_recurrent(layer)
+        return _plan_recurrent(layer, position)
     if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode == "concat" \
             and _is_plain(layer.forward_layer) and _is_plain(layer.backward_layer):
-        forward, backward = _lower_recurrent(layer.forward_layer), _lower_recurrent(layer.backward_layer)
-        seq = layer.return_sequences
-
-        def run(x):
-            back = backward(x)
-            return tf.concat([forward(x), tf.reverse(back, [0]) if seq else back], axis=-1)
-
-        return run
+        return ("bidirectional", _plan_recurrent(layer.forward_layer, position),
+                _plan_recurrent(layer.backward_layer, position))
     if type(layer) is keras.Sequential:
-        parts = [_lower_layer(sub) for sub in layer.layers]
-        if any(part is None for part in parts):
-            return None
-
-        def run(x):
-            for part in parts:
-                x = part(x)
-            return x
-
-        return run
+        parts = tuple(_plan_layer(sub, position) for sub in layer.layers)
+        return None if any(part is None for part in parts) else ("sequential", parts)
     if type(layer) is keras.layers.Dense and layer.activation is keras.activations.linear and layer.use_bias \
             and layer.compute_dtype == "float32":
-        return lambda h: tf.nn.bias_add(tf.matmul(h, layer.kernel), layer.bias)
+        return "dense", (position[id(layer.kernel)], position[id(layer.bias)])
     return None
+
+
+def _run(plan):
+    """The function (weights, x) -> output that `plan` names; weights: the
+    model's trainable variables (or their values), in the model's order."""
+    kind = plan[0]
+    if kind == "recurrent":
+        _, cell_name, return_sequences, go_backwards, (kernel, recurrent_kernel, bias) = plan
+        cell = _CELLS_BY_NAME[cell_name]
+
+        def recurrent(weights, x):
+            if go_backwards:
+                x = tf.reverse(x, [0])
+            return recurrence(cell, x, *(tf.convert_to_tensor(weights[k]) for k in (kernel, recurrent_kernel, bias)),
+                              return_sequences)
+
+        return recurrent
+    if kind == "bidirectional":
+        forward, backward, seq = _run(plan[1]), _run(plan[2]), plan[1][2]
+
+        def bidirectional(weights, x):
+            back = backward(weights, x)
+            return tf.concat([forward(weights, x), tf.reverse(back, [0]) if seq else back], axis=-1)
+
+        return bidirectional
+    if kind == "sequential":
+        return _chain([_run(part) for part in plan[1]])
+    kernel, bias = plan[1]
+    return lambda weights, h: tf.nn.bias_add(tf.matmul(h, weights[kernel]), weights[bias])
+
+
+def _chain(stages):
+    def chain(weights, x):
+        for stage in stages:
+            x = stage(weights, x)
+        return x
+
+    return chain
 
 
 def use_one_thread_per_op() -> None:
@@ -315,10 +343,10 @@ def _in_parts(logits, parts: int):
     if parts == 1:
         return logits
 
-    def run(x):
-        return tf.concat([logits(part) for part in tf.split(x, _part_sizes(x, parts), axis=1)], axis=0)
+    def in_parts(weights, x):
+        return tf.concat([logits(weights, part) for part in tf.split(x, _part_sizes(x, parts), axis=1)], axis=0)
 
-    return run
+    return in_parts
 
 
 def _part_sizes(x, parts: int):
@@ -331,29 +359,54 @@ class NotLowered(Exception):
     """The kernels do not cover a model; the message says why."""
 
 
-def lower(model, parts: int = 1):
-    """A function time-major x float32 [T, B, I] -> logits [B, n_class] computing
-    what `model` computes, on the model's own variables, through these kernels,
-    the batch cut into `parts` parts run independently. Raises NotLowered when
-    the model holds a layer they do not cover, is not a plain chain of layers,
-    or does not agree with the model on a probe batch."""
+class Lowered(NamedTuple):
+    """A model mapped onto the kernels.
+
+    key: hashable, the same for every model of the same architecture (and
+       `parts`): a graph traced from `logits` serves all of them.
+    logits: (weights, x) -> logits float32 [B, n_class], for x float32
+       [T, B, I] time-major and weights the model's trainable variables (or
+       their values) in the model's order.
+    """
+
+    key: tuple
+    logits: object
+
+
+# Architectures whose plan agreed with the model on the probe batch, in this
+# process: another model of the same architecture computes the same function.
+_probed: set = set()
+
+
+def lower(model, parts: int = 1) -> Lowered:
+    """Map `model` onto these kernels, the batch cut into `parts` parts run
+    independently (see Lowered). Raises NotLowered when the model holds a
+    layer they do not cover, is not a plain chain of layers, or does not agree
+    with the model on a probe batch (checked once per architecture)."""
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     if len(model.inputs) != 1 or len(model.outputs) != 1 or not layers:
         raise NotLowered("the model is not a single chain of layers from one input to one output")
-    stages = [_lower_layer(layer) for layer in layers]
-    uncovered = [layer.name for layer, stage in zip(layers, stages) if stage is None]
+    position = {id(w): k for k, w in enumerate(model.trainable_variables)}
+    plans = [_plan_layer(layer, position) for layer in layers]
+    uncovered = [layer.name for layer, plan in zip(layers, plans) if plan is None]
     if uncovered:
         raise NotLowered(f"the kernels do not cover the layer(s) {', '.join(uncovered)} (they run Keras' "
                          "SimpleRNN, GRU and LSTM with default activations, no dropout, float32, and linear Dense)")
+    architecture = (tuple(plans), tuple(model.input_shape[1:]), tuple(tuple(w.shape) for w in model.trainable_variables))
+    logits = _chain([_run(plan) for plan in plans])
+    if architecture not in _probed:
+        _probe(model, logits)
+        _probed.add(architecture)
+    # Plain Python over static shapes, nothing for AutoGraph to convert; left to
+    # it, tf.function's AutoGraph once called a cell's bias_grad for its
+    # input_bias (in bench/accuracy.py, after many models in one process).
+    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)))
 
-    def logits(x):
-        for stage in stages:
-            x = stage(x)
-        return x
 
+def _probe(model, logits) -> None:
     probe = np.random.default_rng(0).uniform(size=(2, *model.input_shape[1:])).astype(np.float32)
     try:
-        ours = logits(tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
+        ours = logits(model.trainable_variables, tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
         raise NotLowered(f"the kernels fail on a probe batch ({type(err).__name__}: {err})") from None
     theirs = np.asarray(model(probe, training=False))
@@ -361,7 +414,3 @@ def lower(model, parts: int = 1):
     # steps of a recurrence with large weights; a wrong mapping is off by far more.
     if ours.shape != theirs.shape or np.abs(ours - theirs).max() > 1e-2 * (1 + np.abs(theirs).max()):
         raise NotLowered("the kernels disagree with the model on a probe batch")
-    # Plain Python over static shapes, nothing for AutoGraph to convert; left to
-    # it, tf.function's AutoGraph once called a cell's bias_grad for its
-    # input_bias (in bench/accuracy.py, after many models in one process).
-    return tf.autograph.experimental.do_not_convert(_in_parts(logits, parts))

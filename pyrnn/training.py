@@ -5,7 +5,9 @@ softmax cross-entropy on the logits) as compiled TensorFlow calls of CHUNK
 iterations each; the data stays on the device and only the batches' indices
 cross over. Batches are drawn from (seed, iteration), so a run is reproducible
 and can be resumed from a checkpoint with the same result. On the CPU the
-models run through pyrnn.kernels; the README's Speed section says where the time goes.
+models run through pyrnn.kernels, and a compiled call serves every model of an
+architecture (see `_compiled`): only the first model of an architecture pays
+for compiling. The README's Speed section says where the time goes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import time
 import weakref
 import zipfile
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -24,9 +27,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pyrnn import kernels
-from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
-                          model_shape)
+from pyrnn import graphcache, kernels
+from pyrnn.adam import AdamState, apply_adam
+from pyrnn.arrays import (
+    as_labels,
+    as_sequences,
+    check_learning_rate,
+    check_positive,
+    check_seed,
+    check_sizes,
+    model_shape,
+)
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path
@@ -113,70 +124,184 @@ def eval_acc(yhat, y) -> float:
     return float(np.mean(pred == truth))
 
 
-# Compiled functions, cached per model so repeated calls do not retrace.
-_forward_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
         raise PyrnnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def _logits_fn(model, training: bool, batch: int, backend: str = "auto"):
-    """(function batch [B, T, I] -> logits, whether to compile it with XLA).
+# Compiled calls, kept for reuse: tracing a call's graph and optimising it on
+# its first run costs 0.3 to 5 s, tens of training steps (bench/speed.py). A
+# call through the kernels takes the weights and optimizer state as arguments,
+# so one graph serves every model of an architecture; those are kept per
+# (architecture, batch, clipnorm), the most recently used _KEPT of them. A
+# call through Keras reads its model's own variables and is kept per model.
+_KEPT = 16
+_compiled: "OrderedDict[tuple, tf.types.experimental.GenericFunction]" = OrderedDict()
+_compiled_per_model: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    backend "auto": on the CPU a pyrnn model runs through pyrnn.kernels (plain
-    TensorFlow ops, whose matrix products beat XLA's here), the batch cut into
-    parts that run side by side on the cores; a model the kernels do not cover
-    runs through Keras, compiled with XLA, and a warning on the "pyrnn" logger
-    says why. On a GPU, Keras' cuDNN layers run, without XLA, which cannot
-    compile them. "keras" runs Keras as "auto" falls back to (XLA on the CPU);
-    "kernels" runs the kernels or raises PyrnnError saying why they cannot."""
+
+def _cached(key, make):
+    if key in _compiled:
+        _compiled.move_to_end(key)
+    else:
+        _compiled[key] = make()
+        if len(_compiled) > _KEPT:
+            _compiled.popitem(last=False)
+    return _compiled[key]
+
+
+def _cached_per_model(model, key, make):
+    cache = _compiled_per_model.setdefault(model, {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def _lowered(model, batch: int, backend: str):
+    """The model mapped onto pyrnn.kernels with the batch cut into parts run
+    side by side on the cores, or None where Keras runs it.
+
+    backend "auto": on the CPU a pyrnn model runs through the kernels (plain
+    TensorFlow ops, whose matrix products beat XLA's here); a model they do not
+    cover runs through Keras, compiled with XLA, and a warning on the "pyrnn"
+    logger says why. On a GPU, Keras' cuDNN layers run, without XLA, which
+    cannot compile them. "keras" runs Keras as "auto" falls back to (XLA on
+    the CPU); "kernels" runs the kernels or raises PyrnnError saying why not."""
     check_backend(backend)
-    on_gpu = gpu_available()
-    if backend == "keras" or (backend == "auto" and on_gpu):
-        return (lambda xb: model(xb, training=training)), not on_gpu
+    if backend == "keras" or (backend == "auto" and gpu_available()):
+        return None
     try:
-        lowered = kernels.lower(model, parts=kernels.parallel_parts(batch))
+        return kernels.lower(model, parts=kernels.parallel_parts(batch))
     except kernels.NotLowered as why:
         if backend == "kernels":
             raise PyrnnError(f"backend='kernels' cannot run {model.name}: {why}; use backend='auto' or "
                              "'keras'") from None
         log.warning("%s runs through Keras, not pyrnn's CPU kernels (slower): %s", model.name, why)
-        return (lambda xb: model(xb, training=training)), True
-    return (lambda xb: lowered(tf.transpose(xb, [1, 0, 2]))), False
+        return None
+
+
+def _time_major(xb):
+    return tf.transpose(xb, [1, 0, 2])
 
 
 def _forward(model, backend: str = "auto"):
-    cached = _forward_cache.setdefault(model, {})  # backend -> compiled forward pass
-    if backend not in cached:
-        logits, jit = _logits_fn(model, training=False, batch=EVAL_BATCH, backend=backend)
-        cached[backend] = tf.function(logits, jit_compile=jit, reduce_retracing=True)
-    return cached[backend]
+    """A compiled forward pass: float32 [B, T, I] -> logits [B, n_class]."""
+    lowered = _lowered(model, EVAL_BATCH, backend)
+    if lowered is None:
+        jit = not gpu_available()
+        return _cached_per_model(model, ("forward", backend), lambda: tf.function(
+            lambda xb: model(xb, training=False), jit_compile=jit, reduce_retracing=True, autograph=False))
+    weights = [w.value for w in model.trainable_variables]
+    x_spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)  # any number of rows
+    forward = _cached(("forward", lowered.key), lambda: _traced(
+        ("forward", lowered.key), lambda xb, *weights: lowered.logits(weights, _time_major(xb)),
+        [x_spec, *weights], jit=False))
+    return lambda xb: forward(xb, *weights)
 
 
-def _make_chunk(model, optimizer, x_all, y_all, batch: int, backend: str):
-    """A compiled function running several training iterations in one call:
-    int32 [k, batch] row indices (one row of indices per iteration) -> float32 [k] losses."""
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    variables = model.trainable_variables
-    logits, jit = _logits_fn(model, training=True, batch=batch, backend=backend)
+def _traced(key, fn, args, jit: bool):
+    """`fn` compiled for `args` (TensorSpecs and tf.Variables, passed flat):
+    read from the disk cache (pyrnn.graphcache) when it holds `key`, else
+    traced and stored there. Returns the ConcreteFunction (or the graph
+    read back), called with tensors and variables in the order of `args`."""
+    if not jit:
+        stored = graphcache.load(key)
+        if stored is not None:
+            return stored
+    concrete = tf.function(fn, jit_compile=jit, autograph=False).get_concrete_function(*args)
+    if not jit:  # an XLA cluster does not survive the trip through a GraphDef
+        graphcache.store(key, concrete)
+    return concrete
 
-    def step(idx):
-        xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
-        with tf.GradientTape() as tape:
-            loss = loss_fn(yb, logits(xb))
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
 
-    @tf.function(jit_compile=jit, input_signature=[tf.TensorSpec([None, batch], tf.int32)])
-    def run(idx):
-        losses = tf.TensorArray(tf.float32, size=tf.shape(idx)[0])
-        for i in tf.range(tf.shape(idx)[0]):
-            losses = losses.write(i, step(idx[i]))
+def _iterations(step):
+    """A training call of up to CHUNK iterations: (int32 [CHUNK, batch] row
+    indices, one row per iteration, int32 count of the rows to run, step's
+    other arguments) -> float32 [count] losses."""
+
+    def run(idx, count, *args):
+        def iteration(i, losses):
+            return i + 1, losses.write(i, step(idx[i], *args))
+
+        _, losses = tf.while_loop(lambda i, _: i < count, iteration,
+                                  (tf.constant(0), tf.TensorArray(tf.float32, size=count)))
         return losses.stack()
 
     return run
+
+
+def _training_call(model, optimizer: AdamState, batch: int, backend: str):
+    """A function (x_all float32 [N, T, I], y_all int32 [N], int32 [k, batch]
+    row indices, k <= CHUNK) -> float32 [k] losses that trains `model` with
+    `optimizer` (the model's Adam) for k iterations in one compiled call."""
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    lowered, clipnorm = _lowered(model, batch, backend), optimizer.clipnorm
+    weights = [w.value for w in model.trainable_variables]
+    step_size, n_input, _ = model_shape(model)
+    # traced for any number of rows, so that other data reuses the graph
+    specs = [tf.TensorSpec([CHUNK, batch], tf.int32), tf.TensorSpec([], tf.int32),
+             tf.TensorSpec([None, step_size, n_input], tf.float32), tf.TensorSpec([None], tf.int32)]
+    if lowered is None:
+        def keras_step(idx, x_all, y_all):
+            xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
+            with tf.GradientTape() as tape:
+                loss = loss_fn(yb, model(xb, training=True))
+            apply_adam(weights, optimizer.variables, tape.gradient(loss, weights), clipnorm)
+            return loss
+
+        jit = not gpu_available()
+        run = _cached_per_model(model, ("train", backend, batch, clipnorm),
+                                lambda: tf.function(_iterations(keras_step), jit_compile=jit, autograph=False)
+                                .get_concrete_function(*specs))
+        state = ()
+    else:
+        key = ("train", lowered.key, batch, clipnorm)
+        state = (*weights, *optimizer.variables)
+        run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(lowered, len(weights), clipnorm, loss_fn)),
+                                           [*specs, *state], jit=False))
+
+    def train(x_all, y_all, idx):
+        count = idx.shape[0]
+        padded = np.zeros((CHUNK, batch), np.int32)
+        padded[:count] = idx
+        return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
+
+    return train
+
+
+def compile_ahead(model, batch: int, backend: str = "auto") -> None:
+    """Compile the training call and the forward pass that `train_rnn(model,
+    ..., batch=batch)` will use, on a copy of the model (the model itself is
+    left as it is), so that a thread can do it while the data loads. Through
+    the kernels the compiled graphs then serve the model and any other of its
+    architecture; through Keras they serve the copy only, so there it does
+    nothing."""
+    if _lowered(model, batch, backend) is None:
+        return
+    copy = keras.models.clone_model(model)
+    step_size, n_input, _ = model_shape(model)
+    x, y = tf.zeros([batch, step_size, n_input]), tf.zeros([batch], tf.int32)
+    train = _training_call(copy, AdamState(copy.trainable_variables, 0.0), batch, backend)
+    train(x, y, np.arange(batch, dtype=np.int32)[None]).numpy()
+    _forward(copy, backend)(x[:1]).numpy()
+
+
+def _kernels_step(lowered, n_weights: int, clipnorm, loss_fn):
+    """One training iteration through the kernels, as a function of the
+    weights and then the Adam state, passed as tf.Variables (flat, the first
+    n_weights the weights) and updated in place."""
+
+    def step(idx, x_all, y_all, *variables):
+        weights, slots = list(variables[:n_weights]), list(variables[n_weights:])
+        xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
+        values = [w.read_value() for w in weights]
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            loss = loss_fn(yb, lowered.logits(values, _time_major(xb)))
+        apply_adam(weights, slots, tape.gradient(loss, values), clipnorm)
+        return loss
+
+    return step
 
 
 def _chunks(batches, start: int, total: int, cuts=()):
@@ -292,21 +417,14 @@ def _load_checkpoint(path: Path, model, optimizer, history: History, clipnorm, v
 _optimizers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _optimizer(model, lr: float, clipnorm):
-    """The model's Adam at learning rate `lr` and `clipnorm`; a new clipnorm
-    makes a new Adam that carries over the old one's state."""
-    old = _optimizers.get(model)
-    if old is not None and old.clipnorm == clipnorm:
-        old.learning_rate = lr
-        return old
-    optimizer = keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm)
-    optimizer.build(model.trainable_variables)
-    if old is not None:
-        for new_variable, old_variable in zip(optimizer.variables, old.variables):
-            new_variable.assign(old_variable)
-        optimizer.learning_rate = lr
-    _optimizers[model] = optimizer
-    return optimizer
+def _optimizer(model, lr: float, clipnorm) -> AdamState:
+    """The model's Adam, at learning rate `lr` and `clipnorm` from now on."""
+    state = _optimizers.get(model)
+    if state is None:
+        state = _optimizers[model] = AdamState(model.trainable_variables, lr, clipnorm)
+    state.learning_rate.assign(lr)
+    state.clipnorm = clipnorm
+    return state
 
 
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
@@ -409,7 +527,8 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
         total = done
     batches = _batches(seed, xs.shape[0], batch, epochs, start=done)
     every = checkpoint_every if checkpoint is not None else None
-    run = _make_chunk(model, optimizer, tf.constant(xs), tf.constant(ys), batch, backend)
+    run = _training_call(model, optimizer, batch, backend)
+    x_all, y_all = tf.constant(xs), tf.constant(ys)
     board = None if log_dir is None else TensorBoardLog(log_dir, {
         "lr": lr, "batch": batch, "iteration": iteration, "epochs": epochs, "seed": seed, "clipnorm": clipnorm,
         "validate_every": validate_every if validation else None, "patience": patience})
@@ -417,7 +536,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     start = time.perf_counter()
     try:
         for first, idx in _chunks(batches, done, total, (every, validation and validation.every)):
-            losses = run(idx).numpy().tolist()
+            losses = run(x_all, y_all, idx).numpy().tolist()
             bad = next((k for k, loss in enumerate(losses) if not math.isfinite(loss)), None)
             history.loss.extend(losses[:bad])
             if bad is not None:

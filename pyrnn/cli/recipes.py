@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
-from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
-                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
+from pyrnn.cli.common import (
+    EXIT_INTERRUPTED,
+    POSITIVE_NUMBER,
+    POSITIVE_WHOLE,
+    SEED,
+    PyrnnCommand,
+    data_option,
+    import_tensorflow_quietly,
+    loss_progress,
+    print_summary,
+    print_table,
+    resolve_data,
+)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, check_batch,
-                           load_recipe_data)
+from pyrnn.recipes import (
+    CELLS,
+    RECIPE_TITLES,
+    RECIPES,
+    STACKED_DEFAULTS,
+    RecipeSettings,
+    build_recipe,
+    check_batch,
+    load_recipe_data,
+)
 from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
 from pyrnn.watch import EARLY_STOPPING
@@ -128,7 +150,8 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         settings = _settings_to_resume(ctx, out, settings)
     RunFolder.check(out, force=force, resume=resume)  # before any data is read
     import_tensorflow_quietly()
-    data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
+    with compiling_ahead(settings):
+        data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
     click.echo(f"recipe: {settings.describe()}")
@@ -156,6 +179,27 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
     ])
     return 0
+
+
+@contextmanager
+def compiling_ahead(settings: RecipeSettings):
+    """Compile the recipe's training call in a thread while the body of the
+    `with` runs (loading the data takes about as long, on the other core), and
+    wait for it at the end, unless the body raised (the error, or Ctrl-C,
+    should not wait). Only a head start: should it fail, training compiles as
+    usual and reports any error itself."""
+    def compile_recipe():
+        try:
+            from pyrnn.training import compile_ahead
+
+            compile_ahead(build_recipe(settings), settings.batch)
+        except Exception as err:  # noqa: BLE001  the real call will meet and report it
+            logging.getLogger("pyrnn").debug("compiling ahead failed: %s", err)
+
+    thread = threading.Thread(target=compile_recipe, name="pyrnn-compile-ahead", daemon=True)
+    thread.start()
+    yield
+    thread.join()
 
 
 def _early(history) -> str:
@@ -190,7 +234,8 @@ def compare(out, force, tensorboard, **options):
     settings = RecipeSettings(recipe="stacked", **options)  # its num_layers and cell; the rest is shared
     RunFolder.check(out, kind="compare", force=force)
     import_tensorflow_quietly()
-    data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
+    with compiling_ahead(settings.for_recipe(RECIPES[0])):  # the first to train
+        data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
     click.echo(f"settings: {settings.describe().split(': ', 1)[1]}")

@@ -5,6 +5,7 @@ files import the helpers with `from conftest import ...`."""
 import gzip
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# the disk cache of compiled graphs (pyrnn.graphcache): the suite's own, never the user's
+os.environ["PYRNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="pyrnn-test-graphs-")
 
 ROOT = Path(__file__).resolve().parents[2]
 MNIST_DIR = Path(os.environ.get("PYRNN_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))

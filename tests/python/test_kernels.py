@@ -31,7 +31,7 @@ def test_kernels_match_keras_autodiff(name):
     y = rng.integers(0, 10, size=8)
     lowered = kernels.lower(model, parts=2)
     assert lowered is not None, f"{name} should run through the kernels"
-    ours = _loss_and_grads(model, lambda xb: lowered(tf.transpose(xb, [1, 0, 2])), x, y)
+    ours = _loss_and_grads(model, lambda xb: lowered.logits(model.trainable_variables, tf.transpose(xb, [1, 0, 2])), x, y)
     theirs = _loss_and_grads(model, lambda xb: model(xb, training=True), x, y)
     assert ours[0] == pytest.approx(theirs[0], rel=1e-5)
     for g_ours, g_theirs in zip(ours[1], theirs[1]):

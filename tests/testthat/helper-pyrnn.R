@@ -4,6 +4,10 @@
 
 shared <- new.env(parent = emptyenv())
 
+# pyrnn's disk cache of compiled graphs goes to the session's temporary folder,
+# not the user's cache (set before Python starts, and inherited by child R processes)
+Sys.setenv(PYRNN_CACHE_DIR = file.path(tempdir(), "pyrnn-graphs"))
+
 # The MNIST sample bundled with pyrnn, read once.
 sample_mnist <- function() {
   if (is.null(shared$mnist)) shared$mnist <- read_data_sets("sample")
@@ -45,29 +49,21 @@ rscript <- function() file.path(R.home("bin"), "Rscript")
 # Run Rscript with `args` in a fresh R process that finds this pyrnn (R_LIBS:
 # the libraries of this session) and, unless `vars` says otherwise, the same
 # Python (RETICULATE_PYTHON is inherited). `vars`: environment variables for
-# it (NA: unset). Returns list(status, output): status NULL when it succeeded.
-run_rscript <- function(args, vars = character()) {
+# it (NA: unset); `wd`: its working directory. Returns list(status, output):
+# status NULL when it succeeded.
+run_rscript <- function(args, vars = character(), wd = getwd()) {
   vars <- c(c(R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep)), vars)
+  old_wd <- setwd(wd)
+  on.exit(setwd(old_wd))
   # a failing run is reported by the status the tests check, not by a warning
   output <- with_envvars(vars, suppressWarnings(system2(rscript(), args, stdout = TRUE, stderr = TRUE)))
   list(status = attr(output, "status"), output = paste(output, collapse = "\n"))
 }
 
 # Run R code (lines of text) in a fresh R process, as run_rscript().
-run_r <- function(code, vars = character()) {
+run_r <- function(code, vars = character(), wd = getwd()) {
   script <- tempfile(fileext = ".R")
   writeLines(code, script)
   on.exit(unlink(script))
-  run_rscript(shQuote(script), vars)
-}
-
-# Where the R recipes are: PYRNN_RECIPES, the repository (tests run from
-# tests/testthat), or the package sources kept by R CMD check.
-recipe_dir <- function() {
-  candidates <- c(Sys.getenv("PYRNN_RECIPES"), test_path("..", "..", "recipes", "R"),
-                  test_path("..", "..", "00_pkg_src", "pyrnn", "recipes", "R"))
-  found <- candidates[nzchar(candidates) & file.exists(file.path(candidates, "basic.R"))]
-  if (!length(found)) stop("recipes/R not found (looked in ", paste(candidates[nzchar(candidates)], collapse = ", "),
-                           "); set PYRNN_RECIPES to the folder of the R recipes")
-  normalizePath(found[[1]])
+  run_rscript(shQuote(script), vars, wd)
 }

@@ -2,7 +2,7 @@
 # converted; Python's defaults and range checks rule.
 
 # The R-only exports, which wrap no Python function of the same name.
-R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config", "recipe_args")
+R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config", "recipe_args", "recipe_plot")
 
 # Arguments of a wrapper that R handles itself: train_rnn's verbose draws R's
 # progress line (on in interactive sessions) and is not passed to Python.
@@ -96,12 +96,12 @@ test_that("ranges and defaults are Python's: its messages come back as pyrnn_err
                class = "pyrnn_error")
   expect_error(train_rnn(model, x, y, batch = 10, checkpoint_every = 0),
                "checkpoint_every must be a positive whole number", class = "pyrnn_error")
-  expect_error(rnn(seed = -1), "seed must be a whole number in 0..4294967295 or None", class = "pyrnn_error")
-  expect_error(rnn(seed = 2^32), "seed must be a whole number in 0..4294967295 or None", class = "pyrnn_error")
+  expect_error(rnn(seed = -1), "seed must be a whole number in 0..4294967295 or NULL", class = "pyrnn_error")
+  expect_error(rnn(seed = 2^32), "seed must be a whole number in 0..4294967295 or NULL", class = "pyrnn_error")
   expect_s3_class(rnn(n.hidden = 2, seed = 2^32 - 1), "pyrnn_model")
   expect_error(stacked_rnn(num_layers = 0), "num_layers must be a positive whole number", class = "pyrnn_error")
   expect_error(echo_data(batch_size = 0), "batch_size must be a positive whole number", class = "pyrnn_error")
-  expect_error(train_echo(stop_accuracy = 2), "stop_accuracy must be in \\(0, 1\\] or None", class = "pyrnn_error")
+  expect_error(train_echo(stop_accuracy = 2), "stop_accuracy must be in \\(0, 1\\] or NULL", class = "pyrnn_error")
   expect_error(read_data_sets("sample", validation_size = -1), "validation_size must be an int in 0..14999",
                class = "pyrnn_error")
 })

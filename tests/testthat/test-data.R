@@ -37,3 +37,14 @@ test_that("a missing folder, damaged files and bad arguments are clear R errors"
   expect_error(read_data_sets("sample", validation_size = 2.5), "validation_size must be a single whole number")
   expect_error(read_data_sets("sample", validation_size = 20000), "validation_size must be an int in 0..14999")
 })
+
+test_that("pyrnn's messages reach R users in R's spelling", {
+  empty <- tempfile("mnist-")
+  dir.create(empty)
+  expect_error(read_data_sets(empty), 'pass download = TRUE, or use read_data_sets\\("sample"\\)',
+               class = "pyrnn_error")
+  expect_error(rnn(seed = -1), "or NULL, got -1", class = "pyrnn_error")
+  x <- matrix(0.5, 20, 256)
+  expect_error(train_rnn(rnn(seed = 1), x, rep(1, 20), batch = 5, iteration = 2, patience = 2),
+               "validation_data = list\\(x_val, y_val\\)", class = "pyrnn_error")
+})

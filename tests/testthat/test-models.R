@@ -63,7 +63,7 @@ test_that("bad sizes are errors naming the argument: R's for what is not a numbe
   expect_error(bidirectionRNN(input_gain = c(1, 2)), "input_gain must be a single number")
   expect_error(bidirectionRNN(input_gain = 0), "input_gain must be a finite number > 0, got 0.0",
                class = "pyrnn_error")
-  expect_error(stacked_rnn(input_gain = Inf), "input_gain must be a finite number > 0, got inf",
+  expect_error(stacked_rnn(input_gain = Inf), "input_gain must be a finite number > 0, got Inf",
                class = "pyrnn_error")
-  expect_error(rnn(seed = -1), "seed must be a whole number in 0..4294967295 or None, got -1", class = "pyrnn_error")
+  expect_error(rnn(seed = -1), "seed must be a whole number in 0..4294967295 or NULL, got -1", class = "pyrnn_error")
 })

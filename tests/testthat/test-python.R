@@ -3,7 +3,8 @@ test_that("the Python side loads and pyrnn_config() names the Python and the ver
   expect_true(pyrnn_available())
   expect_true(file.exists(config$python))
   expect_identical(config$pyrnn, reticulate::py_to_r(python_pyrnn()$`__version__`))
-  expect_match(config$numpy, "^1\\.")
+  # the NumPy the suite runs with, as make test sets it: 1 under reticulate 1.28, 2 under 1.46
+  expect_match(config$numpy, sprintf("^%s\\.", Sys.getenv("PYRNN_TEST_NUMPY", "1")))
   expect_match(config$tensorflow, "^2\\.")
   expect_match(paste(output, collapse = "\n"), "Python: .*TensorFlow: .*NumPy: ")
   expect_identical(config$tf_log_level, Sys.getenv("TF_CPP_MIN_LOG_LEVEL"))
@@ -49,6 +50,27 @@ test_that("echo_data(), dependency_data() and expected_cross_entropy() do not lo
   expect_no_match(modules, "pyrnn.cli", fixed = TRUE)
 })
 
+test_that("RETICULATE_PYTHON, then PYRNN_PYTHON, win over install_pyrnn()'s virtualenv and py_require()", {
+  python <- reticulate::py_config()$python
+  show <- "config <- pyrnn::pyrnn_config(); cat(sprintf('\\n[%s|%s]\\n', config$chosen_by, config$python))"
+  home <- tempfile("home-")
+  dir.create(home)
+  on.exit(unlink(home, recursive = TRUE))
+  # a scratch HOME with an empty r-pyrnn: a virtualenv pyrnn would use if the variables did not win
+  expect_identical(system2(Sys.which("python3"), c("-m", "venv", "--without-pip",
+                                                   file.path(home, ".virtualenvs", "r-pyrnn"))), 0L)
+  by_reticulate <- run_r(show, c(RETICULATE_PYTHON = python, PYRNN_PYTHON = "/nonexistent/python", HOME = home))
+  expect_null(by_reticulate$status)
+  expect_match(by_reticulate$output, sprintf("[RETICULATE_PYTHON|%s]", python), fixed = TRUE)
+  by_pyrnn <- run_r(show, c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = python, HOME = home, VIRTUAL_ENV = NA))
+  expect_null(by_pyrnn$status)
+  expect_match(by_pyrnn$output, sprintf("[PYRNN_PYTHON|%s]", python), fixed = TRUE)
+  by_virtualenv <- run_r("library(pyrnn); pyrnn_config()",
+                         c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = NA, HOME = home, VIRTUAL_ENV = NA, WORKON_HOME = NA))
+  expect_identical(by_virtualenv$status, 1L)
+  expect_match(by_virtualenv$output, "(chosen by the virtualenv 'r-pyrnn' made by install_pyrnn())", fixed = TRUE)
+})
+
 test_that("a PYRNN_PYTHON that does not exist is an error saying which Python and the fix", {
   run <- run_r("library(pyrnn); reduceImage(rep(0, 784))",
                c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = "/nonexistent/bin/python"))
@@ -57,8 +79,70 @@ test_that("a PYRNN_PYTHON that does not exist is an error saying which Python an
   expect_match(run$output, "Fix: export PYRNN_PYTHON=", fixed = TRUE)
 })
 
-test_that("install_pyrnn() refuses a folder that is not the pyrnn repository", {
-  expect_error(install_pyrnn(tempdir()), "not the pyrnn repository")
+test_that("a Python without pyrnn is an error saying which Python and the pip command with pyrnn's own copy", {
+  venv <- file.path(tempfile("no-pyrnn-"), "venv")
+  on.exit(unlink(dirname(venv), recursive = TRUE))
+  expect_identical(system2(Sys.which("python3"), c("-m", "venv", "--without-pip", venv)), 0L)
+  python <- file.path(venv, "bin", "python")
+  run <- run_r("library(pyrnn); reduceImage(rep(0, 784))", c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = python))
+  expect_identical(run$status, 1L)
+  expect_match(run$output, sprintf("Python tried: %s (chosen by PYRNN_PYTHON)", python), fixed = TRUE)
+  expect_match(run$output, "Problem: .*No module named 'pyrnn'")
+  numpy <- if (utils::packageVersion("reticulate") < "1.38") "\"numpy<2\" " else ""
+  expect_match(run$output, sprintf("Fix: %s -m pip install %s'%s'; then restart R.", python, numpy,
+                                   system.file("python", package = "pyrnn")), fixed = TRUE)
+})
+
+test_that("a Python with pyrnn but without TensorFlow fails on the first call, which names what is missing", {
+  # a venv holding pyrnn (the installed copy), NumPy and Pillow, linked from the tests' Python, and nothing else
+  venv <- file.path(tempfile("no-tensorflow-"), "venv")
+  on.exit(unlink(dirname(venv), recursive = TRUE))
+  expect_identical(system2(Sys.which("python3"), c("-m", "venv", "--without-pip", venv)), 0L)
+  python <- file.path(venv, "bin", "python")
+  site <- system2(python, c("-c", shQuote("import sysconfig; print(sysconfig.get_paths()['purelib'])")), stdout = TRUE)
+  numpy <- reticulate::import("numpy")
+  from <- dirname(dirname(numpy$`__file__`))
+  linked <- Sys.glob(file.path(from, c("numpy", "numpy.libs", "numpy-*.dist-info", "PIL", "pillow.libs",
+                                       "pillow-*.dist-info")))
+  expect_true(all(file.symlink(linked, file.path(site, basename(linked)))))
+  writeLines(system.file("python", package = "pyrnn"), file.path(site, "pyrnn.pth"))
+  run <- run_r("library(pyrnn); pyrnn_config()", c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = python))
+  expect_identical(run$status, 1L)
+  expect_match(run$output, sprintf("Python tried: %s (chosen by PYRNN_PYTHON)", python), fixed = TRUE)
+  expect_match(run$output, "Problem: this Python has pyrnn but not tensorflow or keras", fixed = TRUE)
+  expect_match(run$output, sprintf("Fix: %s -m pip install ", python), fixed = TRUE)
+})
+
+test_that("with nothing set up, the first call says what reticulate tried and install_pyrnn() as the fix", {
+  # a new user: scratch HOME (no r-pyrnn virtualenv, no uv cached), no uv on PATH
+  home <- tempfile("home-")
+  dir.create(home)
+  on.exit(unlink(home, recursive = TRUE))
+  run <- run_r("library(pyrnn); pyrnn_config()",
+               c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = NA, HOME = home, PATH = "/usr/bin:/bin",
+                 UV_PYTHON_DOWNLOADS = "never", WORKON_HOME = NA, RETICULATE_UV = NA,
+                 VIRTUAL_ENV = NA, RETICULATE_PYTHON_ENV = NA))
+  expect_identical(run$status, 1L)
+  expect_match(run$output, "pyrnn cannot load its Python side.", fixed = TRUE)
+  expect_match(run$output, "Fix: Rscript -e 'pyrnn::install_pyrnn()'", fixed = TRUE)
+  if (utils::packageVersion("reticulate") >= "1.41") {
+    expect_match(run$output, "chosen by py_require()", fixed = TRUE)
+    expect_match(run$output, "Problem: no uv to make the environment", fixed = TRUE)
+  } else {
+    expect_match(run$output, "chosen by reticulate's own search", fixed = TRUE)
+  }
+})
+
+test_that("install_pyrnn() refuses a folder that is not the pyrnn Python package", {
+  expect_error(install_pyrnn(tempdir()), "is not the pyrnn Python package \\(no pyproject.toml there\\)")
+})
+
+test_that("install_pyrnn() installs, by default, the copy of pyrnn inside the installed R package", {
+  source <- pyrnn:::find_pyrnn_source()
+  expect_identical(source, system.file("python", package = "pyrnn"))
+  expect_true(file.exists(file.path(source, "pyproject.toml")))
+  expect_true(file.exists(file.path(source, "pyrnn", "datasets", "mnist_sample", "train-images-idx3-ubyte.gz")))
+  expect_match(readLines(file.path(source, "pyproject.toml")), "^name = \"pyrnn\"$", all = FALSE)
 })
 
 test_that("a PyrnnError becomes an R error of class pyrnn_error carrying just its message", {

@@ -3,15 +3,15 @@
 # steps, the state carried from window to window). With the state reset at
 # every window instead, the first 3 steps of each window become guesses.
 #
-#   Rscript recipes/R/echo.R                                  # 5 epochs at most
-#   Rscript recipes/R/echo.R num_epochs=2 total_series_length=10000 echo_step=3 seed=0
+#   demo("echo", package = "pyrnn")                          # 5 epochs at most
+#   Rscript -e 'demo("echo", package = "pyrnn")' num_epochs=2 total_series_length=10000 echo_step=3 seed=0
 #
-# Arguments, each name=value: num_epochs, total_series_length, echo_step, seed, and
-# plot, the PNG of the loss plot (default runs/R/echo_loss.png).
+# Settings, each name=value after the command (read by recipe_args()): num_epochs,
+# total_series_length, echo_step, seed, and plot, a PNG file for the loss plot
+# (default: none, the plot is drawn on the current graphics device).
 library(pyrnn)
 
-settings <- recipe_args(list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0,
-                             plot = file.path("runs", "R", "echo_loss.png")))
+settings <- recipe_args(list(num_epochs = 5, total_series_length = 50000, echo_step = 3, seed = 0, plot = ""))
 
 # The data: a random binary series, and the same series echo_step steps later
 data <- echo_data(total_series_length = 40, echo_step = settings$echo_step, batch_size = 2, seed = settings$seed)
@@ -31,11 +31,9 @@ for (carry_state in c(TRUE, FALSE)) {
               tail(run$loss, 1), 100 * run$accuracy))
 }
 
-# The loss per step of both runs
-dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
-png(settings$plot, width = 720, height = 450)
-plot(runs[[1]], ylim = range(unlist(lapply(runs, `[[`, "loss"))), main = "Echo task: loss per step")
-lines(seq_along(runs[[2]]$loss), runs[[2]]$loss, col = "gray50")
-legend("topright", names(runs), lty = 1, col = c("black", "gray50"))
-invisible(dev.off())
-cat("Loss plot: ", settings$plot, "\n")
+# The loss per step of both runs: on the screen, or in the PNG file plot=FILE
+recipe_plot(settings$plot, {
+  plot(runs[[1]], ylim = range(unlist(lapply(runs, `[[`, "loss"))), main = "Echo task: loss per step")
+  lines(seq_along(runs[[2]]$loss), runs[[2]]$loss, col = "gray50")
+  legend("topright", names(runs), lty = 1, col = c("black", "gray50"))
+})

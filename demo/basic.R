@@ -1,21 +1,22 @@
 # Setting up a basic RNN: chapter 6 of the R Deep Learning Cookbook, on pyrnn.
 #
-#   Rscript recipes/R/basic.R                               # the MNIST sample bundled with pyrnn
-#   Rscript recipes/R/basic.R data=~/MNIST-data             # full MNIST: a folder with the four IDX files
-#   Rscript recipes/R/basic.R data=sample iterations=20 batch=100 n_hidden=32
+#   demo("basic", package = "pyrnn")     # the MNIST sample bundled with pyrnn; the plot on the screen
+#   Rscript -e 'demo("basic", package = "pyrnn")' iterations=20 batch=100 n_hidden=32
+#   Rscript -e 'demo("basic", package = "pyrnn")' data=~/MNIST-data plot=basic_loss.png
 #
-# Arguments, each name=value (the options of recipes/python/basic.py):
+# Settings, each name=value after the command (read by recipe_args()):
 #   data        "sample" (default), "auto" or a folder of MNIST files
 #   iterations  training batches (default 100)
 #   batch       images per batch (default 500)
 #   n_hidden    hidden units (default 64)
 #   lr          Adam's learning rate (default 0.01)
 #   seed        fixes the initial weights and the batches (default 0)
-#   plot        the PNG of the convergence plot (default runs/R/basic_loss.png)
+#   plot        a PNG file for the convergence plot (default: none, the plot is drawn on
+#               the current graphics device)
 library(pyrnn)
 
 settings <- recipe_args(list(data = "sample", iterations = 100, batch = 500, n_hidden = 64, lr = 0.01, seed = 0,
-                             plot = file.path("runs", "R", "basic_loss.png")))
+                             plot = ""))
 
 # Load the MNIST dataset
 mnist <- read_data_sets(settings$data, one_hot = TRUE)
@@ -45,9 +46,10 @@ seed <- settings$seed
 model <- rnn(n.hidden = n.hidden, n.class = n.class, step_size = step_size, n_input = n_input,
              seed = seed)
 
-# Run the optimisation: each iteration a random batch, one Adam step
+# Run the optimisation: each iteration a random batch, one Adam step; the callback prints
+# the loss as the cookbook's loop did (verbose = FALSE: no progress line besides it)
 history <- train_rnn(model, trainData, labels, lr = lr, batch = batch, iteration = iteration,
-                     seed = seed, callback = function(i, loss) {
+                     seed = seed, verbose = FALSE, callback = function(i, loss) {
                        cat("iteration - ", i, "Training Loss - ", loss, "\n")
                      })
 
@@ -56,9 +58,5 @@ yhat <- predict(model, validData, type = "prob")
 cat("Validation accuracy - ", eval_acc(yhat, labels_valid), "\n")
 cat("Validation cost - ", evaluate_rnn(model, validData, labels_valid)$cost, "\n")
 
-# Convergence plot of the training loss
-dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
-png(settings$plot, width = 720, height = 450)
-plot(history, main = "Setting up a basic RNN: convergence on MNIST")
-invisible(dev.off())
-cat("Convergence plot: ", settings$plot, "\n")
+# Convergence plot of the training loss: on the screen, or in the PNG file plot=FILE
+recipe_plot(settings$plot, plot(history, main = "Setting up a basic RNN: convergence on MNIST"))

@@ -6,16 +6,17 @@
 # d loss / d h_t per time step. clipnorm clips the gradients (the remedy for
 # exploding gradients).
 #
-#   Rscript recipes/R/rows28.R                              # 1,000 steps per cell, bundled sample
-#   Rscript recipes/R/rows28.R steps=5000 data=~/MNIST-data cells=basic,lstm clipnorm=1
+#   demo("rows28", package = "pyrnn")                     # 1,000 steps per cell, bundled sample
+#   Rscript -e 'demo("rows28", package = "pyrnn")' steps=5000 data=~/MNIST-data cells=basic,lstm clipnorm=1
 #
-# Arguments, each name=value: cells (comma-separated), steps, batch, n_hidden,
-# clipnorm (empty: none), data, seed, and plot, the PNG of the gradient plot
-# (default runs/R/rows28_gradients.png).
+# Settings, each name=value after the command (read by recipe_args()): cells
+# (comma-separated), steps, batch, n_hidden, clipnorm (empty: none), data, seed, and
+# plot, a PNG file for the gradient plot (default: none, the plot is drawn on the
+# current graphics device).
 library(pyrnn)
 
-settings <- recipe_args(list(cells = "basic,lstm", steps = 1000, batch = 100, n_hidden = 128, clipnorm = "", data = "sample",
-                             seed = 0, plot = file.path("runs", "R", "rows28_gradients.png")))
+settings <- recipe_args(list(cells = "basic,lstm", steps = 1000, batch = 100, n_hidden = 128, clipnorm = "",
+                             data = "sample", seed = 0, plot = ""))
 clipnorm <- if (nzchar(settings$clipnorm)) as.numeric(settings$clipnorm) else NULL
 
 runs <- list()
@@ -29,12 +30,12 @@ for (cell in strsplit(settings$cells, ",", fixed = TRUE)[[1]]) {
               run$grad_norms[[28]]))
 }
 
-# The gradient norm per time step after training, one line per cell (log10)
-dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
-png(settings$plot, width = 720, height = 450)
+# The gradient norm per time step after training, one line per cell (log10): on the
+# screen, or in the PNG file plot=FILE
 norms <- sapply(runs, function(run) log10(pmax(run$grad_norms, 1e-30)))
-matplot(seq_len(nrow(norms)), norms, type = "l", lty = 1, col = seq_along(runs), xlab = "time step t (image row)",
-        ylab = "log10 ||d loss / d h_t||", main = "MNIST row by row: gradient per step after training")
-legend("bottomright", names(runs), lty = 1, col = seq_along(runs))
-invisible(dev.off())
-cat("Gradient plot: ", settings$plot, "\n")
+recipe_plot(settings$plot, {
+  matplot(seq_len(nrow(norms)), norms, type = "l", lty = 1, col = seq_along(runs),
+          xlab = "time step t (image row)", ylab = "log10 ||d loss / d h_t||",
+          main = "MNIST row by row: gradient per step after training")
+  legend("bottomright", names(runs), lty = 1, col = seq_along(runs))
+})

@@ -4,11 +4,12 @@
 # data: NumPy, TensorFlow ops unrolled (static) or in a graph loop (dynamic),
 # and Keras' SimpleRNN holding the same weights.
 #
-#   Rscript recipes/R/cell.R
-#   Rscript recipes/R/cell.R batch=8 steps=10 seed=1
+#   demo("cell", package = "pyrnn")
+#   Rscript -e 'demo("cell", package = "pyrnn")' batch=8 steps=10 seed=1
 #
-# Arguments, each name=value: batch (sequences in the random batch, default 4),
-# steps (time steps, default 6), seed (of R's random numbers, default 0).
+# Settings, each name=value after the command (read by recipe_args()): batch
+# (sequences in the random batch, default 4), steps (time steps, default 6), seed
+# (of R's random numbers, default 0).
 library(pyrnn)
 
 settings <- recipe_args(list(batch = 4, steps = 6, seed = 0))
@@ -19,7 +20,8 @@ set.seed(settings$seed)
 n_input <- 3
 n_hidden <- 5
 x <- array(rnorm(settings$batch * settings$steps * n_input), c(settings$batch, settings$steps, n_input)) # the sequences
-W <- matrix(rnorm((n_input + n_hidden) * n_hidden, sd = 0.5), n_input + n_hidden, n_hidden) # input rows, then state rows
+# the weights: the rows for the input, then those for the state
+W <- matrix(rnorm((n_input + n_hidden) * n_hidden, sd = 0.5), n_input + n_hidden, n_hidden)
 b <- rnorm(n_hidden, sd = 0.1)
 
 # The same cell in plain R, as a check of the formula

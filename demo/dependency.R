@@ -5,15 +5,15 @@
 # settles near 0.52 (X_{t-8} is out of its reach); 10 steps with 16 units
 # get down towards 0.45.
 #
-#   Rscript recipes/R/dependency.R                        # 1 epoch of 1,000,000 steps
-#   Rscript recipes/R/dependency.R num_epochs=1 size=200000 seed=0
+#   demo("dependency", package = "pyrnn")                 # 1 epoch over a series of 1,000,000 values
+#   Rscript -e 'demo("dependency", package = "pyrnn")' num_epochs=1 size=200000 seed=0
 #
-# Arguments, each name=value: num_epochs, size, seed, and plot, the PNG of the
-# loss plot (default runs/R/dependency_loss.png).
+# Settings, each name=value after the command (read by recipe_args()): num_epochs,
+# size, seed, and plot, a PNG file for the loss plot (default: none, the plot is
+# drawn on the current graphics device).
 library(pyrnn)
 
-settings <- recipe_args(list(num_epochs = 1, size = 1e6, seed = 0,
-                             plot = file.path("runs", "R", "dependency_loss.png")))
+settings <- recipe_args(list(num_epochs = 1, size = 1e6, seed = 0, plot = ""))
 
 # The three cross-entropies a model can reach, computed exactly
 expected <- expected_cross_entropy()
@@ -24,18 +24,17 @@ runs <- list()
 for (shape in list(c(num_steps = 5, state_size = 4), c(num_steps = 10, state_size = 16))) {
   run <- train_dependency(num_steps = shape[["num_steps"]], state_size = shape[["state_size"]],
                           num_epochs = settings$num_epochs, size = settings$size, seed = settings$seed)
-  label <- sprintf("num_steps=%d, state_size=%d", shape[["num_steps"]], shape[["state_size"]])
+  label <- sprintf("num_steps = %d, state_size = %d", shape[["num_steps"]], shape[["state_size"]])
   runs[[label]] <- run
   cat(sprintf("%s: %d steps, final loss %.4f (closest: %s)\n", label, run$steps, run$final_loss,
               gsub("_", " ", run$closest)))
 }
 
-# The averaged loss of both runs against the expected values
-dir.create(dirname(settings$plot), recursive = TRUE, showWarnings = FALSE)
-png(settings$plot, width = 720, height = 450)
+# The averaged loss of both runs against the expected values: on the screen, or in
+# the PNG file plot=FILE
 curves <- lapply(runs, function(run) if (length(run$curve)) run$curve else run$loss)
-plot(runs[[1]], ylim = range(c(unlist(curves), expected)))
-lines(seq_along(curves[[2]]), curves[[2]], col = "steelblue")
-legend("topright", names(runs), lty = 1, col = c("black", "steelblue"))
-invisible(dev.off())
-cat("Loss plot: ", settings$plot, "\n")
+recipe_plot(settings$plot, {
+  plot(runs[[1]], ylim = range(c(unlist(curves), expected)))
+  lines(seq_along(curves[[2]]), curves[[2]], col = "steelblue")
+  legend("topright", names(runs), lty = 1, col = c("black", "steelblue"))
+})

@@ -1,0 +1,115 @@
+"""Compiled calls kept on disk, so that a new process skips tracing them.
+
+Tracing a recipe's training call (Python building its graph) takes 0.2 to 3 s
+(bench/setup_cost.py); reading the graph back takes a tenth of that. An entry
+holds the GraphDef of one traced call and the names of its inputs and output,
+in a file named by the hash of its key: everything that shapes the graph (the
+architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes) and
+the versions of pyrnn, TensorFlow, Keras and Python. An entry whose key,
+checksum or graph does not match is ignored and written anew, never trusted.
+
+The folder is PYRNN_CACHE_DIR, else $XDG_CACHE_HOME/pyrnn, else
+~/.cache/pyrnn; PYRNN_CACHE_DIR set to an empty string turns the cache off. It
+holds pyrnn's entries only (files named `*.graph`) and keeps the KEPT most
+recently used of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+log = logging.getLogger("pyrnn")
+KEPT = 64
+SUFFIX = ".graph"
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when PYRNN_CACHE_DIR turns the cache off."""
+    chosen = os.environ.get("PYRNN_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen).expanduser() if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pyrnn"
+
+
+def _full_key(key) -> str:
+    import keras
+    import tensorflow as tf
+
+    from pyrnn import __version__
+
+    return repr((key, __version__, tf.__version__, keras.__version__, sys.version_info[:3], platform.machine()))
+
+
+def _entry(full_key: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / (hashlib.sha256(full_key.encode()).hexdigest()[:32] + SUFFIX)
+
+
+def load(key):
+    """The call stored under `key`, as a function (*tensors, *variables) ->
+    output taking the inputs in the order they were traced (variables as
+    tf.Variables), or None when there is no sound entry."""
+    import tensorflow as tf
+
+    full_key = _full_key(key)
+    path = _entry(full_key)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            header = json.loads(fh.readline())
+            graph_bytes = fh.read()
+        if header["key"] != full_key or header["sha256"] != hashlib.sha256(graph_bytes).hexdigest():
+            raise ValueError("its key or checksum does not match")
+        graph = tf.compat.v1.GraphDef.FromString(graph_bytes)
+        inputs, output = header["inputs"], header["output"]
+        specs = [tf.TensorSpec(shape, tf.as_dtype(dtype)) for shape, dtype in header["specs"]]
+
+        def imported(*args):
+            return tf.graph_util.import_graph_def(graph, input_map=dict(zip(inputs, args)), return_elements=[output],
+                                                  name="")[0]
+
+        call = tf.compat.v1.wrap_function(imported, specs)
+        os.utime(path)  # recently used
+    except Exception as err:  # noqa: BLE001  a damaged or foreign entry is only a miss
+        log.debug("ignoring the cached graph %s: %s", path, err)
+        return None
+    return lambda *args: call(*(a.handle if isinstance(a, tf.Variable) else a for a in args))
+
+
+def store(key, concrete) -> None:
+    """Keep the traced ConcreteFunction `concrete` (flat inputs, one output,
+    nothing captured) under `key`. Failing to write only costs the next
+    process the tracing."""
+    full_key = _full_key(key)
+    path = _entry(full_key)
+    if path is None or concrete.captured_inputs or len(concrete.outputs) != 1:
+        return
+    graph_bytes = concrete.graph.as_graph_def().SerializeToString()
+    header = {"key": full_key, "sha256": hashlib.sha256(graph_bytes).hexdigest(),
+              "inputs": [t.name for t in concrete.inputs], "output": concrete.outputs[0].name,
+              "specs": [[t.shape.as_list() if t.shape.rank is not None else None, t.dtype.name]
+                        for t in concrete.inputs]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        with open(tmp, "wb") as fh:
+            fh.write(json.dumps(header).encode() + b"\n")
+            fh.write(graph_bytes)
+        os.replace(tmp, path)
+        _prune(path.parent)
+    except OSError as err:
+        log.debug("could not keep the compiled graph in %s: %s", path, err)
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("*" + SUFFIX), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEPT:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,91 @@
+"""The disk cache of compiled calls (pyrnn.graphcache): a graph read back
+gives the traced one's losses to the bit, and an entry that is damaged, from
+another key, or cut short is ignored and written anew, never trusted."""
+
+import json
+import os
+
+import pytest
+
+from pyrnn import graphcache, rnn, train_rnn, training
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYRNN_CACHE_DIR", str(tmp_path / "graphs"))
+    training._compiled.clear()
+    yield tmp_path / "graphs"
+    training._compiled.clear()
+
+
+@pytest.fixture(scope="module")
+def data(small16):
+    return small16["x_train"][:1000], small16["y_train"][:1000]
+
+
+def losses(data):
+    training._compiled.clear()  # as a new process: nothing compiled in memory
+    return train_rnn(rnn(n_hidden=10, seed=1), *data, batch=100, iteration=12, seed=1).loss
+
+
+def entries(folder):
+    return sorted(folder.glob("*" + graphcache.SUFFIX))
+
+
+def test_a_graph_read_back_trains_as_the_traced_one(cache, data, monkeypatch):
+    traced = losses(data)
+    stored = entries(cache)
+    assert len(stored) == 1  # the training call
+    loads = []
+    real_load = graphcache.load
+    monkeypatch.setattr(graphcache, "load", lambda key: loads.append(real_load(key)) or loads[-1])
+    assert losses(data) == traced
+    assert loads and all(call is not None for call in loads)
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "cut short", "another key", "not json"])
+def test_a_damaged_entry_is_ignored_and_written_anew(cache, data, damage):
+    traced = losses(data)
+    for path in entries(cache):
+        content = path.read_bytes()
+        header, graph = content.split(b"\n", 1)
+        if damage == "flip a byte":
+            content = header + b"\n" + graph[:100] + bytes([graph[100] ^ 0xFF]) + graph[101:]
+        elif damage == "cut short":
+            content = content[:len(content) // 2]
+        elif damage == "another key":
+            fields = json.loads(header)
+            fields["key"] = fields["key"].replace("'train'", "'other'").replace("'forward'", "'other'")
+            content = json.dumps(fields).encode() + b"\n" + graph
+        else:
+            content = b"{not json\n" + graph
+        path.write_bytes(content)
+    assert losses(data) == traced
+    for path in entries(cache):
+        header, graph = path.read_bytes().split(b"\n", 1)
+        assert json.loads(header)["sha256"] == graphcache.hashlib.sha256(graph).hexdigest()  # rewritten whole
+
+
+def test_an_empty_cache_dir_turns_the_cache_off(tmp_path, data, monkeypatch):
+    monkeypatch.setenv("PYRNN_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert graphcache.cache_dir() is None
+    losses(data)
+    assert not any(tmp_path.rglob("*" + graphcache.SUFFIX))
+    monkeypatch.delenv("PYRNN_CACHE_DIR")
+    assert graphcache.cache_dir() == tmp_path / "xdg" / "pyrnn"
+
+
+def test_the_cache_keeps_the_most_recently_used_entries_only(cache, monkeypatch):
+    monkeypatch.setattr(graphcache, "KEPT", 3)
+    cache.mkdir(parents=True)
+    mine = cache / "notes.txt"
+    mine.write_text("not pyrnn's")
+    for k in range(5):
+        entry = cache / f"{k}{graphcache.SUFFIX}"
+        entry.write_bytes(b"x")
+        os.utime(entry, (1_000_000 + k, 1_000_000 + k))  # used one after the other
+        graphcache._prune(cache)
+    assert [p.name for p in entries(cache)] == [f"{k}{graphcache.SUFFIX}" for k in (2, 3, 4)]
+    assert mine.read_text() == "not pyrnn's"  # only pyrnn's entries are pruned
