@@ -136,7 +136,7 @@ def check_backend(backend: str) -> None:
 # (architecture, batch, clipnorm), the most recently used _KEPT of them. A
 # call through Keras reads its model's own variables and is kept per model.
 _KEPT = 16
-_compiled: "OrderedDict[tuple, tf.types.experimental.GenericFunction]" = OrderedDict()
+_compiled: OrderedDict = OrderedDict()  # key -> the compiled call (see _traced)
 _compiled_per_model: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -195,22 +195,20 @@ def _forward(model, backend: str = "auto"):
     x_spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)  # any number of rows
     forward = _cached(("forward", lowered.key), lambda: _traced(
         ("forward", lowered.key), lambda xb, *weights: lowered.logits(weights, _time_major(xb)),
-        [x_spec, *weights], jit=False))
+        [x_spec, *weights]))
     return lambda xb: forward(xb, *weights)
 
 
-def _traced(key, fn, args, jit: bool):
-    """`fn` compiled for `args` (TensorSpecs and tf.Variables, passed flat):
-    read from the disk cache (pyrnn.graphcache) when it holds `key`, else
-    traced and stored there. Returns the ConcreteFunction (or the graph
-    read back), called with tensors and variables in the order of `args`."""
-    if not jit:
-        stored = graphcache.load(key)
-        if stored is not None:
-            return stored
-    concrete = tf.function(fn, jit_compile=jit, autograph=False).get_concrete_function(*args)
-    if not jit:  # an XLA cluster does not survive the trip through a GraphDef
-        graphcache.store(key, concrete)
+def _traced(key, fn, args):
+    """`fn` compiled (without XLA) for `args` (TensorSpecs and tf.Variables,
+    passed flat): read from the disk cache (pyrnn.graphcache) when it holds
+    `key`, else traced and stored there. Returns the ConcreteFunction (or the
+    graph read back), called with tensors and variables in the order of `args`."""
+    stored = graphcache.load(key)
+    if stored is not None:
+        return stored
+    concrete = tf.function(fn, autograph=False).get_concrete_function(*args)
+    graphcache.store(key, concrete)
     return concrete
 
 
@@ -258,7 +256,7 @@ def _training_call(model, optimizer: AdamState, batch: int, backend: str):
         key = ("train", lowered.key, batch, clipnorm)
         state = (*weights, *optimizer.variables)
         run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(lowered, len(weights), clipnorm, loss_fn)),
-                                           [*specs, *state], jit=False))
+                                           [*specs, *state]))
 
     def train(x_all, y_all, idx):
         count = idx.shape[0]
