@@ -25,7 +25,7 @@ test_that("a folder given as a path is read like the sample", {
 })
 
 test_that("a missing folder, damaged files and bad arguments are clear R errors", {
-  expect_error(read_data_sets(file.path(tempdir(), "MNIST-missing")), "MNIST files missing.*'sample'",
+  expect_error(read_data_sets(file.path(tempdir(), "MNIST-missing")), 'MNIST files missing.*"sample"',
                class = "pyrnn_error")
   damaged <- file.path(tempdir(), "MNIST-damaged")
   dir.create(damaged, showWarnings = FALSE)

@@ -57,7 +57,7 @@ test_that("bad sizes are errors naming the argument: R's for what is not a numbe
   expect_error(rnn(n.hidden = "64"), "n.hidden must be a single whole number, got \"64\"")
   expect_error(lstm(n_class = NA), "n_class must be a single whole number, got NA")
   expect_error(bidirectionRNN(step_size = 2.5), "step_size must be a single whole number, got 2.5")
-  expect_error(stacked_rnn(cell = "elman"), "unknown cell 'elman'; choose one of basic, gru, lstm",
+  expect_error(stacked_rnn(cell = "elman"), 'unknown cell "elman"; choose one of basic, gru, lstm',
                class = "pyrnn_error")
   expect_error(lstm(forget_bias = "one"), "forget_bias must be a single number")
   expect_error(bidirectionRNN(input_gain = c(1, 2)), "input_gain must be a single number")

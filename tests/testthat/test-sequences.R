@@ -97,7 +97,7 @@ test_that("gradient_norms_by_step gives one norm per image row; bad settings are
   expect_error(train_echo(total_series_length = 1000, echo_step = 300), "echo_step 300 is not shorter than a row",
                class = "pyrnn_error")
   expect_error(train_dependency(num_steps = 0), "num_steps must be a positive whole number", class = "pyrnn_error")
-  expect_error(train_rows28(cell = "gru"), "unknown cell 'gru'; choose one of basic, lstm", class = "pyrnn_error")
+  expect_error(train_rows28(cell = "gru"), 'unknown cell "gru"; choose one of basic, lstm', class = "pyrnn_error")
   expect_error(train_echo(callback = 1), "callback must be a function")
   expect_error(dependency_data(size = NA), "size must be a single whole number")
 })

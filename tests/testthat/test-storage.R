@@ -31,5 +31,5 @@ test_that("the model file records how its images were reduced", {
   expect_identical(info$reduce_method, "box")
   expect_identical(as.integer(c(info$step_size, info$n_input, info$n_class)), c(16L, 16L, 10L))
   expect_error(save_rnn(rnn(n.hidden = 2), tempfile(fileext = ".keras"), reduce_method = "cubic"),
-               "unknown reduce_method 'cubic'", class = "pyrnn_error")
+               'unknown reduce_method "cubic"', class = "pyrnn_error")
 })

@@ -86,7 +86,8 @@ test_that("a diverging run stops with an R error carrying the iterations done", 
   error <- tryCatch(train_rnn(rnn(n.hidden = 8, seed = 1), data$x_train[1:500, ], data$y_train[1:500, ],
                               lr = 1e38, batch = 100, iteration = 20, seed = 1), error = identity)
   expect_s3_class(error, "pyrnn_diverged")
-  expect_match(conditionMessage(error), "the loss became nan at iteration 2: training diverged. Try a smaller")
+  expect_match(conditionMessage(error),
+               "the loss became NaN at iteration 2: training diverged. Try a smaller learning rate \\(lr = ")
   expect_s3_class(error$history, "pyrnn_history")
   expect_length(error$history$loss, 1)
 })

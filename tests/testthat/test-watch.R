@@ -143,7 +143,7 @@ test_that("backend = 'kernels' and 'keras' predict about the same", {
   expect_equal(kernels, keras, tolerance = 1e-4)
   expect_equal(evaluate_rnn(model, d$x_val, d$y_val, backend = "kernels")$cost,
                evaluate_rnn(model, d$x_val, d$y_val, backend = "keras")$cost, tolerance = 1e-4)
-  expect_error(predict_rnn(model, d$x_val, backend = "gpu"), "unknown backend 'gpu'", class = "pyrnn_error")
+  expect_error(predict_rnn(model, d$x_val, backend = "gpu"), 'unknown backend "gpu"', class = "pyrnn_error")
   history <- train_rnn(rnn(n.hidden = 4, seed = 1), d$x, d$y, batch = 50, iteration = 2, seed = 1, backend = "keras")
   expect_length(history$loss, 2)
 })
