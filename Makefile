@@ -60,6 +60,8 @@ check-r: tarball
 	$(call rcheck,$(PY),1,,)
 
 check-r-146: tarball
+	@test -f $(RLIB146)/reticulate/DESCRIPTION || { echo "reticulate 1.46 is not in $(RLIB146): make setup \
+		installs it from ../shared/r/reticulate_1.46.0.tar.gz (or RETICULATE_TARBALL=FILE)"; exit 1; }
 	$(call rcheck,$(PY2),2,-146,$(RLIB146))
 
 # end to end, from the built wheel and R tarball, in scratch folders outside the repository

@@ -8,10 +8,13 @@ architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes) and
 the versions of pyrnn, TensorFlow, Keras and Python. An entry whose key,
 checksum or graph does not match is ignored and written anew, never trusted.
 
-The folder is PYRNN_CACHE_DIR, else $XDG_CACHE_HOME/pyrnn, else
-~/.cache/pyrnn; PYRNN_CACHE_DIR set to an empty string turns the cache off. It
-holds pyrnn's entries only (files named `*.graph`) and keeps the KEPT most
-recently used of them.
+The folder is PYRNN_CACHE_DIR, else $XDG_CACHE_HOME/pyrnn (an absolute
+XDG_CACHE_HOME only, as the XDG spec says), else ~/.cache/pyrnn;
+PYRNN_CACHE_DIR set to an empty string turns the cache off. The folder may
+hold other files: pyrnn's entries are told apart by name (32 hex digits and
+SUFFIX) and by their first line (MAGIC); only those are read, replaced or
+pruned (the KEPT most recently used are kept), and a file of that name that is
+not pyrnn's is left alone and the graph not stored.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ import json
 import logging
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
 log = logging.getLogger("pyrnn")
 KEPT = 64
-SUFFIX = ".graph"
+SUFFIX = ".pyrnn-graph"
+MAGIC = b"pyrnn compiled graph 1\n"
+_ENTRY_NAME = re.compile(r"[0-9a-f]{32}" + re.escape(SUFFIX))
 
 
 def cache_dir() -> Path | None:
@@ -34,8 +40,8 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get("PYRNN_CACHE_DIR")
     if chosen is not None:
         return Path(chosen).expanduser() if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pyrnn"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "pyrnn"
 
 
 def _full_key(key) -> str:
@@ -64,6 +70,8 @@ def load(key):
         return None
     try:
         with open(path, "rb") as fh:
+            if fh.readline() != MAGIC:
+                raise ValueError("it is not a pyrnn entry")
             header = json.loads(fh.readline())
             graph_bytes = fh.read()
         if header["key"] != full_key or header["sha256"] != hashlib.sha256(graph_bytes).hexdigest():
@@ -77,10 +85,13 @@ def load(key):
                                                   name="")[0]
 
         call = tf.compat.v1.wrap_function(imported, specs)
-        os.utime(path)  # recently used
     except Exception as err:  # noqa: BLE001  a damaged or foreign entry is only a miss
         log.debug("ignoring the cached graph %s: %s", path, err)
         return None
+    try:
+        os.utime(path)  # recently used, for pruning
+    except OSError:
+        pass  # a read-only cache still serves
     return lambda *args: call(*(a.handle if isinstance(a, tf.Variable) else a for a in args))
 
 
@@ -97,19 +108,38 @@ def store(key, concrete) -> None:
               "inputs": [t.name for t in concrete.inputs], "output": concrete.outputs[0].name,
               "specs": [[t.shape.as_list() if t.shape.rank is not None else None, t.dtype.name]
                         for t in concrete.inputs]}
+    if path.exists() and not _is_entry(path):
+        log.debug("not keeping the compiled graph: %s is not pyrnn's", path)
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         with open(tmp, "wb") as fh:
-            fh.write(json.dumps(header).encode() + b"\n")
+            fh.write(MAGIC + json.dumps(header).encode() + b"\n")
             fh.write(graph_bytes)
         os.replace(tmp, path)
         _prune(path.parent)
     except OSError as err:
         log.debug("could not keep the compiled graph in %s: %s", path, err)
+        try:
+            tmp.unlink(missing_ok=True)  # ours, half written
+        except OSError:
+            pass
+
+
+def _is_entry(path: Path) -> bool:
+    """A file pyrnn wrote here: its name and its first line say so."""
+    if not _ENTRY_NAME.fullmatch(path.name) or not path.is_file() or path.is_symlink():
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("*" + SUFFIX), key=lambda p: p.stat().st_mtime, reverse=True)
+    entries = sorted((p for p in folder.glob("*" + SUFFIX) if _is_entry(p)), key=lambda p: p.stat().st_mtime,
+                     reverse=True)
     for old in entries[KEPT:]:
         old.unlink(missing_ok=True)

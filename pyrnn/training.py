@@ -501,7 +501,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
         validation = Validation(lambda xv: _logits(model, xv, backend), x_val, y_val, model.weights,
                                 every=validate_every, patience=patience)
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if resume and (checkpoint is None or not checkpoint.exists()):
+    if resume and checkpoint is None:
+        raise PyrnnError("resume needs checkpoint=FILE, the checkpoint the interrupted run saved")
+    if resume and not checkpoint.exists():
         raise MissingFileError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
     batch, iteration, lr = int(batch), int(iteration), float(lr)
     epochs = None if epochs is None else int(epochs)

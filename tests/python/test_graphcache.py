@@ -48,21 +48,22 @@ def test_a_damaged_entry_is_ignored_and_written_anew(cache, data, damage):
     traced = losses(data)
     for path in entries(cache):
         content = path.read_bytes()
-        header, graph = content.split(b"\n", 1)
+        magic, header, graph = content.split(b"\n", 2)
+        magic += b"\n"
         if damage == "flip a byte":
-            content = header + b"\n" + graph[:100] + bytes([graph[100] ^ 0xFF]) + graph[101:]
+            content = magic + header + b"\n" + graph[:100] + bytes([graph[100] ^ 0xFF]) + graph[101:]
         elif damage == "cut short":
             content = content[:len(content) // 2]
         elif damage == "another key":
             fields = json.loads(header)
             fields["key"] = fields["key"].replace("'train'", "'other'").replace("'forward'", "'other'")
-            content = json.dumps(fields).encode() + b"\n" + graph
+            content = magic + json.dumps(fields).encode() + b"\n" + graph
         else:
-            content = b"{not json\n" + graph
+            content = magic + b"{not json\n" + graph
         path.write_bytes(content)
     assert losses(data) == traced
     for path in entries(cache):
-        header, graph = path.read_bytes().split(b"\n", 1)
+        _, header, graph = path.read_bytes().split(b"\n", 2)
         assert json.loads(header)["sha256"] == graphcache.hashlib.sha256(graph).hexdigest()  # rewritten whole
 
 
@@ -77,15 +78,49 @@ def test_an_empty_cache_dir_turns_the_cache_off(tmp_path, data, monkeypatch):
     assert graphcache.cache_dir() == tmp_path / "xdg" / "pyrnn"
 
 
-def test_the_cache_keeps_the_most_recently_used_entries_only(cache, monkeypatch):
+def test_the_cache_keeps_the_most_recently_used_entries_only_and_never_the_users_files(cache, monkeypatch):
     monkeypatch.setattr(graphcache, "KEPT", 3)
     cache.mkdir(parents=True)
-    mine = cache / "notes.txt"
-    mine.write_text("not pyrnn's")
-    for k in range(5):
-        entry = cache / f"{k}{graphcache.SUFFIX}"
-        entry.write_bytes(b"x")
-        os.utime(entry, (1_000_000 + k, 1_000_000 + k))  # used one after the other
+    users = [cache / "notes.txt", cache / f"{'0' * 32}{graphcache.SUFFIX}", cache / f"old{graphcache.SUFFIX}"]
+    for k, path in enumerate(users):
+        path.write_text("not pyrnn's")
+        os.utime(path, (1_000 + k, 1_000 + k))  # older than any entry
+    names = [f"{k:032x}{graphcache.SUFFIX}" for k in range(1, 6)]
+    for k, name in enumerate(names):
+        (cache / name).write_bytes(graphcache.MAGIC + b"{}\n")
+        os.utime(cache / name, (1_000_000 + k, 1_000_000 + k))  # used one after the other
         graphcache._prune(cache)
-    assert [p.name for p in entries(cache)] == [f"{k}{graphcache.SUFFIX}" for k in (2, 3, 4)]
-    assert mine.read_text() == "not pyrnn's"  # only pyrnn's entries are pruned
+    assert sorted(p.name for p in entries(cache) if graphcache._is_entry(p)) == names[2:]
+    for path in users:
+        assert path.read_text() == "not pyrnn's"  # only pyrnn's entries are pruned
+
+
+def test_a_file_of_the_users_where_an_entry_belongs_is_left_alone(cache, data):
+    losses(data)
+    (entry,) = entries(cache)
+    entry.write_text("the user's own file")
+    traced = losses(data)
+    assert entry.read_text() == "the user's own file"
+    assert traced == losses(data)
+    assert not [p for p in cache.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_read_only_cache_still_serves(cache, data, monkeypatch):
+    traced = losses(data)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(graphcache.os, "utime", read_only)
+    loads = []
+    real_load = graphcache.load
+    monkeypatch.setattr(graphcache, "load", lambda key: loads.append(real_load(key)) or loads[-1])
+    assert losses(data) == traced
+    assert loads and all(call is not None for call in loads)
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYRNN_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "~/relative")
+    assert graphcache.cache_dir() == tmp_path / ".cache" / "pyrnn"

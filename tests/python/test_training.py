@@ -151,3 +151,10 @@ def test_loading_refuses_code_and_non_models(tmp_path):
         load_rnn(tmp_path / "notes.keras")
     with pytest.raises(FileNotFoundError, match="no such model file"):
         load_rnn(tmp_path / "missing.keras")
+
+
+def test_resume_without_a_checkpoint_file_says_what_is_missing(small16):
+    from pyrnn import PyrnnError, rnn, train_rnn
+
+    with pytest.raises(PyrnnError, match="resume needs checkpoint=FILE"):
+        train_rnn(rnn(n_hidden=2), small16["x_train"][:100], small16["y_train"][:100], batch=10, resume=True)

@@ -106,6 +106,8 @@ test_that("a run checkpointed and resumed from R ends as an uninterrupted run", 
   expect_identical(resumed$loss, whole$loss)
   expect_error(train_rnn(rnn(n.hidden = 2), x, y, checkpoint = tempfile(), resume = TRUE),
                "cannot resume: no checkpoint at")
+  expect_error(train_rnn(rnn(n.hidden = 2), x, y, resume = TRUE), "resume needs checkpoint = FILE",
+               class = "pyrnn_error")
 })
 
 test_that("non-finite pixels, bad one-hot rows and empty input are refused before training", {
