@@ -29,15 +29,8 @@ import tensorflow as tf
 
 from pyrnn import graphcache, kernels
 from pyrnn.adam import AdamState, apply_adam
-from pyrnn.arrays import (
-    as_labels,
-    as_sequences,
-    check_learning_rate,
-    check_positive,
-    check_seed,
-    check_sizes,
-    model_shape,
-)
+from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
+                          model_shape)
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.models import gpu_available
 from pyrnn.storage import atomic_path

@@ -11,31 +11,12 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from pyrnn.cli.common import (
-    EXIT_INTERRUPTED,
-    POSITIVE_NUMBER,
-    POSITIVE_WHOLE,
-    SEED,
-    PyrnnCommand,
-    data_option,
-    import_tensorflow_quietly,
-    loss_progress,
-    print_summary,
-    print_table,
-    resolve_data,
-)
+from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
+                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.recipes import (
-    CELLS,
-    RECIPE_TITLES,
-    RECIPES,
-    STACKED_DEFAULTS,
-    RecipeSettings,
-    build_recipe,
-    check_batch,
-    load_recipe_data,
-)
+from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, build_recipe,
+                           check_batch, load_recipe_data)
 from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
 from pyrnn.watch import EARLY_STOPPING

@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 MNIST_DIR = Path(os.environ.get("PYRNN_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
 
 
+def compiled_calls(kind: str) -> int:
+    """pyrnn's compiled calls of that kind ("train", "forward") in the process:
+    each was traced (or read from the disk cache) once, and serves any number
+    of rows (a call of another shape would fail, not trace again)."""
+    from pyrnn import training
+
+    return sum(key[0] == kind for key in training._compiled)
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The full canonical MNIST files (../shared/data/mnist); their absence is a failure."""

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import compiled_calls
 
 from pyrnn import BUILDERS, predict_rnn, rnn, stacked_rnn, train_rnn, training
 from pyrnn.adam import apply_adam
@@ -16,13 +17,6 @@ from pyrnn.adam import apply_adam
 @pytest.fixture(scope="module")
 def data(small16):
     return small16["x_train"][:2000], small16["y_train"][:2000]
-
-
-def traces(kind: str) -> int:
-    """Compiled calls of that kind ("train", "forward") in the process: each
-    was traced (or read from the disk cache) once, and serves any number of
-    rows (a call of another shape would fail, not trace again)."""
-    return sum(key[0] == kind for key in training._compiled)
 
 
 @pytest.mark.parametrize("clipnorm", [None, 0.05])
@@ -54,16 +48,16 @@ def test_a_second_model_of_an_architecture_reuses_the_graph_and_none_of_the_stat
     training._compiled.clear()
     first = rnn(n_hidden=12, seed=1)
     train_rnn(first, x, y, batch=100, iteration=15, seed=1)
-    traced = traces("train")
+    traced = compiled_calls("train")
     second = rnn(n_hidden=12, seed=2)
     after_first = train_rnn(second, x, y, batch=100, iteration=15, seed=3).loss
-    assert traces("train") == traced == 1  # the second model ran the first one's graph
+    assert compiled_calls("train") == traced == 1  # the second model ran the first one's graph
     assert after_first == alone  # and started from its own weights and a fresh Adam
     train_rnn(rnn(n_hidden=12, seed=4), x[:1500], y[:1500], batch=100, iteration=5, seed=1)
-    assert traces("train") == 1  # other data, same graph
+    assert compiled_calls("train") == 1  # other data, same graph
     predict_rnn(first, x[:50])
     predict_rnn(second, x[:70])
-    assert traces("forward") == 1
+    assert compiled_calls("forward") == 1
 
 
 def test_models_sharing_a_graph_keep_their_own_weights_and_adam(data):
@@ -136,8 +130,8 @@ def test_compiling_ahead_leaves_the_model_alone_and_saves_the_compiling(data):
     training.compile_ahead(model, batch=100)
     for w, old in zip(model.weights, before):
         np.testing.assert_array_equal(w.numpy(), old)
-    traced = traces("train"), traces("forward")
+    traced = compiled_calls("train"), compiled_calls("forward")
     assert traced == (1, 1)
     train_rnn(model, x, y, batch=100, iteration=5, seed=1, validation_data=(x[:200], y[:200]), validate_every=5)
-    assert (traces("train"), traces("forward")) == traced
+    assert (compiled_calls("train"), compiled_calls("forward")) == traced
     assert training._optimizers[model].iterations.numpy() == 5  # the copy's Adam was its own

@@ -5,10 +5,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY, invoke
+from conftest import TINY, compiled_calls, invoke
 
 from pyrnn import PyrnnError, evaluate_rnn, rnn, train_rnn
-from pyrnn import training
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +16,9 @@ def data(small16):
             "val": (small16["x_test"][:1000], small16["y_test"][:1000])}
 
 
-def forward_traces() -> int:
-    return sum(key[0] == "forward" for key in training._compiled)
-
-
 def test_validation_every_k_iterations_and_at_the_last(data):
     model = rnn(n_hidden=16, seed=1)
-    traced_before = forward_traces()
+    traced_before = compiled_calls("forward")
     history = train_rnn(model, data["x"], data["y"], batch=100, iteration=35, seed=1,
                         validation_data=data["val"], validate_every=10)
     assert history.val_iteration == [10, 20, 30, 35]
@@ -33,7 +28,7 @@ def test_validation_every_k_iterations_and_at_the_last(data):
     assert history.val_accuracy[-1] == final["accuracy"]
     assert history.stopped is None and history.best_iteration in history.val_iteration
     # one compiled forward pass served every check: no retrace per check
-    assert forward_traces() - traced_before <= 1
+    assert compiled_calls("forward") - traced_before <= 1
     saved = history.to_dict()
     assert saved["val_iteration"] == [10, 20, 30, 35] and saved["best_iteration"] == history.best_iteration
 
