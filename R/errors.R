@@ -10,7 +10,7 @@
 
 # Evaluate `expr`, a call into Python, turning a Python exception into one of
 # the R errors above, with the Python type name in `python_type`. A diverged
-# training run (pyrnn.training.TrainingDiverged, a PyrnnError) also carries the
+# training run (pyrnn.history.TrainingDiverged, a PyrnnError) also carries the
 # iterations done, as `history` (a pyrnn_history), and class
 # "pyrnn_diverged". R errors (from R code run inside, such as a converter)
 # pass unchanged.
@@ -39,7 +39,7 @@ as_pyrnn_error <- function(e) {
 
 # The history carried by a TrainingDiverged exception, else NULL.
 diverged_history <- function(exception) {
-  if (!inherits(exception, "pyrnn.training.TrainingDiverged")) return(NULL)
+  if (!inherits(exception, "pyrnn.history.TrainingDiverged")) return(NULL)
   tryCatch(as_history(reticulate::py_get_attr(exception, "history")), error = function(e) NULL)
 }
 

@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     print(f"\nTest accuracy after {ITERATIONS} iterations (full MNIST test set, 16x16 nearest)\n")
     common.print_table(["recipe", *(f"seed {s}" for s in seeds), "mean", "Keras bar", "clears"]
                        + (["plain Keras, same seeds"] if args.with_keras else []), rows)
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
     return 0

@@ -87,16 +87,16 @@ def recipe_flops(model) -> dict:
 def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
     """ms per training step of pyrnn on one core, taken apart."""
     from pyrnn import BUILDERS
-    from pyrnn.training import _lowered, _optimizer, _time_major, _training_call
+    from pyrnn.compiled import lowered, optimizer_for, time_major, training_call
 
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
     variables = model.trainable_variables
     x_all, y_all = tf.constant(data["x_train"]), tf.constant(data["y_train"])
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    lowered = _lowered(model, common.BATCH, backend="kernels")
+    low = lowered(model, common.BATCH, backend="kernels")
 
     def forward(idx):
-        return loss_fn(tf.gather(y_all, idx), lowered.logits(variables, _time_major(tf.gather(x_all, idx))))
+        return loss_fn(tf.gather(y_all, idx), low.logits(variables, time_major(tf.gather(x_all, idx))))
 
     def forward_backward(idx):
         with tf.GradientTape() as tape:
@@ -105,7 +105,7 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
         return loss + 0.0 * tf.add_n([tf.reduce_sum(g) for g in grads])
 
     idx = _chunk_inputs(data["x_train"].shape[0])
-    step = _training_call(model, _optimizer(model, common.LR, None), common.BATCH, "kernels")
+    step = training_call(model, optimizer_for(model, common.LR, None), common.BATCH, "kernels")
     runs = {"empty call": _in_a_loop(lambda i: tf.cast(i[0], tf.float32)), "forward": _in_a_loop(forward),
             "forward+backward": _in_a_loop(forward_backward),
             "step": lambda idx: step(x_all, y_all, idx)}
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
              f"{p['matmul_gflop']:.2f}", f"{p['matmul_ms_at_measured_speed']:.2f}"]
             for r, p in report["pyrnn"].items()]
     common.print_table(["recipe", "Keras+XLA", "pyrnn", *parts, "matmul GFLOP", "of which matmul"], rows)
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
     return 0

@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(f"pixel RMS of the training images: {report['settings']['training_pixel_rms']}")
     common.print_table(["recipe", "seeds", "gain 1", "gain 3", "difference (SE)", "gain 3 better"], rows)
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
     return 0

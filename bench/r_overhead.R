@@ -102,5 +102,5 @@ results <- list(
   reduceImage_matrix = list(r_seconds = r_reduce, python_seconds = py_reduce, ratio = r_reduce / py_reduce,
                             r_python_work_seconds = r_python_part, r_result_conversion_seconds = r_conversion),
   training = training)
-reticulate::import("pyrnn.storage")$write_json(out_file, results)
+reticulate::import("pyrnn.files")$write_json(out_file, results)
 cat(sprintf("\nwritten: %s\n", out_file))

@@ -48,13 +48,13 @@ def worker(recipe: str, data_file: str, mode: str) -> dict:
 
     if mode == "no-grappler":
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    from pyrnn import BUILDERS, kernels, train_rnn, training
+    from pyrnn import BUILDERS, compiled, kernels, train_rnn
 
     data = common.load_npz(data_file)
     x, y = data["x_train"], data["y_train"]
     x_all, y_all = tf.constant(x), tf.constant(y)
     idx = np.stack([np.random.default_rng([1, i]).choice(x.shape[0], common.BATCH, replace=False)
-                    for i in range(training.CHUNK)]).astype(np.int32)
+                    for i in range(compiled.CHUNK)]).astype(np.int32)
     out = {}
     t = time.perf_counter()
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
@@ -62,9 +62,9 @@ def worker(recipe: str, data_file: str, mode: str) -> dict:
     t = time.perf_counter()
     kernels.lower(model, parts=kernels.parallel_parts(common.BATCH))
     out["lower"] = time.perf_counter() - t
-    optimizer = training._optimizer(model, common.LR, None)
+    optimizer = compiled.optimizer_for(model, common.LR, None)
     t = time.perf_counter()
-    train = training._training_call(model, optimizer, common.BATCH, "auto")
+    train = compiled.training_call(model, optimizer, common.BATCH, "auto")
     out["trace" if mode != "disk" else "read_back"] = time.perf_counter() - t
     t = time.perf_counter()
     train(x_all, y_all, idx).numpy()
@@ -76,12 +76,12 @@ def worker(recipe: str, data_file: str, mode: str) -> dict:
         steady.append(time.perf_counter() - t)
     call = float(np.median(steady))
     out["first_run"] = first - call
-    out["step_ms"] = call / training.CHUNK * 1e3
+    out["step_ms"] = call / compiled.CHUNK * 1e3
     if mode == "trace":
         for name, trained in (("second_model", BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=2)),
                               ("same_model_again", model)):
             t = time.perf_counter()
-            train_rnn(trained, x, y, lr=common.LR, batch=common.BATCH, iteration=training.CHUNK, seed=1)
+            train_rnn(trained, x, y, lr=common.LR, batch=common.BATCH, iteration=compiled.CHUNK, seed=1)
             out[name] = time.perf_counter() - t - call
     return {key: round(value, 4) for key, value in out.items()}
 
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
           "share of that (first_run with its optimisers on less off); first_model_traced / _read_back: build + "
           "lower + trace or read back + first_run; second_model / same_model_again: a whole "
           "train_rnn(iteration=10) less ten steady steps")
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
     return 0

@@ -62,7 +62,7 @@ def pyrnn_steady(recipe: str, data: dict, warmup: int, blocks: int) -> list:
     """Seconds per step of pyrnn's train_rnn, per block of BLOCK iterations,
     from the callbacks that follow each compiled call."""
     from pyrnn import BUILDERS, train_rnn
-    from pyrnn.training import CHUNK
+    from pyrnn.compiled import CHUNK
 
     assert BLOCK % CHUNK == 0
     stamps = []
@@ -210,7 +210,7 @@ def main(argv=None) -> int:
                 "--accuracy-worker", data_file, args.target, 50, args.max_epochs, 1])
     report["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print_report(report, frameworks)
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     write_json(args.out, report)
     print(f"\nwritten: {args.out}")
     return 0

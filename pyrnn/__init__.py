@@ -17,8 +17,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "rnn": "pyrnn.models", "bidirectionRNN": "pyrnn.models", "stacked_rnn": "pyrnn.models",
     "lstm": "pyrnn.models", "BUILDERS": "pyrnn.models",
-    "train_rnn": "pyrnn.training", "evaluate_rnn": "pyrnn.training", "eval_acc": "pyrnn.training",
-    "predict_rnn": "pyrnn.training", "History": "pyrnn.training", "TrainingDiverged": "pyrnn.training",
+    "train_rnn": "pyrnn.training", "evaluate_rnn": "pyrnn.training", "eval_acc": "pyrnn.scores",
+    "predict_rnn": "pyrnn.training", "History": "pyrnn.history", "TrainingDiverged": "pyrnn.history",
     "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage", "use_one_thread_per_op": "pyrnn.kernels",
     "cell_forward": "pyrnn.cells", "worked_example": "pyrnn.cells", "format_worked_example": "pyrnn.cells",
     "echo_data": "pyrnn.sequences", "train_echo": "pyrnn.sequences", "dependency_data": "pyrnn.sequences",

@@ -14,7 +14,6 @@ import math
 import numbers
 import os
 import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pyrnn.errors import MissingFileError, NotAFolderError, PyrnnError
+from pyrnn.files import atomic_path, user_cache_dir
 
 IMAGE_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -199,20 +199,15 @@ def _download(train_dir: Path, names) -> None:
     for name in names:
         errors = []
         for mirror in MIRRORS:
-            fd, tmp = tempfile.mkstemp(dir=train_dir, suffix=".part")
-            os.close(fd)
             try:
-                with urllib.request.urlopen(mirror + name + ".gz", timeout=60) as resp, open(tmp, "wb") as out:
-                    shutil.copyfileobj(resp, out)
-                if file_md5(tmp) != CANONICAL_MD5[name]:
-                    raise PyrnnError("checksum mismatch")
-                os.replace(tmp, train_dir / f"{name}.gz")
+                with atomic_path(train_dir / f"{name}.gz", suffix=".part") as tmp:
+                    with urllib.request.urlopen(mirror + name + ".gz", timeout=60) as resp, open(tmp, "wb") as out:
+                        shutil.copyfileobj(resp, out)
+                    if file_md5(tmp) != CANONICAL_MD5[name]:
+                        raise PyrnnError("checksum mismatch")
                 break
             except Exception as err:  # try the next mirror; report all at the end
                 errors.append(f"{mirror}: {err}")
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
         else:
             raise MissingFileError(
                 f"could not download {name}.gz into {train_dir} ({'; '.join(errors)}). "
@@ -338,9 +333,9 @@ LOCAL_DIR = "MNIST-data"
 
 
 def cache_dir() -> Path:
-    """The user cache folder for full MNIST: $XDG_CACHE_HOME/pyrnn/mnist
-    (default ~/.cache/pyrnn/mnist)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "pyrnn" / "mnist"
+    """The user cache folder for full MNIST: `mnist` in pyrnn's user cache
+    folder (`pyrnn.files.user_cache_dir`, default ~/.cache/pyrnn/mnist)."""
+    return user_cache_dir() / "mnist"
 
 
 @dataclass(frozen=True)

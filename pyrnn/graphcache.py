@@ -8,8 +8,8 @@ architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes) and
 the versions of pyrnn, TensorFlow, Keras and Python. An entry whose key,
 checksum or graph does not match is ignored and written anew, never trusted.
 
-The folder is PYRNN_CACHE_DIR, else $XDG_CACHE_HOME/pyrnn (an absolute
-XDG_CACHE_HOME only, as the XDG spec says), else ~/.cache/pyrnn;
+The folder is PYRNN_CACHE_DIR, else pyrnn's user cache folder
+(`pyrnn.files.user_cache_dir`: $XDG_CACHE_HOME/pyrnn or ~/.cache/pyrnn);
 PYRNN_CACHE_DIR set to an empty string turns the cache off. The folder may
 hold other files: pyrnn's entries are told apart by name (32 hex digits and
 SUFFIX) and by their first line (MAGIC); only those are read, replaced or
@@ -28,6 +28,8 @@ import re
 import sys
 from pathlib import Path
 
+from pyrnn.files import atomic_path, user_cache_dir
+
 log = logging.getLogger("pyrnn")
 KEPT = 64
 SUFFIX = ".pyrnn-graph"
@@ -40,8 +42,7 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get("PYRNN_CACHE_DIR")
     if chosen is not None:
         return Path(chosen).expanduser() if chosen else None
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "pyrnn"
+    return user_cache_dir()
 
 
 def _full_key(key) -> str:
@@ -111,20 +112,13 @@ def store(key, concrete) -> None:
     if path.exists() and not _is_entry(path):
         log.debug("not keeping the compiled graph: %s is not pyrnn's", path)
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
+        with atomic_path(path, suffix=".part") as tmp, open(tmp, "wb") as fh:
             fh.write(MAGIC + json.dumps(header).encode() + b"\n")
             fh.write(graph_bytes)
-        os.replace(tmp, path)
         _prune(path.parent)
     except OSError as err:
         log.debug("could not keep the compiled graph in %s: %s", path, err)
-        try:
-            tmp.unlink(missing_ok=True)  # ours, half written
-        except OSError:
-            pass
 
 
 def _is_entry(path: Path) -> bool:

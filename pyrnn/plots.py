@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from pyrnn.storage import atomic_path
+from pyrnn.files import atomic_path
 
 
 def curves_figure(curves: dict, title: str, xlabel: str = "iteration", ylabel: str = "training loss",

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError, PyrnnError
-from pyrnn.storage import write_json
+from pyrnn.files import write_json
 
 MARKER_FILE = ".pyrnn-run.json"
 STAGING_DIR = ".pyrnn-partial"

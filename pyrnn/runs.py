@@ -21,8 +21,9 @@ from pathlib import Path
 from pyrnn.errors import PyrnnError
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
-from pyrnn.storage import save_rnn, write_json
-from pyrnn.watch import INTERRUPTED
+from pyrnn.files import write_json
+from pyrnn.storage import save_rnn
+from pyrnn.history import INTERRUPTED
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
@@ -39,7 +40,7 @@ class RunResult:
     early: then `path` is the staging folder that --resume continues."""
 
     settings: RecipeSettings
-    history: object  # pyrnn.training.History
+    history: object  # pyrnn.history.History
     path: Path
     metrics: dict = field(default_factory=dict)
     stopped: str | None = None

@@ -1,15 +1,13 @@
-"""Writing files atomically, and saving and loading trained models safely."""
+"""Saving and loading trained models safely (written atomically, through pyrnn.files)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from pyrnn.errors import MissingFileError, PyrnnError
+from pyrnn.files import atomic_path
 
 MODEL_SUFFIX = ".keras"
 # pyrnn's own entry in a .keras archive (Keras reads only its own entries): what
@@ -19,33 +17,6 @@ MODEL_INFO_ENTRY = "pyrnn.json"
 _TRUSTED_MODULE_PREFIXES = ("keras.", "keras")
 _TRUSTED_PACKAGES = ("pyrnn",)
 _REFUSED_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
-
-
-@contextmanager
-def atomic_path(path, suffix: str | None = None):
-    """Yield a temporary file path beside `path`; when the block succeeds it is
-    renamed onto `path` in one step, so a killed run never leaves a
-    half-written file under the final name. On failure it is removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp makes files 0600; give the final file the usual umask mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_json(path, data) -> None:
-    """Write `data` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def save_rnn(model, path, reduce_method: str = "nearest") -> Path:

@@ -1,6 +1,12 @@
-"""Watching training: validation checks with early stopping, TensorBoard event
-files, and a progress line. `train_rnn` drives them between its compiled
-chunks of iterations; each is off unless asked for.
+"""Watching training: what `train_rnn` does between its compiled chunks of
+iterations, one watcher per concern.
+
+A watcher sees every chunk (`after_chunk`), in the order train_rnn lists
+them, and may end the run; `end` follows a run that ended without an error
+(also after Ctrl-C or early stopping), `close` follows every run. The
+watchers: the NaN stop, validation checks with early stopping (which own
+their stop decision and the restore of the best weights), TensorBoard event
+files, the user's callback, the progress line and the checkpointer.
 """
 
 from __future__ import annotations
@@ -10,55 +16,99 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from pyrnn.arrays import check_sizes
+from pyrnn.checkpoint import save_checkpoint
 from pyrnn.errors import PyrnnError
-
-EARLY_STOPPING = "early stopping"  # History.stopped when patience ran out
-INTERRUPTED = "interrupted"  # History.stopped after Ctrl-C
-
-
-def scores(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(accuracy, cost) of logits float [N, n_class] against class ids int [N]:
-    the share argmax gets right, and the mean softmax cross-entropy (float64)."""
-    logits = logits.astype(np.float64)
-    top = logits.max(axis=1)
-    log_norm = np.log(np.exp(logits - top[:, None]).sum(axis=1)) + top
-    cost = np.mean(log_norm - logits[np.arange(labels.size), labels])
-    return float(np.mean(logits.argmax(axis=1) == labels)), float(cost)
+from pyrnn.history import EARLY_STOPPING, TrainingDiverged
+from pyrnn.scores import scores
 
 
-class Validation:
+class Watcher:
+    """What train_rnn calls. `every`: iterations whose multiples a chunk must
+    end at (None: any), so that the watcher sees those points."""
+
+    every: int | None = None
+
+    def after_chunk(self, first: int, losses: list, history) -> bool:
+        """Iterations first + 1 .. first + len(losses) are done (their losses
+        are in history.loss); return True to end the run after this chunk."""
+        return False
+
+    def end(self, history) -> None:
+        """The run ended without an error (history.stopped may say why early)."""
+
+    def close(self) -> None:
+        """The run ended, with or without an error: let go of what is held."""
+
+
+class NanStop(Watcher):
+    """Raise TrainingDiverged at the first NaN or infinite loss, the history
+    cut to the iterations before it."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+
+    def after_chunk(self, first, losses, history) -> bool:
+        bad = next((k for k, loss in enumerate(losses) if not math.isfinite(loss)), None)
+        if bad is not None:
+            del history.loss[first + bad:]
+            raise TrainingDiverged(
+                f"the loss became {losses[bad]} at iteration {first + bad + 1}: training diverged. Try a "
+                f"smaller learning rate (lr={self.lr / 10:g}) or gradient clipping (clipnorm=1.0)", history)
+        return False
+
+
+class Validation(Watcher):
     """Validation checks every `every` iterations and at the last one, and
     early stopping after `patience` checks without a lower validation loss.
 
     logits_of: function float32 [N, T, I] -> logits [N, n_class] (numpy), the
     compiled forward pass; x [N, T, I] float32, y [N] int32 the validation set.
     The model's weights at the best check are kept (as numpy copies of
-    `weights`) so that `restore_best` can put them back.
+    `weights`); when patience runs out they are put back (restore_best).
     """
 
-    def __init__(self, logits_of, x, y, weights, every: int = 10, patience: int | None = None):
+    def __init__(self, logits_of, x, y, weights, every: int = 10, patience: int | None = None,
+                 restore_best: bool = True):
         check_sizes(validate_every=every)
         if patience is not None:
             check_sizes(patience=patience)
         self.logits_of, self.x, self.y, self.weights = logits_of, x, y, weights
-        self.every, self.patience = int(every), None if patience is None else int(patience)
+        self.every, self.patience, self.restore_best = int(every), None if patience is None else int(patience), \
+            restore_best
         self.best_weights = None
         self.since_best = 0
+        self.total = None  # iterations the run makes, set by `start`
 
-    def due(self, done: int, total: int) -> bool:
-        return done % self.every == 0 or done == total
+    def start(self, history, total: int) -> int:
+        """Before the loop: make the check a resumed run was interrupted
+        before, and return the iterations the run makes (those done when
+        early stopping has already ended it)."""
+        self.total = total
+        done = len(history.loss)
+        if done and self.due(done) and history.val_iteration[-1:] != [done]:
+            self._check(history, done)
+        return done if history.stopped == EARLY_STOPPING else total
 
-    def check(self, history, done: int) -> tuple[float, float]:
+    def due(self, done: int) -> bool:
+        return done % self.every == 0 or done == self.total
+
+    def after_chunk(self, first, losses, history) -> bool:
+        done = len(history.loss)
+        if self.due(done):
+            self._check(history, done)
+        return history.stopped == EARLY_STOPPING
+
+    def _check(self, history, done: int) -> None:
         """Score the model on the validation set after `done` iterations,
         append to history.val_iteration / val_loss / val_accuracy, and track
         the best check (history.best_iteration); its time is added to
-        history.validation_seconds. Returns (loss, accuracy)."""
+        history.validation_seconds and to history.seconds."""
         start = time.perf_counter()
         accuracy, loss = scores(self.logits_of(self.x), self.y)
-        history.validation_seconds += time.perf_counter() - start
+        spent = time.perf_counter() - start
+        history.validation_seconds += spent
+        history.seconds += spent
         best = min(history.val_loss) if history.val_loss else math.inf
         history.val_iteration.append(done)
         history.val_loss.append(loss)
@@ -68,16 +118,13 @@ class Validation:
             self.best_weights = [w.numpy() for w in self.weights]
         else:
             self.since_best += 1
-        return loss, accuracy
+        if self.patience is not None and self.since_best >= self.patience:
+            history.stopped = EARLY_STOPPING
 
-    @property
-    def exhausted(self) -> bool:
-        """Whether `patience` checks in a row brought no better validation loss."""
-        return self.patience is not None and self.since_best >= self.patience
-
-    def restore_best(self) -> None:
-        for variable, value in zip(self.weights, self.best_weights or []):
-            variable.assign(value)
+    def end(self, history) -> None:
+        if history.stopped == EARLY_STOPPING and self.restore_best:
+            for variable, value in zip(self.weights, self.best_weights or []):
+                variable.assign(value)
 
     # what a checkpoint keeps of it, so that a resumed run stops where the whole one would
     def state(self) -> dict:
@@ -88,11 +135,11 @@ class Validation:
         self.best_weights = best_weights or None
 
 
-class TensorBoardLog:
+class TensorBoardLog(Watcher):
     """TensorBoard event files under `log_dir`, as Keras writes them: the
     training loss of every iteration in log_dir/train (tag "loss"), the
-    validation loss and accuracy in log_dir/validation ("loss",
-    "accuracy"), the settings as text ("settings", step 0).
+    validation checks in log_dir/validation ("loss", "accuracy"), the
+    settings as text ("settings", step 0).
 
     Written with TensorFlow's own summary writer and TensorBoard's plugin
     metadata ("scalars", "text"), so no tensorboard package is needed to
@@ -125,44 +172,95 @@ class TensorBoardLog:
         self._tf.summary.write(tag, self._tf.constant(value, self._tf.float32), step=step,
                                metadata=self._metadata["scalars"])
 
-    def training(self, first: int, losses) -> None:
-        """Losses of iterations first + 1 ... (1-based steps)."""
+    def after_chunk(self, first, losses, history) -> bool:
         with self.train.as_default():
             for k, loss in enumerate(losses):
-                self._scalar("loss", loss, first + k + 1)
-
-    def checked(self, done: int, loss: float, accuracy: float) -> None:
-        with self.validation.as_default():
-            self._scalar("loss", loss, done)
-            self._scalar("accuracy", accuracy, done)
+                self._scalar("loss", loss, first + k + 1)  # 1-based steps
+        done = len(history.loss)
+        if history.val_iteration[-1:] == [done]:  # a check was made after this chunk
+            with self.validation.as_default():
+                self._scalar("loss", history.val_loss[-1], done)
+                self._scalar("accuracy", history.val_accuracy[-1], done)
+        return False
 
     def close(self) -> None:
         self.train.close()
         self.validation.close()
 
 
-class ProgressLine:
-    """One line on `stream`, rewritten in place ("\\r", which terminals and
-    notebooks both honour): iteration, loss, the last validation accuracy,
-    time. At most about ten redraws a second; `close` ends the line."""
+class Callback(Watcher):
+    """The user's callback(iteration, loss), for every iteration in order."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, callback):
+        self.callback = callback
+
+    def after_chunk(self, first, losses, history) -> bool:
+        for k, loss in enumerate(losses):
+            self.callback(first + k + 1, loss)
+        return False
+
+
+class Checkpointer(Watcher):
+    """The run saved to `path` every `every` iterations and when it ends
+    (see pyrnn.checkpoint), so that `resume` can continue it."""
+
+    def __init__(self, path, every: int, model, optimizer, validation=None):
+        self.path, self.every, self.model, self.optimizer, self.validation = path, every, model, optimizer, validation
+
+    def after_chunk(self, first, losses, history) -> bool:
+        if not history.stopped and len(history.loss) % self.every == 0:
+            save_checkpoint(self.path, self.model, self.optimizer, history, self.validation)
+        return False
+
+    def end(self, history) -> None:
+        save_checkpoint(self.path, self.model, self.optimizer, history, self.validation)
+
+
+def redraws(stream) -> bool:
+    """Whether `stream` shows "\\r" as a return to the start of the line: a
+    terminal, or a notebook's output (Jupyter's ipykernel streams)."""
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+    return type(stream).__module__.startswith("ipykernel")
+
+
+class ProgressLine(Watcher):
+    """Iteration, loss, the last validation accuracy and time on `stream`
+    (stdout): in a terminal or a notebook one line redrawn in place, at most
+    about ten times a second; into a file or a pipe, where "\\r" would join
+    the updates into one long line, a plain line every `plain_every` seconds
+    and one at the end."""
+
+    def __init__(self, total: int, stream=None, plain_every: float = 10.0):
         self.total, self.stream = total, stream or sys.stdout
+        self.in_place = redraws(self.stream)
+        self.pause = 0.1 if self.in_place else plain_every
         self.start = self.last_drawn = time.perf_counter()
         self.width = 0
+        self.shown = None  # what was last written
 
-    def update(self, done: int, loss: float, val_accuracy: float | None = None, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self.last_drawn < 0.1 and done < self.total:
-            return
+    def after_chunk(self, first, losses, history) -> bool:
+        done, now = len(history.loss), time.perf_counter()
+        if history.stopped is None and now - self.last_drawn < self.pause and done < self.total:
+            return False
         self.last_drawn = now
-        val = "" if val_accuracy is None else f"  val_accuracy {val_accuracy:.4f}"
-        text = f"iteration {done}/{self.total}  loss {loss:.4f}{val}  {now - self.start:.1f} s"
-        self.stream.write("\r" + text.ljust(self.width))
+        val = f"  val_accuracy {history.val_accuracy[-1]:.4f}" if history.val_accuracy else ""
+        self._write(f"iteration {done}/{self.total}  loss {losses[-1]:.4f}{val}  {now - self.start:.1f} s")
+        return False
+
+    def _write(self, text: str) -> None:
+        if self.in_place:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.shown = text
         self.stream.flush()
-        self.width = len(text)
 
     def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
+        if self.in_place and self.shown is not None:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -19,7 +19,7 @@ from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, Reci
                            check_batch, load_recipe_data)
 from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
-from pyrnn.watch import EARLY_STOPPING
+from pyrnn.history import EARLY_STOPPING
 
 _DEFAULTS = RecipeSettings()
 
@@ -171,7 +171,7 @@ def compiling_ahead(settings: RecipeSettings):
     usual and reports any error itself."""
     def compile_recipe():
         try:
-            from pyrnn.training import compile_ahead
+            from pyrnn.compiled import compile_ahead
 
             compile_ahead(build_recipe(settings), settings.batch)
         except Exception as err:  # noqa: BLE001  the real call will meet and report it

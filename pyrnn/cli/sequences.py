@@ -16,7 +16,7 @@ import click
 from pyrnn.cli.common import (POSITIVE_NUMBER, FiniteFloatRange, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
                               import_tensorflow_quietly, loss_progress, print_summary, resolve_data)
 from pyrnn.runfolder import run_folder
-from pyrnn.storage import write_json
+from pyrnn.files import write_json
 
 TUTORIAL_ROWS28 = {"basic": 0.1032, "lstm": 0.9839}  # test accuracy after 5,000 steps in the tutorial
 

@@ -36,7 +36,7 @@ def evaluate(run_or_model, data, split, out, force):
     """
     from pyrnn.arrays import model_shape
     from pyrnn.plots import plot_confusion
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
 
     if out is not None:
         RunFolder.check(out, kind="evaluate", force=force)

@@ -18,6 +18,7 @@ import numpy as np
 
 from pyrnn.arrays import check_learning_rate, check_sizes
 from pyrnn.errors import PyrnnError
+from pyrnn.history import INTERRUPTED
 
 N_CLASS = 2
 LAGS = (3, 8)
@@ -84,7 +85,7 @@ class DependencyResult:
     final_loss: float = float("nan")
     expected: dict = field(default_factory=expected_cross_entropy)
     epochs: int = 0
-    stopped: str | None = None  # "interrupted" when Ctrl-C ended the run early
+    stopped: str | None = None  # INTERRUPTED ("interrupted") when Ctrl-C ended the run early
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
 
@@ -161,7 +162,7 @@ def train_dependency(num_steps: int = 5, state_size: int = 4, batch_size: int = 
                         int(state_size), carry_state, on_loss)
             result.epochs += 1
     except KeyboardInterrupt:
-        result.stopped = "interrupted"
+        result.stopped = INTERRUPTED
     result.seconds = time.perf_counter() - start
     result.curve = averaged(result.loss)
     tail = result.loss[-AVERAGE_OVER:]

@@ -11,6 +11,7 @@ import numpy as np
 
 from pyrnn.arrays import check_learning_rate, check_sizes
 from pyrnn.errors import PyrnnError
+from pyrnn.history import INTERRUPTED
 
 N_CLASS = 2
 
@@ -59,7 +60,7 @@ class EchoResult:
     accuracy: float = float("nan")
     epoch_accuracy: list = field(default_factory=list)
     epochs: int = 0
-    stopped: str | None = None  # "learned" (stop_accuracy reached) or "interrupted"
+    stopped: str | None = None  # "learned" (stop_accuracy reached) or INTERRUPTED ("interrupted")
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
 
@@ -138,7 +139,7 @@ def train_echo(total_series_length: int = 50000, echo_step: int = 3, truncated_b
                 result.stopped = "learned"
                 break
     except KeyboardInterrupt:
-        result.stopped = "interrupted"
+        result.stopped = INTERRUPTED
     result.seconds = time.perf_counter() - start
     x, y = series(1)
     _, predicted = run_windows(make_step(params, mode=mode), x[..., None], y, window, state_size, carry_state)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from conftest import compiled_calls
 
-from pyrnn import BUILDERS, predict_rnn, rnn, stacked_rnn, train_rnn, training
+from pyrnn import BUILDERS, compiled, predict_rnn, rnn, stacked_rnn, train_rnn
 from pyrnn.adam import apply_adam
 
 
@@ -43,9 +43,9 @@ def test_apply_adam_gives_keras_adam_to_the_bit(clipnorm):
 
 def test_a_second_model_of_an_architecture_reuses_the_graph_and_none_of_the_state(data):
     x, y = data
-    training._compiled.clear()
+    compiled.forget_compiled()
     alone = train_rnn(rnn(n_hidden=12, seed=2), x, y, batch=100, iteration=15, seed=3).loss
-    training._compiled.clear()
+    compiled.forget_compiled()
     first = rnn(n_hidden=12, seed=1)
     train_rnn(first, x, y, batch=100, iteration=15, seed=1)
     traced = compiled_calls("train")
@@ -75,9 +75,9 @@ def test_models_sharing_a_graph_keep_their_own_weights_and_adam(data):
 
 def test_the_cache_of_compiled_calls_is_bounded(data):
     x, y = data
-    for batch in range(10, 10 + training._KEPT + 3):
+    for batch in range(10, 10 + compiled.KEPT + 3):
         train_rnn(rnn(n_hidden=4, seed=1), x, y, batch=batch, iteration=1, seed=1)
-    assert len(training._compiled) <= training._KEPT
+    assert len(compiled.compiled_keys()) <= compiled.KEPT
 
 
 @pytest.mark.parametrize("name", BUILDERS)
@@ -124,14 +124,14 @@ def _recurrent_layers(layer):
 
 def test_compiling_ahead_leaves_the_model_alone_and_saves_the_compiling(data):
     x, y = data
-    training._compiled.clear()
+    compiled.forget_compiled()
     model = stacked_rnn(num_layers=2, n_hidden=6, seed=1)
     before = [w.numpy().copy() for w in model.weights]
-    training.compile_ahead(model, batch=100)
+    compiled.compile_ahead(model, batch=100)
     for w, old in zip(model.weights, before):
         np.testing.assert_array_equal(w.numpy(), old)
     traced = compiled_calls("train"), compiled_calls("forward")
     assert traced == (1, 1)
     train_rnn(model, x, y, batch=100, iteration=5, seed=1, validation_data=(x[:200], y[:200]), validate_every=5)
     assert (compiled_calls("train"), compiled_calls("forward")) == traced
-    assert training._optimizers[model].iterations.numpy() == 5  # the copy's Adam was its own
+    assert compiled.optimizer_of(model).iterations.numpy() == 5  # the copy's Adam was its own

@@ -7,15 +7,15 @@ import os
 
 import pytest
 
-from pyrnn import graphcache, rnn, train_rnn, training
+from pyrnn import compiled, graphcache, rnn, train_rnn
 
 
 @pytest.fixture()
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("PYRNN_CACHE_DIR", str(tmp_path / "graphs"))
-    training._compiled.clear()
+    compiled.forget_compiled()
     yield tmp_path / "graphs"
-    training._compiled.clear()
+    compiled.forget_compiled()
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def data(small16):
 
 
 def losses(data):
-    training._compiled.clear()  # as a new process: nothing compiled in memory
+    compiled.forget_compiled()  # as a new process: nothing compiled in memory
     return train_rnn(rnn(n_hidden=10, seed=1), *data, batch=100, iteration=12, seed=1).loss
 
 

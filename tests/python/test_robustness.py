@@ -380,7 +380,7 @@ def test_killed_runs_resume_to_the_same_result(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     from pyrnn.runfolder import RunFolder
-    from pyrnn.storage import write_json
+    from pyrnn.files import write_json
     folder = RunFolder.open(tmp_path / "run")
     write_json(folder.staging / "settings.json", {"settings": {"recipe": "basic", "lr": 0.01}, "data_location": "x"})
     assert_one_line_error(invoke("recipe", "basic", "--lr", "0.5", "--out", tmp_path / "run", "--resume"), 2,

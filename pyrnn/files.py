@@ -1,0 +1,48 @@
+"""The two rules pyrnn follows for every file it writes or keeps: writes are
+atomic (`atomic_path`, `write_json`), and what it caches lives under one
+user cache folder (`user_cache_dir`). No TensorFlow, no other pyrnn module:
+everything else may use these."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path, suffix: str | None = None):
+    """Yield a temporary file path beside `path`; when the block succeeds it is
+    renamed onto `path` in one step, so a killed run never leaves a
+    half-written file under the final name. On failure it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        # mkstemp makes files 0600; give the final file the usual umask mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, data) -> None:
+    """Write `data` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def user_cache_dir() -> Path:
+    """pyrnn's folder in the user's cache: $XDG_CACHE_HOME/pyrnn when
+    XDG_CACHE_HOME is an absolute path (the XDG spec ignores a relative one),
+    else ~/.cache/pyrnn. The downloaded MNIST and the compiled graphs live
+    under it."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "pyrnn"

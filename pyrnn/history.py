@@ -1,0 +1,83 @@
+"""What a training run did: `History`, the reasons a run stops early, and the
+error a diverged run raises. No TensorFlow here: the CLI, R and the run
+folders read histories without it.
+
+The fields of `History` say what a checkpoint keeps of them (their
+`metadata["checkpoint"]`): "setting" (a resume must repeat it), "progress"
+(restored on resume), or nothing (not kept). pyrnn.checkpoint reads this, so
+a field added here is saved and restored without a second list to update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from pyrnn.errors import PyrnnError
+
+EARLY_STOPPING = "early stopping"  # History.stopped when patience ran out
+INTERRUPTED = "interrupted"  # History.stopped (and the sequence experiments' `stopped`) after Ctrl-C
+
+_SETTING, _PROGRESS = {"checkpoint": "setting"}, {"checkpoint": "progress"}
+
+
+def iterations_of(iteration: int, epochs: int | None, n_rows: int, batch: int) -> int:
+    """The number of iterations a run makes: `iteration`, or with `epochs`,
+    that many passes of floor(n_rows / batch) batches each (the rows left
+    over in a pass are not trained on)."""
+    return int(iteration) if epochs is None else int(epochs) * (int(n_rows) // int(batch))
+
+
+class TrainingDiverged(PyrnnError, FloatingPointError):
+    """The loss became NaN or infinite; `.history` holds the iterations done."""
+
+    def __init__(self, message: str, history: "History"):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """What `train_rnn` did: the loss of every iteration (float, in order),
+    the settings, and the wall-clock time of the training loop. After a
+    resume, `loss` and `seconds` include the iterations the checkpoint held
+    (`resumed_from` of them)."""
+
+    loss: list = field(default_factory=list, metadata=_PROGRESS)
+    lr: float = field(default=0.01, metadata=_SETTING)
+    batch: int = field(default=500, metadata=_SETTING)
+    iteration: int = 100  # asked for; a resume may ask for more
+    epochs: int | None = field(default=None, metadata=_SETTING)
+    seed: int = field(default=0, metadata=_SETTING)
+    seconds: float = field(default=0.0, metadata=_PROGRESS)
+    # EARLY_STOPPING or INTERRUPTED when the run ended early (a checkpoint keeps only the first)
+    stopped: str | None = field(default=None, metadata=_PROGRESS)
+    resumed_from: int = 0
+    # validation checks (train_rnn's validation_data): after val_iteration[k] iterations
+    val_iteration: list = field(default_factory=list, metadata=_PROGRESS)
+    val_loss: list = field(default_factory=list, metadata=_PROGRESS)
+    val_accuracy: list = field(default_factory=list, metadata=_PROGRESS)
+    best_iteration: int | None = field(default=None, metadata=_PROGRESS)  # the check with the lowest validation loss
+    validation_seconds: float = field(default=0.0, metadata=_PROGRESS)  # the part of `seconds` the checks took
+
+    @property
+    def iterations_done(self) -> int:
+        """Iterations run (`iteration` is how many were asked for)."""
+        return len(self.loss)
+
+    @property
+    def sequences_per_second(self) -> float:
+        """Training speed: the validation checks' time left out."""
+        seconds = self.seconds - self.validation_seconds
+        return self.iterations_done * self.batch / seconds if seconds > 0 else float("nan")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["iterations_done"] = self.iterations_done
+        out["sequences_per_second"] = self.sequences_per_second
+        return out
+
+
+def checkpointed(kind: str) -> list:
+    """The fields of History a checkpoint keeps as `kind` ("setting" or
+    "progress"), in their order."""
+    return [f for f in fields(History) if f.metadata.get("checkpoint") == kind]
