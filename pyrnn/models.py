@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from pyrnn.arrays import check_finite, check_positive, check_seed, check_sizes
 from pyrnn.errors import PyrnnError
-from pyrnn.recipes import CELLS
+from pyrnn.names import check_cell
 
 
 
@@ -74,7 +74,7 @@ def _recurrent_layer(cell: str, n_hidden: int, return_sequences: bool = False, n
         return keras.layers.GRU(n_hidden, **common)
     if cell == "lstm":
         return keras.layers.LSTM(n_hidden, unit_forget_bias=False, bias_initializer=ForgetBias(forget_bias), **common)
-    raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    check_cell(cell)
 
 
 def _assemble(name: str, recurrent, n_class: int, step_size: int, n_input: int):
@@ -164,8 +164,7 @@ def stacked_rnn(num_layers: int = 3, cell: str = "gru", n_hidden: int = 64, n_cl
     Input float32 [batch, step_size, n_input]; output logits [batch, n_class].
     """
     _check(n_class, input_gain, seed, num_layers=num_layers, n_hidden=n_hidden, step_size=step_size, n_input=n_input)
-    if cell not in CELLS:
-        raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    check_cell(cell)
     with _seeded(seed):
         layers = [_recurrent_layer(cell, int(n_hidden), return_sequences=k < num_layers - 1, name=f"{cell}_{k + 1}",
                                    input_gain=float(input_gain) if k == 0 else 1.0)

@@ -16,13 +16,9 @@ from pyrnn.arrays import check_learning_rate, check_seed, check_sizes
 from pyrnn.data import DataSource, find_mnist, read_data_sets
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS, reduceImage
+from pyrnn.names import RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, check_cell, check_name, check_stacked_only
 
-RECIPES = ("basic", "bidirectional", "stacked", "lstm")
-RECIPE_TITLES = {"basic": "basic RNN", "bidirectional": "bidirectional RNN", "stacked": "deep (stacked) RNN",
-                 "lstm": "LSTM"}
 SPLITS = ("train", "validation", "test")
-CELLS = ("basic", "gru", "lstm")  # the stacked recipe's layers (pyrnn.models builds them)
-STACKED_DEFAULTS = {"num_layers": 3, "cell": "gru"}  # the cookbook's deep RNN
 
 
 @dataclass
@@ -48,15 +44,13 @@ class RecipeSettings:
     patience: int | None = None
 
     def __post_init__(self):
-        if self.recipe not in RECIPES:
-            raise PyrnnError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
+        check_name("recipe", self.recipe, RECIPES)
+        check_stacked_only(self.recipe, {name: getattr(self, name) for name in STACKED_DEFAULTS})
         for name, default in STACKED_DEFAULTS.items():
             if self.recipe == "stacked" and getattr(self, name) is None:
                 setattr(self, name, default)
-            elif self.recipe != "stacked" and getattr(self, name) is not None:
-                raise PyrnnError(f"{name} applies to the stacked recipe only, not to {self.recipe}; leave it out")
-        if self.cell is not None and self.cell not in CELLS:
-            raise PyrnnError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        if self.cell is not None:
+            check_cell(self.cell)
         if self.reduce_method not in METHODS:
             raise PyrnnError(f"unknown reduce method {self.reduce_method!r}; choose one of {', '.join(METHODS)}")
         check_sizes(n_hidden=self.n_hidden, batch=self.batch, iterations=self.iterations,

@@ -15,11 +15,11 @@ from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE,
                               import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, build_recipe,
-                           check_batch, load_recipe_data)
+from pyrnn.history import EARLY_STOPPING
+from pyrnn.names import CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, check_stacked_only
+from pyrnn.recipes import RecipeSettings, build_recipe, check_batch, load_recipe_data
 from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
-from pyrnn.history import EARLY_STOPPING
 
 _DEFAULTS = RecipeSettings()
 
@@ -122,10 +122,10 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
       pyrnn recipe basic --data sample --iterations 20 --batch 100
     """
     out = out or Path("runs") / recipe
-    if recipe != "stacked":
-        for name in STACKED_DEFAULTS:
-            if options[name] is not None:
-                raise click.UsageError(f"--{name.replace('_', '-')} applies to the stacked recipe only; leave it out")
+    try:
+        check_stacked_only(recipe, {f"--{name.replace('_', '-')}": options[name] for name in STACKED_DEFAULTS})
+    except PyrnnError as err:
+        raise click.UsageError(str(err)) from None
     settings = RecipeSettings(recipe=recipe, **options)
     if resume:
         settings = _settings_to_resume(ctx, out, settings)

@@ -16,10 +16,10 @@ import tensorflow as tf
 
 from pyrnn.arrays import as_labels, as_sequences, model_shape
 from pyrnn.errors import PyrnnError
+from pyrnn.names import ROWS28_CELLS, check_cell
 
 ROWS = 28  # steps (image rows)
 PIXELS = 28  # inputs per step (pixels in a row)
-CELLS = ("basic", "lstm")
 SATURATED = 0.99  # |h| above this: tanh'(a) = 1 - h^2 < 0.02
 
 
@@ -152,8 +152,7 @@ def train_rows28(cell: str = "basic", steps: int = 5000, n_hidden: int = 128, lr
     from pyrnn.models import lstm, rnn
     from pyrnn.training import evaluate_rnn, train_rnn
 
-    if cell not in CELLS:
-        raise PyrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
+    check_cell(cell, ROWS28_CELLS)
     source = find_mnist(data)
     mnist = read_data_sets(source.location)
     builder = rnn if cell == "basic" else lstm

@@ -1,6 +1,7 @@
 """Training you can watch: validation checks, early stopping, TensorBoard logs,
 the progress line, and what the CLI writes of them."""
 
+import io
 import json
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 from conftest import TINY, compiled_calls, invoke
 
 from pyrnn import PyrnnError, evaluate_rnn, rnn, train_rnn
+from pyrnn.history import History
+from pyrnn.watch import ProgressLine
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +116,31 @@ def test_the_progress_line_and_silence(data, capsys):
     assert capsys.readouterr().out == ""
     train_rnn(rnn(n_hidden=8, seed=1), data["x"], data["y"], batch=100, iteration=12, seed=1,
               validation_data=data["val"], validate_every=10, verbose=True)
-    out = capsys.readouterr().out
-    assert out.startswith("\r") and out.endswith("\n") and out.count("\n") == 1
-    assert "iteration 12/12  loss " in out and "val_accuracy " in out
+    out = capsys.readouterr().out  # not a terminal: plain lines, no "\r" joining them into one
+    assert "\r" not in out and out.endswith("\n")
+    assert out.splitlines()[-1].startswith("iteration 12/12  loss ") and "val_accuracy " in out
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_progress_line_draws_in_place_in_a_terminal_and_plain_lines_elsewhere():
+    history = History(loss=[0.5] * 10, val_accuracy=[0.25])
+    for stream, in_place in ((Terminal(), True), (io.StringIO(), False)):
+        line = ProgressLine(20, stream=stream, plain_every=0.0)
+        line.after_chunk(0, [0.5] * 10, history)
+        history.loss += [0.4] * 10
+        line.after_chunk(10, [0.4] * 10, history)
+        line.close()
+        out = stream.getvalue()
+        if in_place:
+            assert out.startswith("\r") and out.endswith("\n") and out.count("\n") == 1
+        else:
+            assert "\r" not in out and len(out.splitlines()) == 2
+        assert "iteration 20/20  loss 0.4000  val_accuracy 0.2500" in out.splitlines()[-1]
+        history.loss = [0.5] * 10
 
 
 @pytest.mark.parametrize("kwargs, match", [
