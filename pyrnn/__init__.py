@@ -11,7 +11,7 @@ from pyrnn.digits import load_digit
 from pyrnn.errors import PyrnnError
 from pyrnn.images import reduceImage
 
-__version__ = "0.1.0"
+from pyrnn.version import __version__  # noqa: F401  the package's version, as pyrnn.__version__
 
 # name -> module, imported on first access (PEP 562)
 _LAZY = {

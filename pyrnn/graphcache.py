@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from pyrnn.files import atomic_path, user_cache_dir
+from pyrnn.version import __version__
 
 log = logging.getLogger("pyrnn")
 KEPT = 64
@@ -48,8 +49,6 @@ def cache_dir() -> Path | None:
 def _full_key(key) -> str:
     import keras
     import tensorflow as tf
-
-    from pyrnn import __version__
 
     return repr((key, __version__, tf.__version__, keras.__version__, sys.version_info[:3], platform.machine()))
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError, PyrnnError
 from pyrnn.files import write_json
+from pyrnn.version import __version__
 
 MARKER_FILE = ".pyrnn-run.json"
 STAGING_DIR = ".pyrnn-partial"
@@ -235,8 +236,6 @@ class RunFolder:
             self.final.rmdir()
 
     def _write_marker(self, files: dict) -> None:
-        from pyrnn import __version__
-
         write_json(self.final / MARKER_FILE, {"kind": self.kind, "pyrnn": __version__, "files": files})
 
 
