@@ -1,5 +1,6 @@
-"""What the structure promises: every export resolves, and importing pyrnn,
-building, training and plotting leave the process as they found it."""
+"""What the structure promises: every export resolves, importing pyrnn,
+building, training and plotting leave the process as they found it, and the
+imports follow the README's layout table (no module imports a higher layer)."""
 
 import subprocess
 import sys
@@ -67,3 +68,71 @@ def test_the_same_seed_gives_the_same_weights_as_keras_global_seeding():
         keras.utils.set_random_seed(11)  # how pyrnn 0.1 seeded the builders
         theirs = [w.numpy() for w in build(n_hidden=4).weights]
         assert all(np.array_equal(a, b) for a, b in zip(ours, theirs)), build.__name__
+
+
+def _layers_in_the_readme() -> dict:
+    """Module name ("pyrnn.training", "pyrnn.cli" for a folder) -> its layer,
+    from the README's layout table."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    layers = {}
+    for layer, paths in re.findall(r"^\| (\d+) \| (.*?) \|", section, re.M):
+        for path in re.findall(r"`(pyrnn/[^`]*)`", paths):
+            name = path.removesuffix(".py").removesuffix("/").removesuffix("/__init__").replace("/", ".")
+            layers[name] = int(layer)
+    return layers
+
+
+def _imports_of_each_module() -> dict:
+    """Module name -> the pyrnn modules it imports, at the top or inside
+    functions (ast, so every import statement counts)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = {}
+    for path in sorted((root / "pyrnn").rglob("*.py")):
+        name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "pyrnn"}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "pyrnn":
+                for alias in node.names:  # `from pyrnn import graphcache` imports a module
+                    module = f"{node.module}.{alias.name}"
+                    is_module = (root / (module.replace(".", "/") + ".py")).exists() or \
+                        (root / module.replace(".", "/")).is_dir()
+                    found.add(module if is_module else node.module)
+        out[name] = found - {name}
+    return out
+
+
+def _layer_of(module: str, layers: dict):
+    while module not in layers and "." in module:
+        module = module.rsplit(".", 1)[0]  # pyrnn.cli.common: in the row of pyrnn/cli/
+    return layers.get(module)
+
+
+def test_no_module_imports_one_of_a_higher_layer_nor_itself_through_others():
+    layers, imports = _layers_in_the_readme(), _imports_of_each_module()
+    unlisted = [name for name in imports if _layer_of(name, layers) is None]
+    assert not unlisted, f"modules missing from the README's layout table: {unlisted}"
+    upward = [f"{name} (layer {_layer_of(name, layers)}) imports {other} (layer {_layer_of(other, layers)})"
+              for name, found in imports.items() for other in found
+              if _layer_of(other, layers) > _layer_of(name, layers)]
+    assert not upward, "\n".join(upward)
+
+    def circle_from(name, path):
+        for other in imports.get(name, ()):
+            if other in path:
+                return path[path.index(other):] + [other]
+            found = circle_from(other, path + [other])
+            if found:
+                return found
+        return None
+
+    circles = [c for c in (circle_from(name, [name]) for name in imports) if c]
+    assert not circles, " -> ".join(circles[0])
