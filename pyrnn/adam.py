@@ -54,10 +54,11 @@ def apply_adam(weights, slots, gradients, clipnorm: float | None = None) -> None
 
 
 class AdamState:
-    """One model's Adam, as `apply_adam` takes it: the tf.Variables of
-    `keras.optimizers.Adam(...).variables` in Keras' order (the iteration
-    count, the learning rate, then each weight's momentum and velocity), so
-    checkpoints hold the same arrays as a Keras Adam's, plus the clipnorm.
+    """One model's Adam, as `apply_adam` takes it: tf.Variables of its own
+    (no Keras optimizer is made), laid out as `keras.optimizers.Adam(...)
+    .variables` are (the iteration count, the learning rate, then each
+    weight's momentum and velocity), so checkpoints hold the arrays a Keras
+    Adam would, plus the clipnorm.
 
     weights: the model's trainable variables; learning_rate: float > 0."""
 

@@ -67,12 +67,23 @@ class RecipeSettings:
         stacked = {k: getattr(self, k) for k in STACKED_DEFAULTS} if recipe == "stacked" else {}
         return RecipeSettings(**{**kept, **stacked, "recipe": recipe})
 
+    @classmethod
+    def shared(cls, **values) -> "RecipeSettings":
+        """The settings `compare` gives all four recipes (`for_recipe` makes
+        each one's): held as the stacked recipe's, the one recipe that takes
+        every setting, its num_layers and cell too."""
+        return cls(**{**values, "recipe": "stacked"})
+
     def describe(self) -> str:
+        """"LSTM: n_hidden 64, lr 0.01, batch 500, 100 iterations, seed 0"."""
+        return f"{RECIPE_TITLES[self.recipe]}: {self.describe_settings()}"
+
+    def describe_settings(self) -> str:
+        """The settings of `describe` without the recipe's name."""
         count, unit = (self.epochs, "epoch") if self.epochs else (self.iterations, "iteration")
         length = f"{count} {unit}{'s' if count != 1 else ''}"
         layers = f", {self.num_layers} {self.cell} layers" if self.recipe == "stacked" else ""
-        return (f"{RECIPE_TITLES[self.recipe]}: n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, "
-                f"batch {self.batch}, {length}, seed {self.seed}")
+        return f"n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, batch {self.batch}, {length}, seed {self.seed}"
 
     @classmethod
     def from_dict(cls, saved: dict) -> "RecipeSettings":
@@ -145,10 +156,14 @@ def evaluate_splits(model, splits: dict) -> dict:
     return {name: evaluate_rnn(model, x, y) for name, (x, y) in splits.items()}
 
 
+def format_metric(metric: dict) -> str:
+    """One split's {"accuracy", "cost", "n"}: "accuracy 0.9512, cost 0.1623 (10,000 images)"."""
+    return f"accuracy {metric['accuracy']:.4f}, cost {metric['cost']:.4f} ({metric['n']:,} images)"
+
+
 def format_metrics(metrics: dict) -> str:
     """One line per split: "test: accuracy 0.9512, cost 0.1623 (10,000 images)"."""
-    return "\n".join(f"{name}: accuracy {m['accuracy']:.4f}, cost {m['cost']:.4f} ({m['n']:,} images)"
-                     for name, m in metrics.items())
+    return "\n".join(f"{name}: {format_metric(m)}" for name, m in metrics.items())
 
 
 def print_loss(iteration: int, loss: float) -> None:

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pyrnn.errors import PyrnnError
+from pyrnn.files import write_json
+from pyrnn.history import INTERRUPTED, iterations_of
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
-from pyrnn.files import write_json
 from pyrnn.storage import save_rnn
-from pyrnn.history import INTERRUPTED
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
@@ -116,7 +116,9 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
     save_rnn(model, folder / MODEL_FILE, reduce_method=settings.reduce_method)
     write_json(folder / METRICS_FILE, {
         "recipe": settings.recipe,
-        "settings": asdict(settings),
+        # with epochs, the iterations those make: never a count that did not run
+        "settings": {**asdict(settings), "iterations": iterations_of(settings.iterations, settings.epochs,
+                                                                     data.counts["train"], settings.batch)},
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         **result.metrics,
         "training": {"iterations": history.iterations_done, "resumed_from": history.resumed_from,

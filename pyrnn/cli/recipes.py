@@ -15,9 +15,9 @@ from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE,
                               import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.history import EARLY_STOPPING
+from pyrnn.history import EARLY_STOPPING, iterations_of
 from pyrnn.names import CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, check_stacked_only
-from pyrnn.recipes import RecipeSettings, build_recipe, check_batch, load_recipe_data
+from pyrnn.recipes import RecipeSettings, build_recipe, check_batch, format_metric, load_recipe_data
 from pyrnn.runfolder import RunFolder
 from pyrnn.runs import METRICS_FILE, MODEL_FILE, PLOT_FILE, compare_recipes, run_recipe, settings_to_resume
 
@@ -77,9 +77,16 @@ def _check_batch(batch: int, data) -> None:
 
 
 def _total_iterations(settings: RecipeSettings, data) -> int:
-    if settings.epochs:
-        return settings.epochs * (data.counts["train"] // settings.batch)
-    return settings.iterations
+    return iterations_of(settings.iterations, settings.epochs, data.counts["train"], settings.batch)
+
+
+def _one_length(options: dict) -> None:
+    """--epochs and --iterations both say how long to train: given together,
+    one would silently override the other, so they are refused."""
+    given = click.get_current_context().get_parameter_source("iterations") != ParameterSource.DEFAULT
+    if options["epochs"] is not None and given:
+        raise click.UsageError("--epochs and --iterations both say how long to train (--epochs N runs N passes of "
+                               "training images // --batch iterations each); give one of them")
 
 
 def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) -> RecipeSettings:
@@ -126,6 +133,7 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         check_stacked_only(recipe, {f"--{name.replace('_', '-')}": options[name] for name in STACKED_DEFAULTS})
     except PyrnnError as err:
         raise click.UsageError(str(err)) from None
+    _one_length(options)
     settings = RecipeSettings(recipe=recipe, **options)
     if resume:
         settings = _settings_to_resume(ctx, out, settings)
@@ -151,8 +159,8 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         return EXIT_INTERRUPTED
     resumed = f", resumed at iteration {result.resumed_from}" if result.resumed_from else ""
     print_summary([
-        ("validation", _metric_line(result.metrics["validation"])),
-        ("test", _metric_line(result.metrics["test"])),
+        ("validation", format_metric(result.metrics["validation"])),
+        ("test", format_metric(result.metrics["test"])),
         ("training", f"{result.history.seconds:.1f} s ({result.history.validation_seconds:.1f} s of it validation), "
                      f"{result.history.sequences_per_second:,.0f} sequences/s, "
                      f"final loss {result.history.loss[-1]:.4f}{resumed}{_early(result.history)}"),
@@ -190,10 +198,6 @@ def _early(history) -> str:
             f"(iteration {history.best_iteration}) kept")
 
 
-def _metric_line(metrics: dict) -> str:
-    return f"accuracy {metrics['accuracy']:.4f}, cost {metrics['cost']:.4f} ({metrics['n']:,} images)"
-
-
 @click.command("compare", cls=PyrnnCommand)
 @training_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "compare",
@@ -212,14 +216,15 @@ def compare(out, force, tensorboard, **options):
       pyrnn compare
       pyrnn compare --data sample --iterations 50 --out runs/quick
     """
-    settings = RecipeSettings(recipe="stacked", **options)  # its num_layers and cell; the rest is shared
+    _one_length(options)
+    settings = RecipeSettings.shared(**options)
     RunFolder.check(out, kind="compare", force=force)
     import_tensorflow_quietly()
     with compiling_ahead(settings.for_recipe(RECIPES[0])):  # the first to train
         data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
-    click.echo(f"settings: {settings.describe().split(': ', 1)[1]}")
+    click.echo(f"settings: {settings.describe_settings()}")
     total = _total_iterations(settings, data)
     results = compare_recipes(settings, data, out, force=force, log_dir=tensorboard,
                               progress_for=lambda name: loss_progress(total, f"training {name:<13}"))

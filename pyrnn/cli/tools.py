@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
 from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_option, import_tensorflow_quietly, print_summary,
                               print_table, resolve_data)
-from pyrnn.runfolder import RunFolder
 from pyrnn.recipes import load_recipe_data
+from pyrnn.runfolder import run_folder
 from pyrnn.saved import check_digit_model, evaluate_model, open_model, predict_digits
 
 _EXISTING = click.Path(exists=True, path_type=Path)
@@ -38,32 +39,32 @@ def evaluate(run_or_model, data, split, out, force):
     from pyrnn.plots import plot_confusion
     from pyrnn.files import write_json
 
+    with run_folder(out, "evaluate", force) if out is not None else nullcontext() as staging:
+        import_tensorflow_quietly()
+        saved = open_model(run_or_model)
+        check_digit_model(saved.model)
+        step_size, n_input, _ = model_shape(saved.model)
+        recipe_data = load_recipe_data(resolve_data(data), saved.reduce_method, step_size, n_input, splits=(split,))
+        x, y = recipe_data.splits[split]
+        result = evaluate_model(saved.model, x, y)
+        print_summary([
+            ("model", f"{run_or_model}: {saved.describe()}"),
+            ("data", f"{recipe_data.source.describe()}, {split} split"),
+            ("accuracy", f"{result['accuracy']:.4f} ({result['n']:,} images)"),
+            ("cost", f"{result['cost']:.4f}"),
+        ])
+        click.echo("confusion matrix (rows: true digit, columns: predicted):")
+        matrix = result["confusion"]
+        print_table(["true"] + [str(k) for k in range(len(matrix))],
+                    [[str(k)] + row for k, row in enumerate(matrix)])
+        if staging is not None:
+            title = f"{saved.model.name} on the {split} images: accuracy {result['accuracy']:.1%}"
+            folder = staging()
+            plot_confusion(matrix, folder / "confusion.png", title=title)
+            write_json(folder / "evaluation.json", {
+                "model": str(run_or_model), "reduce_method": saved.reduce_method,
+                "data": recipe_data.source.location, "split": split, **result})
     if out is not None:
-        RunFolder.check(out, kind="evaluate", force=force)
-    import_tensorflow_quietly()
-    saved = open_model(run_or_model)
-    check_digit_model(saved.model)
-    step_size, n_input, _ = model_shape(saved.model)
-    recipe_data = load_recipe_data(resolve_data(data), saved.reduce_method, step_size, n_input, splits=(split,))
-    x, y = recipe_data.splits[split]
-    result = evaluate_model(saved.model, x, y)
-    print_summary([
-        ("model", f"{run_or_model}: {saved.describe()}"),
-        ("data", f"{recipe_data.source.describe()}, {split} split"),
-        ("accuracy", f"{result['accuracy']:.4f} ({result['n']:,} images)"),
-        ("cost", f"{result['cost']:.4f}"),
-    ])
-    click.echo("confusion matrix (rows: true digit, columns: predicted):")
-    matrix = result["confusion"]
-    print_table(["true"] + [str(k) for k in range(len(matrix))], [[str(k)] + row for k, row in enumerate(matrix)])
-    if out is not None:
-        folder = RunFolder.open(out, kind="evaluate", force=force)
-        title = f"{saved.model.name} on the {split} images: accuracy {result['accuracy']:.1%}"
-        plot_confusion(matrix, folder.staging / "confusion.png", title=title)
-        write_json(folder.staging / "evaluation.json", {
-            "model": str(run_or_model), "reduce_method": saved.reduce_method, "data": recipe_data.source.location,
-            "split": split, **result})
-        folder.commit()
         click.echo(f"wrote {out / 'confusion.png'} and {out / 'evaluation.json'}")
 
 
