@@ -32,7 +32,8 @@
 #' @param seed A whole number fixing the batches drawn (with a model built
 #'   with a seed, the run is reproducible on the CPU), or `NULL`.
 #' @param epochs If given, that many passes over the shuffled data instead of
-#'   `iteration` random batches.
+#'   `iteration` random batches (each pass `nrow(x) %/% batch` iterations);
+#'   give one of `iteration` and `epochs`.
 #' @param clipnorm If given, each gradient is clipped to this norm (a remedy
 #'   for exploding gradients).
 #' @param callback An R function called as `callback(i, loss)` after every
@@ -57,8 +58,9 @@
 #' @param log_dir A folder for TensorBoard event files (the training loss in
 #'   `log_dir/train`, the validation checks in `log_dir/validation`), or
 #'   `NULL`.
-#' @param verbose Show a progress line in the console (iteration, loss, time;
-#'   at the end the last validation accuracy). By default on in an
+#' @param verbose Show a progress bar (the `cli` package's: iteration, loss,
+#'   time; at the end the last validation accuracy), drawn in place in a
+#'   console and as plain lines into a log file. By default on in an
 #'   interactive session only.
 #' @return A "pyrnn_history": the training loss of every iteration (`loss`),
 #'   the settings, the time of the training loop (`seconds`), the validation
@@ -89,53 +91,46 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed
                       validate_every = 10, patience = NULL, restore_best = TRUE, log_dir = NULL,
                       verbose = interactive()) {
   verbose <- as_flag(verbose, "verbose")
+  if (!missing(iteration) && !is.null(epochs)) {
+    stop_input(paste("iteration and epochs both say how long to train (epochs = N runs N passes of",
+                     "nrow(x) %%/%% batch iterations each); give one of them"))
+  }
   args <- capture_args(TRAINING_ARGS, ignore = "verbose") # R shows the progress, not Python
   if (!verbose) return(as_history(call_python(pyrnn_tf()$train_rnn, args)))
-  rows <- reticulate::py_len(args$x)
-  total <- if (is.null(epochs)) iteration else epochs * (rows %/% batch)
-  progress <- progress_line(total)
+  # (iteration, epochs and batch passed capture_args' checks)
+  total <- python_module("pyrnn.history")$iterations_of(iteration, epochs, reticulate::py_len(args$x), batch)
+  progress <- progress_bar(total)
   user_callback <- args$callback
   args$callback <- function(i, loss) {
     progress$update(i, loss)
     if (!is.null(user_callback)) user_callback(i, loss)
   }
   history <- NULL
-  on.exit(progress$close(history))
+  on.exit(progress$done(history))
   history <- as_history(call_python(pyrnn_tf()$train_rnn, args))
   history
 }
 
-# A progress line in the console, redrawn in place ("\r"): iteration of
-# total, loss and time, at most about ten times a second. close(history) draws
-# it a last time (with the last validation accuracy, if any) and ends the line.
-progress_line <- function(total) {
-  start <- last_drawn <- Sys.time()
-  width <- 0L
-  state <- list(i = NULL, loss = NULL)
-  draw <- function(val_accuracy = NULL) {
-    if (is.null(state$i)) return()
-    val <- if (length(val_accuracy)) sprintf("  val_accuracy %.4f", val_accuracy) else ""
-    text <- sprintf("iteration %d/%d  loss %.4f%s  %.1f s", as.integer(state$i), as.integer(total), state$loss,
-                    val, as.numeric(difftime(Sys.time(), start, units = "secs")))
-    cat("\r", formatC(text, width = -width), sep = "")
-    utils::flush.console()
-    width <<- nchar(text)
-  }
+# The `cli` package's progress bar: iteration of total, loss and time; at the
+# end (done(history)) the last validation accuracy too. cli draws it in place
+# in a terminal, RStudio or a notebook, and as plain lines (after a couple of
+# seconds, now and then) under Rscript, knitr or into a log file.
+progress_bar <- function(total) {
+  loss <- NA_real_
+  val <- ""
+  format <- "iteration {cli::pb_current}/{cli::pb_total}  loss {sprintf('%.4f', loss)}{val}  {cli::pb_elapsed}"
+  bar <- cli::cli_progress_bar(total = total, format = format, format_done = format, clear = FALSE,
+                               auto_terminate = FALSE, .auto_close = FALSE)
   list(
-    update = function(i, loss) {
-      state$i <<- i
-      state$loss <<- loss
-      now <- Sys.time()
-      if (i < total && as.numeric(difftime(now, last_drawn, units = "secs")) < 0.1) return(invisible())
-      last_drawn <<- now
-      draw()
+    update = function(i, value) {
+      loss <<- value
+      cli::cli_progress_update(id = bar, set = i)
     },
-    close = function(history = NULL) {
-      if (is.null(state$i)) return(invisible())
-      val_accuracy <- if (!is.null(history) && length(history$val_accuracy)) utils::tail(history$val_accuracy, 1)
-      draw(val_accuracy)
-      cat("\n")
-      utils::flush.console()
+    done = function(history = NULL) {
+      if (!is.null(history) && length(history$val_accuracy)) {
+        val <<- sprintf("  val_accuracy %.4f", utils::tail(history$val_accuracy, 1))
+      }
+      cli::cli_progress_done(id = bar, result = if (is.null(history)) "failed" else "done")
     }
   )
 }

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # R, reticulate 1.28 and the test tools; the R packages reticulate 1.46 imports;
 # knitr, rmarkdown and pandoc for the vignette; the system Python's venv module
 # (the end-to-end install checks make virtualenvs with it)
-DEBIAN_PACKAGES="r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-roxygen2 r-cran-rcmdcheck
+DEBIAN_PACKAGES="r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-cli r-cran-roxygen2 r-cran-rcmdcheck
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-jsonlite r-cran-png r-cran-rappdirs r-cran-rlang
   r-cran-withr r-cran-matrix r-cran-knitr r-cran-rmarkdown pandoc python3-venv"
 wanted=$(echo $DEBIAN_PACKAGES | wc -w)

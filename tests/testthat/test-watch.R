@@ -115,24 +115,37 @@ test_that("plot() draws the training and validation curves into a png", {
   unlink(png_file)
 })
 
-test_that("verbose = TRUE shows a progress line; verbose = FALSE prints nothing", {
+test_that("verbose = TRUE shows cli's progress bar, as plain lines off a terminal; verbose = FALSE prints nothing", {
   d <- watch_data()
   seen <- integer(0)
-  shown <- capture.output(
+  old <- options(cli.progress_show_after = 0)
+  on.exit(options(old))
+  shown <- character(0)
+  printed <- capture.output(withCallingHandlers(
     history <- train_rnn(rnn(n.hidden = 8, seed = 1), d$x, d$y, batch = 50, iteration = 12, seed = 1,
                          validation_data = list(d$x_val, d$y_val), validate_every = 6, verbose = TRUE,
-                         callback = function(i, loss) seen <<- c(seen, i)))
-  shown <- paste(shown, collapse = "\n")
+                         callback = function(i, loss) {
+                           seen <<- c(seen, i)
+                           Sys.sleep(0.2) # long enough for cli to show the bar
+                         }),
+    message = function(m) {
+      shown <<- c(shown, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    }))
+  shown <- paste(shown, collapse = "")
   expect_identical(seen, 1:12) # the user's callback still runs
-  expect_match(shown, "\r", fixed = TRUE)
+  expect_identical(printed, character(0)) # the bar goes where cli puts it (messages), not into the output
+  expect_false(grepl("\r", shown, fixed = TRUE)) # not a terminal: plain lines, never joined by "\r"
   expect_match(shown, sprintf("iteration 12/12  loss %.4f  val_accuracy %.4f", history$loss[[12]],
                               history$val_accuracy[[2]]), fixed = TRUE)
   quiet <- capture.output(quiet_history <- train_rnn(rnn(n.hidden = 8, seed = 1), d$x, d$y, batch = 50, iteration = 12, seed = 1,
                                     validation_data = list(d$x_val, d$y_val), validate_every = 6,
-                                    verbose = FALSE))
+                                    verbose = FALSE), type = "message")
   expect_identical(quiet, character(0))
   expect_identical(quiet_history$loss, history$loss)
   expect_error(train_rnn(rnn(n.hidden = 4, seed = 1), d$x, d$y, verbose = NA), "verbose must be TRUE or FALSE")
+  expect_error(train_rnn(rnn(n.hidden = 4, seed = 1), d$x, d$y, iteration = 30, epochs = 1),
+               "iteration and epochs both say how long to train", class = "pyrnn_error")
 })
 
 test_that("backend = 'kernels' and 'keras' predict about the same", {

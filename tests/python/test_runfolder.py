@@ -1,0 +1,75 @@
+"""Run folders (pyrnn.runfolder) on their own: pyrnn writes into a new or
+empty folder or over a run of its own, never over the user's files, and a
+run appears whole or not at all."""
+
+import json
+
+import pytest
+
+from pyrnn.errors import FileInTheWayError, MissingFileError
+from pyrnn.runfolder import MARKER_FILE, SETTINGS_FILE, RunFolder, run_folder
+
+
+def write_run(out, kind="recipe", force=False, files=None):
+    folder = RunFolder.open(out, kind=kind, force=force)
+    for name, text in (files or {"metrics.json": "{}"}).items():
+        (folder.staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder.staging / name).write_text(text)
+    return folder.commit()
+
+
+def test_a_run_is_committed_with_a_marker_listing_its_files(tmp_path):
+    final = write_run(tmp_path / "run", files={"metrics.json": "{}", "plots/loss.png": "png"})
+    marker = json.loads((final / MARKER_FILE).read_text())
+    assert marker["kind"] == "recipe" and sorted(marker["files"]) == ["metrics.json", "plots/loss.png"]
+    assert RunFolder(final).finished and RunFolder(final).foreign_entries() == []
+    assert sorted(p.name for p in final.iterdir()) == [MARKER_FILE, "metrics.json", "plots"]  # no staging left
+
+
+def test_the_users_files_are_never_replaced_even_with_force(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("the user's")
+    for force in (False, True):
+        with pytest.raises(FileInTheWayError, match="holds files pyrnn did not write \\(notes.txt\\)"):
+            RunFolder.check(tmp_path / "mine", force=force)
+    final = write_run(tmp_path / "run")
+    (final / "metrics.json").write_text("changed by the user")  # a listed file whose content changed
+    with pytest.raises(FileInTheWayError, match="metrics.json"):
+        RunFolder.check(final, force=True)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "the user's"
+
+
+def test_force_replaces_only_a_run_of_the_same_kind_and_drops_its_old_files(tmp_path):
+    final = write_run(tmp_path / "run", files={"a.json": "1", "b.json": "2"})
+    with pytest.raises(FileInTheWayError, match="already holds a run"):
+        RunFolder.check(final)
+    with pytest.raises(FileInTheWayError, match="which pyrnn evaluate does not replace"):
+        RunFolder.check(final, kind="evaluate", force=True)
+    write_run(final, force=True, files={"a.json": "new"})
+    assert sorted(p.name for p in final.iterdir()) == [MARKER_FILE, "a.json"]
+    assert (final / "a.json").read_text() == "new"
+
+
+def test_run_folder_creates_nothing_until_the_results_and_discards_on_error(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError), run_folder(out, "echo") as staging:
+        assert not out.exists()  # checked, not created
+        (staging() / "result.json").write_text("{}")
+        raise RuntimeError("the work failed")
+    assert not out.exists()  # made by open, empty again, removed
+    with run_folder(out, "echo") as staging:
+        (staging() / "result.json").write_text("{}")
+    assert RunFolder(out).marker()["kind"] == "echo"
+
+
+def test_an_interrupted_run_is_resumed_or_replaced_by_choice(tmp_path):
+    folder = RunFolder.open(tmp_path / "run")
+    (folder.staging / SETTINGS_FILE).write_text('{"settings": {}}')
+    with pytest.raises(FileInTheWayError, match="continue it with --resume"):
+        RunFolder.check(folder.final)
+    assert RunFolder.check(folder.final, resume=True).interrupted
+    with pytest.raises(MissingFileError, match="no interrupted run to resume"):
+        RunFolder.check(tmp_path / "other", resume=True)
+    (folder.staging / SETTINGS_FILE).write_text("{damaged")
+    with pytest.raises(ValueError, match="is damaged"):
+        RunFolder(folder.final).saved_settings()
