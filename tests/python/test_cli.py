@@ -254,3 +254,16 @@ def test_missing_unreadable_images_and_models(trained_run, tmp_path):
 def test_help_starts_without_tensorflow():
     code = "import sys; from pyrnn.cli import main; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_epochs_and_iterations_are_refused_together_and_an_epochs_run_records_its_count(tmp_path):
+    for command in (["recipe", "basic"], ["compare"]):
+        assert_one_line_error(invoke(*command, "--data", "sample", "--epochs", "1", "--iterations", "30",
+                                     "--out", tmp_path / "run"), 2, "--epochs and --iterations both say")
+    assert not (tmp_path / "run").exists()
+    result = invoke("recipe", "basic", "--data", "sample", "--n-hidden", "4", "--batch", "2000", "--epochs", "1",
+                    "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["training"]["iterations"] == metrics["settings"]["iterations"] == 5  # 10,000 // 2,000
+    assert metrics["settings"]["epochs"] == 1

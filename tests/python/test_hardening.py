@@ -262,31 +262,6 @@ def test_models_that_do_not_read_digits_are_refused(sample, tmp_path):
     assert_one_line_error(invoke("evaluate", path, "--data", "sample"), 1, "4 classes, not the 10 digits")
 
 
-def test_resume_from_a_checkpoint_of_another_model_or_other_settings(data100, tmp_path):
-    checkpoint = tmp_path / "c.npz"
-    train_rnn(rnn(n_hidden=4, seed=1), *data100, batch=10, iteration=4, seed=2, checkpoint=checkpoint,
-              checkpoint_every=2)
-    with pytest.raises(ValueError, match="another architecture") as err:
-        train_rnn(lstm(n_hidden=6), *data100, batch=10, iteration=6, seed=2, checkpoint=checkpoint, resume=True)
-    assert "tf.Tensor" not in str(err.value) and "assign" not in str(err.value)
-    for kwargs, name in (({"batch": 20}, "batch 20"), ({"seed": 3}, "seed 3"), ({"lr": 0.1}, "lr 0.1"),
-                         ({"clipnorm": 1.0}, "clipnorm 1.0")):
-        with pytest.raises(ValueError, match=f"other settings: {name} .*the checkpoint's"):
-            train_rnn(rnn(n_hidden=4), *data100, **{"batch": 10, "iteration": 6, "seed": 2, **kwargs},
-                      checkpoint=checkpoint, resume=True)
-    resumed = train_rnn(rnn(n_hidden=4), *data100, batch=10, iteration=6, checkpoint=checkpoint, resume=True)
-    assert resumed.seed == 2 and resumed.resumed_from == 4 and resumed.iterations_done == 6
-
-
-def test_speed_after_a_resume_counts_the_time_of_every_iteration(data100, tmp_path):
-    checkpoint = tmp_path / "c.npz"
-    first = train_rnn(rnn(n_hidden=4, seed=1), *data100, batch=10, iteration=40, seed=2, checkpoint=checkpoint)
-    resumed = train_rnn(rnn(n_hidden=4, seed=1), *data100, batch=10, iteration=44, seed=2, checkpoint=checkpoint,
-                        resume=True)
-    assert resumed.seconds > first.seconds
-    assert resumed.sequences_per_second == pytest.approx(44 * 10 / resumed.seconds)
-
-
 def test_a_second_call_continues_the_first_as_keras_fit_does(small16):
     x, y = small16["x_train"], small16["y_train"]
     model = lstm(seed=1)
