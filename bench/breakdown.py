@@ -71,11 +71,11 @@ def recipe_flops(model) -> dict:
     steps, batch = model.input_shape[1], common.BATCH
     layers = []
     for layer in model._flatten_layers():
-        if type(layer) in kernels._CELLS:
+        if type(layer) in kernels.LAYER_CELLS:
             layers.append(layer)
     forward = backward = 0
     for k, layer in enumerate(layers):
-        gates = kernels._CELLS[type(layer)].gates
+        gates = kernels.LAYER_CELLS[type(layer)].gates
         width_in, hidden = layer.cell.kernel.shape[0], layer.cell.recurrent_kernel.shape[0]
         projection = 2 * steps * batch * width_in * gates * hidden
         recurrent = 2 * (steps - 1) * batch * hidden * gates * hidden

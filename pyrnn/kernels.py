@@ -47,14 +47,15 @@ import tensorflow as tf
 from pyrnn.recurrence import GRU, LSTM, Simple, recurrence
 
 
-_CELLS = {keras.layers.SimpleRNN: Simple, keras.layers.GRU: GRU, keras.layers.LSTM: LSTM}
-_CELL_NAMES = {cell: cell.__name__ for cell in _CELLS.values()}
+# the Keras layers the kernels run, and the cell (pyrnn.recurrence) that runs each
+LAYER_CELLS = {keras.layers.SimpleRNN: Simple, keras.layers.GRU: GRU, keras.layers.LSTM: LSTM}
+_CELL_NAMES = {cell: cell.__name__ for cell in LAYER_CELLS.values()}
 _CELLS_BY_NAME = {name: cell for cell, name in _CELL_NAMES.items()}
 
 
 def _is_plain(layer) -> bool:
     """A Keras recurrent layer whose computation the kernels reproduce exactly."""
-    if type(layer) not in _CELLS:
+    if type(layer) not in LAYER_CELLS:
         return False
     cell = layer.cell
     return (cell.use_bias and layer.compute_dtype == "float32" and cell.activation is keras.activations.tanh
@@ -70,7 +71,7 @@ def _is_plain(layer) -> bool:
 def _plan_recurrent(layer, position):
     cell = layer.cell
     weights = tuple(position[id(w)] for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
-    return "recurrent", _CELL_NAMES[_CELLS[type(layer)]], layer.return_sequences, layer.go_backwards, weights
+    return "recurrent", _CELL_NAMES[LAYER_CELLS[type(layer)]], layer.return_sequences, layer.go_backwards, weights
 
 
 def _plan_layer(layer, position):
