@@ -126,7 +126,7 @@ test_that("verbose = TRUE shows cli's progress bar, as plain lines off a termina
                          validation_data = list(d$x_val, d$y_val), validate_every = 6, verbose = TRUE,
                          callback = function(i, loss) {
                            seen <<- c(seen, i)
-                           Sys.sleep(0.2) # long enough for cli to show the bar
+                           Sys.sleep(0.25) # long enough for cli to show the bar
                          }),
     message = function(m) {
       shown <<- c(shown, conditionMessage(m))
