@@ -20,11 +20,16 @@ INTERRUPTED = "interrupted"  # History.stopped (and the sequence experiments' `s
 _SETTING, _PROGRESS = {"checkpoint": "setting"}, {"checkpoint": "progress"}
 
 
+def batches_per_epoch(n_rows: int, batch: int) -> int:
+    """Iterations in one pass over `n_rows` rows: whole batches only (the rows
+    left over in a pass are not trained on)."""
+    return int(n_rows) // int(batch)
+
+
 def iterations_of(iteration: int, epochs: int | None, n_rows: int, batch: int) -> int:
     """The number of iterations a run makes: `iteration`, or with `epochs`,
-    that many passes of floor(n_rows / batch) batches each (the rows left
-    over in a pass are not trained on)."""
-    return int(iteration) if epochs is None else int(epochs) * (int(n_rows) // int(batch))
+    that many passes of `batches_per_epoch` each."""
+    return int(iteration) if epochs is None else int(epochs) * batches_per_epoch(n_rows, batch)
 
 
 class TrainingDiverged(PyrnnError, FloatingPointError):

@@ -25,7 +25,7 @@ from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_po
 from pyrnn.checkpoint import load_checkpoint, read_checkpoint
 from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training_call
 from pyrnn.errors import MissingFileError, PyrnnError
-from pyrnn.history import INTERRUPTED, History, iterations_of
+from pyrnn.history import INTERRUPTED, History, batches_per_epoch, iterations_of
 from pyrnn.scores import scores
 from pyrnn.watch import Callback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
 
@@ -199,11 +199,11 @@ def _batches(seed: int, n: int, batch: int, epochs: int | None, start: int = 0):
     iteration, without end: each a random batch drawn without replacement
     (the cookbook's `sample(1:N, batch)`, seeded by (seed, iteration)), or with
     `epochs`, each pass over the n rows a fresh permutation (seeded by (seed,
-    pass)) cut into floor(n / batch) batches (see `iterations_of`)."""
+    pass)) cut into `batches_per_epoch` batches."""
     if epochs is None:
         for i in itertools.count(start):
             yield np.random.default_rng([seed, i]).choice(n, batch, replace=False).astype(np.int32)
-    per_epoch = iterations_of(1, 1, n, batch)
+    per_epoch = batches_per_epoch(n, batch)
     epoch, k = divmod(start, per_epoch)
     while True:
         order = np.random.default_rng([seed, epoch]).permutation(n).astype(np.int32)

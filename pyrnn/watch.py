@@ -74,8 +74,8 @@ class Validation(Watcher):
         if patience is not None:
             check_sizes(patience=patience)
         self.logits_of, self.x, self.y, self.weights = logits_of, x, y, weights
-        self.every, self.patience, self.restore_best = int(every), None if patience is None else int(patience), \
-            restore_best
+        self.every, self.patience = int(every), None if patience is None else int(patience)
+        self.restore_best = restore_best
         self.best_weights = None
         self.since_best = 0
         self.total = None  # iterations the run makes, set by `start`
