@@ -5,13 +5,19 @@ functions import it on first use, so `pyrnn --help` and data tools start fast.
 """
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 
 from pyrnn.data import find_mnist, read_data_sets
 from pyrnn.digits import load_digit
 from pyrnn.errors import PyrnnError
 from pyrnn.images import reduceImage
 
-__version__ = "0.1.0"
+# pyproject.toml is the one place of the version; a source tree on PYTHONPATH that was
+# never installed has no metadata
+try:
+    __version__ = version("pyrnn")
+except PackageNotFoundError:
+    __version__ = "0+unknown"
 
 # name -> module, imported on first access (PEP 562)
 _LAZY = {
