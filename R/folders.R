@@ -25,21 +25,21 @@ is_absolute_path <- function(path) grepl("^(/|~|[A-Za-z]:[/\\\\]|\\\\\\\\)", pat
 # Set, in the Python of this session once pyrnn is loaded, where the Python
 # side writes: the graph cache at pyrnn_cache_dir(); Python's temporary files
 # (AutoGraph writes a module per converted function) inside tempdir(), which R
-# removes on exit, unless the Python code chose a folder itself; and Keras's
-# folder, as Keras 3 writes ~/.keras/keras.json on import when it is missing:
-# then KERAS_HOME goes to tempdir() (a user's own keras.json, or KERAS_HOME,
-# is left to rule).
+# removes on exit; Keras's folder, as Keras 3 writes ~/.keras/keras.json on
+# import when it is missing: then KERAS_HOME goes to tempdir() (a user's own
+# keras.json, or KERAS_HOME, is left to rule); matplotlib's likewise.
 use_session_folders <- function() {
   environ <- reticulate::import("os", convert = FALSE)$environ
   set_in_python <- function(name, value) reticulate::py_set_item(environ, name, value)
   set_in_python("PYRNN_CACHE_DIR", pyrnn_cache_dir())
-  tempfile_module <- reticulate::import("tempfile", convert = FALSE)
-  if (is.null(reticulate::py_to_r(tempfile_module$tempdir))) {
-    reticulate::py_set_attr(tempfile_module, "tempdir", tempdir())
-  }
-  keras_home <- reticulate::py_to_r(environ$get("KERAS_HOME"))
-  if (is.null(keras_home) && !file.exists(path.expand("~/.keras/keras.json"))) {
+  reticulate::py_set_attr(reticulate::import("tempfile", convert = FALSE), "tempdir", tempdir())
+  unset <- function(name) is.null(reticulate::py_to_r(environ$get(name)))
+  if (unset("KERAS_HOME") && !file.exists(path.expand("~/.keras/keras.json"))) {
     set_in_python("KERAS_HOME", file.path(tempdir(), "keras"))
+  }
+  # matplotlib (which some of pyrnn's modules import) writes its font list on import
+  if (unset("MPLCONFIGDIR") && !any(dir.exists(path.expand(c("~/.config/matplotlib", "~/.cache/matplotlib"))))) {
+    set_in_python("MPLCONFIGDIR", file.path(tempdir(), "matplotlib"))
   }
   invisible()
 }

@@ -17,6 +17,10 @@ skip_if_no_python <- function() {
 # pyrnn's disk cache of compiled graphs goes to the session's temporary folder,
 # not the user's cache (set before Python starts, and inherited by child R processes)
 Sys.setenv(PYRNN_CACHE_DIR = file.path(tempdir(), "pyrnn-graphs"))
+# the tests also import pyrnn directly (reticulate::import), before the R side
+# would keep Python's temporary files, Keras's and matplotlib's folders in tempdir()
+Sys.setenv(TMPDIR = tempdir(), KERAS_HOME = file.path(tempdir(), "keras"),
+           MPLCONFIGDIR = file.path(tempdir(), "matplotlib"))
 
 # The MNIST sample bundled with pyrnn, read once.
 sample_mnist <- function() {
