@@ -46,7 +46,7 @@ tarball:
 	rm -rf build/src build/pyrnn_*.tar.gz && mkdir -p build/src
 	git ls-files -z --cached --others --exclude-standard \
 		| tar cf - --null --ignore-failed-read -T - 2>/dev/null | tar xf - -C build/src
-	cd build && RETICULATE_PYTHON=$(CURDIR)/$(PY) TF_CPP_MIN_LOG_LEVEL=3 PYRNN_TEST_MNIST=$(MNIST) R CMD build src
+	cd build && RETICULATE_PYTHON=$(abspath $(PY)) TF_CPP_MIN_LOG_LEVEL=3 PYRNN_TEST_MNIST=$(MNIST) R CMD build src
 
 # R CMD check --as-cran of the tarball, as CRAN checks it but offline and without the PDF
 # manual (no LaTeX here): scripts/offline.Rprofile points R at an empty repository, so the
@@ -72,12 +72,12 @@ define rcheck
 endef
 
 check-r: tarball
-	$(call rcheck,$(CURDIR)/$(PY),1,,,true)
+	$(call rcheck,$(abspath $(PY)),1,,,true)
 
 check-r-146: tarball
 	@test -f $(RLIB146)/reticulate/DESCRIPTION || { echo "reticulate 1.46 is not in $(RLIB146): make setup \
 		installs it from ../shared/r/reticulate_1.46.0.tar.gz (or RETICULATE_TARBALL=FILE)"; exit 1; }
-	$(call rcheck,$(CURDIR)/$(PY2),2,-146,$(RLIB146),true)
+	$(call rcheck,$(abspath $(PY2)),2,-146,$(RLIB146),true)
 
 # as on CRAN's machines, without pyrnn's Python side: Debian's Python, which has no
 # TensorFlow; and no Python (reticulate 1.46 would make one with uv, which is not there)
@@ -97,14 +97,14 @@ install-r-py-require: tarball
 	PYRNN_TARBALL=$(TARBALL) RETICULATE_LIB=$(RLIB146) bash tests/install/r-py-require.sh
 
 install-r-install-pyrnn: tarball
-	PYRNN_TARBALL=$(TARBALL) NUMPY2_PYTHON=$(CURDIR)/$(PY2) bash tests/install/r-install-pyrnn.sh
+	PYRNN_TARBALL=$(TARBALL) NUMPY2_PYTHON=$(abspath $(PY2)) bash tests/install/r-install-pyrnn.sh
 
 # The pkgdown site, from the installed package (examples and the article run with .venv's
 # Python), then opened in headless Chromium (tests/site/browser.sh)
 site: tarball
 	rm -rf build/site build/site-lib && mkdir -p build/site-lib
 	R CMD INSTALL -l build/site-lib $(TARBALL) >build/site-lib.log 2>&1 || { tail -20 build/site-lib.log; exit 1; }
-	R_LIBS=$(CURDIR)/build/site-lib RETICULATE_PYTHON=$(CURDIR)/$(PY) TF_CPP_MIN_LOG_LEVEL=3 \
+	R_LIBS=$(CURDIR)/build/site-lib RETICULATE_PYTHON=$(abspath $(PY)) TF_CPP_MIN_LOG_LEVEL=3 \
 		Rscript scripts/site.R build/src build/site
 	bash tests/site/browser.sh build/site
 
