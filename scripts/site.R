@@ -5,7 +5,8 @@
 #   Rscript scripts/site.R SOURCE DESTINATION
 args <- commandArgs(trailingOnly = TRUE)
 source_dir <- normalizePath(args[[1]])
-destination <- args[[2]]
+dir.create(args[[2]], recursive = TRUE, showWarnings = FALSE)
+destination <- normalizePath(args[[2]])
 
 readme <- readLines(file.path(source_dir, "README.md"))
 sections <- grep("^## ", readme)
@@ -20,7 +21,7 @@ writeLines(c(intro[seq_len(blanks[[2]] - 1)], "", r_part), file.path(source_dir,
 options(pkgdown.internet = FALSE)
 pkgdown::check_pkgdown(source_dir)  # every topic in the reference index, and no topic twice
 pkgdown::build_site(source_dir, devel = FALSE, new_process = FALSE, install = FALSE,
-                    override = list(destination = normalizePath(destination, mustWork = FALSE)))
+                    override = list(destination = destination))
 
 # every export has a page in the built reference
 exports <- getNamespaceExports("pyrnn")
