@@ -4,7 +4,8 @@
 #'
 #' Creates (or reuses) the virtualenv `envname` with reticulate and installs
 #' the pyrnn Python package into it with pip, from the copy inside this R
-#' package; pip brings what its `pyproject.toml` lists (TensorFlow, Keras,
+#' package (built from a temporary copy, so the installed package is left as
+#' it was); pip brings what its `pyproject.toml` lists (TensorFlow, Keras,
 #' NumPy, Pillow, click, matplotlib) from your package index. With reticulate
 #' below 1.38, which cannot use NumPy 2, NumPy stays below 2. A virtualenv
 #' whose Python no longer runs is made again.
@@ -26,7 +27,10 @@
 #'   inside this R package.
 #' @param envname Name of the virtualenv (default `"r-pyrnn"`).
 #' @param python The Python used to create the virtualenv; `NULL` lets
-#'   reticulate pick one.
+#'   reticulate pick one. It is checked first, as R runs it (R's environment
+#'   can make a Python load another `libpython`): Python 3.10 or later whose
+#'   `venv`, `ensurepip` and `ssl` modules import; if not, nothing is made and
+#'   the error says which Python fails and why.
 #' @return The path of the virtualenv's Python, invisibly.
 #' @export
 #' @examples
@@ -50,6 +54,23 @@ install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname
     message(sprintf("The virtualenv '%s' is broken (its Python does not run); making it again.", envname))
     reticulate::virtualenv_remove(envname, confirm = FALSE)
   }
+  # before anything is made: the Python that will run pip, as this R session runs it
+  if (reticulate::virtualenv_exists(envname)) {
+    check_install_python(reticulate::virtualenv_python(envname), sprintf("the virtualenv '%s'", envname))
+  } else {
+    which <- if (is.null(python)) "the Python reticulate picks" else "`python`"
+    python <- if (is.null(python)) default_starter_python() else path.expand(as_string(python, "python"))
+    check_install_python(python, which)
+  }
+  if (is_local) {
+    # pip builds a folder in place (build/, pyrnn.egg-info): a copy keeps the installed
+    # R package (perhaps read-only) as it was
+    copy <- tempfile("pyrnn-source-")
+    dir.create(copy)
+    on.exit(unlink(copy, recursive = TRUE), add = TRUE)
+    file.copy(package, copy, recursive = TRUE)
+    package <- file.path(copy, basename(package))
+  }
   numpy <- if (needs_numpy_below_2()) "numpy<2"
   reticulate::virtualenv_create(envname, python = python, packages = numpy)
   reticulate::py_install(c(numpy, package), envname = envname, method = "virtualenv")
@@ -60,6 +81,55 @@ install_pyrnn <- function(package = find_pyrnn_source(), envname = pyrnn_envname
   }
   message(sprintf("pyrnn's Python side is installed in %s. Restart R, then library(pyrnn); pyrnn_config()",
                   python))
+  invisible(python)
+}
+
+# The Python reticulate makes a virtualenv with when none is given: the first
+# python3 on PATH for reticulate < 1.31 (virtualenv_default_python), a starter
+# it ranks for later ones (virtualenv_starter).
+default_starter_python <- function() {
+  if ("virtualenv_starter" %in% getNamespaceExports("reticulate")) {
+    starter <- getExportedValue("reticulate", "virtualenv_starter")()
+  } else {
+    starter <- utils::getFromNamespace("virtualenv_default_python", "reticulate")()
+  }
+  if (is.null(starter) || !nzchar(starter)) {
+    stop("install_pyrnn() found no Python to make the virtualenv with; give one: ",
+         "install_pyrnn(python = \"/usr/bin/python3\")", call. = FALSE)
+  }
+  starter
+}
+
+# Stop, before anything is made, when `python` (described by `which`) cannot make
+# pyrnn's virtualenv as this R session runs it: R's environment (LD_LIBRARY_PATH
+# can make a Python load another libpython, whose ssl then fails) is inherited.
+# Python >= 3.10, and the venv, ensurepip and ssl modules (pip downloads over
+# https) must work.
+check_install_python <- function(python, which) {
+  probe <- paste(
+    "import sys",
+    "print('.'.join(map(str, sys.version_info[:3])))",
+    "if sys.version_info < (3, 10): print('problem: Python 3.10 or later is needed')",
+    "for name in ('venv', 'ensurepip', 'ssl'):",
+    "    try: __import__(name)",
+    "    except Exception as e: print(f'problem: its {name} module does not import ({type(e).__name__}: {e})')",
+    sep = "\n")
+  output <- if (file.exists(python) || nzchar(Sys.which(python))) {
+    suppressWarnings(system2(python, c("-c", shQuote(probe)), stdout = TRUE, stderr = TRUE))
+  }
+  problems <- if (is.null(output)) {
+    "that file does not exist"
+  } else if (!is.null(attr(output, "status"))) {
+    paste("it does not run:", first_line(paste(output, collapse = "\n")))
+  } else {
+    sub("^problem: ", "", grep("^problem: ", output, value = TRUE))
+  }
+  if (length(problems)) {
+    version <- if (is.null(attr(output, "status")) && length(output)) paste0(" (Python ", output[[1]], ")")
+    stop(sprintf("install_pyrnn() cannot use %s, %s%s, as R runs it:\n%s\n", which, python,
+                 if (is.null(version)) "" else version, paste0("  - ", problems, collapse = "\n")),
+         "Choose another Python, e.g. Debian's: install_pyrnn(python = \"/usr/bin/python3\")", call. = FALSE)
+  }
   invisible(python)
 }
 

@@ -144,6 +144,7 @@ pyrnn_module <- function() {
       error = function(e) if (is.null(.state$load_error)) stop_python_missing(conditionMessage(e)) else stop(e)
     )
     check_python_side()
+    use_session_folders()
     .state$loaded <- TRUE
   }
   pyrnn_py
@@ -197,20 +198,77 @@ pyrnn_tf <- function() {
 
 #' Is the Python side of pyrnn available?
 #'
-#' Tries to load the Python module `pyrnn` (starting Python if needed) and
-#' says whether that worked. Use it to guard code that should only run where
-#' pyrnn is set up; [pyrnn_config()] says which Python is used.
+#' Says whether pyrnn's Python side can be used, without starting Python in
+#' this R session and without downloading anything: the Python that pyrnn
+#' would use (see [install_pyrnn()] for the order) is asked, in a process of
+#' its own, whether it has pyrnn, TensorFlow and Keras (and, for reticulate
+#' below 1.38, NumPy below 2). Once the Python side is loaded it is `TRUE`.
+#' Where reticulate (>= 1.41) would make pyrnn's environment with uv on first
+#' use, it is `FALSE` until that has happened in this session (run
+#' [pyrnn_config()] once), as making it may download TensorFlow. Use it to
+#' guard code that should only run where pyrnn is set up, as the examples do;
+#' [pyrnn_config()] says which Python is used.
 #'
 #' @return `TRUE` or `FALSE`.
 #' @export
 #' @examples
 #' pyrnn_available()
-pyrnn_available <- function() {
-  tryCatch({
-    pyrnn_module()
-    TRUE
-  }, error = function(e) FALSE)
+pyrnn_available <- function() is.null(python_side_problem())
+
+# Why the Python side cannot be used, in a few words, or NULL when it can:
+# pyrnn_available() and the tests' skips. Nothing here starts Python in this
+# process unless it is running already, and nothing lets reticulate download.
+python_side_problem <- function() {
+  if (isTRUE(.state$loaded)) return(NULL)
+  if (!is.null(.state$load_error) || reticulate::py_available(initialize = FALSE)) {
+    # Python is running (or failed): loading pyrnn into it costs no download
+    return(tryCatch({
+      pyrnn_module()
+      NULL
+    }, error = function(e) {
+      lines <- trimws(strsplit(conditionMessage(e), "\n", fixed = TRUE)[[1]])
+      problem <- grep("^Problem: ", lines, value = TRUE)
+      if (length(problem)) sub("^Problem: ", "", problem[[1]]) else first_line(conditionMessage(e))
+    }))
+  }
+  choice <- .state$choice
+  if (!is.null(choice$problem)) return(sprintf("%s (%s): %s", choice$how, choice$python, choice$problem))
+  if (!is.null(choice$requirements)) {
+    return(paste("the Python would be made by reticulate's py_require() with uv on first use,",
+                 "which may download TensorFlow; not tried"))
+  }
+  python <- choice$python
+  if (is.na(python)) {
+    config <- tryCatch(reticulate::py_discover_config("pyrnn"), error = function(e) NULL)
+    if (is.null(config)) return("no Python found")
+    python <- config$python
+  }
+  if (!file.exists(python)) return(sprintf("%s (chosen by %s) does not exist", python, choice$how))
+  found <- suppressWarnings(system2(python, c("-c", shQuote(PYTHON_SIDE_PROBE)), stdout = TRUE, stderr = TRUE))
+  if (!is.null(attr(found, "status"))) {
+    return(sprintf("%s does not run: %s", python, first_line(paste(found, collapse = "\n"))))
+  }
+  missing <- setdiff(c("pyrnn", "tensorflow", "keras", "numpy"), found)
+  if (length(missing)) return(sprintf("%s has no %s", python, paste(missing, collapse = ", ")))
+  numpy <- sub("^numpy ", "", grep("^numpy ", found, value = TRUE))
+  if (needs_numpy_below_2() && as.integer(sub("\\..*", "", numpy)) >= 2) {
+    return(sprintf("%s has NumPy %s; reticulate %s needs NumPy below 2", python, numpy,
+                   utils::packageVersion("reticulate")))
+  }
+  NULL
 }
+
+# Run by the candidate Python: prints the name of each module it finds
+# (without importing TensorFlow, which takes seconds), and NumPy's version. A
+# folder of that name without __init__.py (a namespace package, such as the
+# installed R package `pyrnn` in the working directory) is not the module.
+PYTHON_SIDE_PROBE <- paste(
+  "import importlib.util as u, importlib.metadata as m",
+  "for name in ('pyrnn', 'tensorflow', 'keras', 'numpy'):",
+  "    spec = u.find_spec(name)",
+  "    if spec and spec.origin: print(name)",
+  "if u.find_spec('numpy'): print('numpy', m.version('numpy'))",
+  sep = "\n")
 
 # A submodule of pyrnn (e.g. "pyrnn.sequences.echo"), once the Python side is
 # loaded; with `tensorflow = TRUE`, once TensorFlow is loaded as pyrnn_tf()

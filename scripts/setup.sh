@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 
 # R, reticulate 1.28 and the test tools; the R packages reticulate 1.46 imports;
 # knitr, rmarkdown and pandoc for the vignette; the system Python's venv module
-# (the end-to-end install checks make virtualenvs with it)
-DEBIAN_PACKAGES="r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-cli r-cran-roxygen2 r-cran-rcmdcheck
+# (the end-to-end install checks make virtualenvs with it); qpdf and tidy for
+# R CMD check --as-cran; pkgdown and Chromium for the site and its browser test
+DEBIAN_PACKAGES="r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-roxygen2 r-cran-rcmdcheck
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-jsonlite r-cran-png r-cran-rappdirs r-cran-rlang
-  r-cran-withr r-cran-matrix r-cran-knitr r-cran-rmarkdown pandoc python3-venv"
+  r-cran-withr r-cran-matrix r-cran-knitr r-cran-rmarkdown pandoc python3-venv
+  qpdf tidy r-cran-pkgdown r-cran-cli chromium"
 wanted=$(echo $DEBIAN_PACKAGES | wc -w)
 installed=$(dpkg-query -W -f='${Status}\n' $DEBIAN_PACKAGES 2>/dev/null | grep -c "install ok installed" || true)
 if [ "$installed" -lt "$wanted" ]; then
@@ -30,7 +32,9 @@ venv_with_pyrnn() {
     "$PYTHON" -m venv "$1"
   fi
   echo "== installing pyrnn into $1 with $2"
-  "$1/bin/pip" install -q --disable-pip-version-check -e ".[test]" "$2"
+  # editable_mode=compat puts the source folder on sys.path: a folder named pyrnn in the
+  # working directory (R CMD check's installed R package) cannot then hide the module
+  "$1/bin/pip" install -q --disable-pip-version-check -e ".[test]" "$2" --config-settings editable_mode=compat
   TF_CPP_MIN_LOG_LEVEL=3 "$1/bin/python" -c "import numpy, tensorflow, pyrnn
 assert numpy.__version__.startswith('$3.'), numpy.__version__
 print('$1: tensorflow', tensorflow.__version__, 'numpy', numpy.__version__, 'pyrnn', pyrnn.__version__)"

@@ -14,6 +14,9 @@ check_tarball
 step "install.packages(tarball) into a scratch library" run_r \
   "install.packages('$TARBALL', repos = NULL, lib = '$SCRATCH/lib'); stopifnot(packageVersion('reticulate') < '1.38')"
 step "install_pyrnn()" run_r 'pyrnn::install_pyrnn()'
+# pip built from a temporary copy: the installed R package's copy is as it was
+leftovers=$(find "$SCRATCH/lib/pyrnn/python" -maxdepth 1 \( -name build -o -name '*.egg-info' \))
+[ -z "$leftovers" ] || fail "install_pyrnn() left files in the installed package: $leftovers"
 step "library(pyrnn); pyrnn_config()" run_r '
 library(pyrnn)
 config <- pyrnn_config()

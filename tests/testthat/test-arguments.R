@@ -1,6 +1,8 @@
 # The R boundary: the wrappers pass Python only the arguments the user gave,
 # converted; Python's defaults and range checks rule.
 
+skip_if_no_python()
+
 # The R-only exports, which wrap no Python function of the same name.
 R_ONLY <- c("install_pyrnn", "pyrnn_available", "pyrnn_config", "recipe_args", "recipe_plot")
 

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 test_that("read_data_sets('sample') gives plain R matrices, rows are images", {
   mnist <- sample_mnist()
   expect_s3_class(mnist, "pyrnn_datasets")

@@ -4,6 +4,8 @@
 # R process with small settings, in an empty working directory that must stay
 # empty (a plot goes to the PNG file given as plot=..., elsewhere).
 
+skip_if_no_python()
+
 # Width and height of a PNG file, from its header (IHDR, bytes 17 to 24).
 png_size <- function(file) {
   bytes <- as.integer(readBin(file, "raw", 24))

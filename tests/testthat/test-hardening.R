@@ -1,6 +1,8 @@
 # Defects users reported: single rows and single labels, and what summary()
 # and str() show of a model.
 
+skip_if_no_python()
+
 # The shape a value has once it is in Python, as R integers.
 python_shape <- function(value) as.integer(unlist(reticulate::import("numpy")$shape(value)))
 

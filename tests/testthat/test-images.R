@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 # The Python core's own result on its own float32 images: the reference.
 python_reduced <- function(split, method = "nearest") {
   py <- python_pyrnn()

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 rows <- function(n) sample16()$x_test[seq_len(n), ]
 
 test_that("each builder maps N x 256 rows to N x n.class scores", {

@@ -1,8 +1,12 @@
+skip_if_no_python()
+
 test_that("the Python side loads and pyrnn_config() names the Python and the versions", {
   output <- capture.output(config <- pyrnn_config())
   expect_true(pyrnn_available())
   expect_true(file.exists(config$python))
   expect_identical(config$pyrnn, reticulate::py_to_r(python_pyrnn()$`__version__`))
+  # one version: DESCRIPTION's is the Python package's (pyproject.toml, read from its metadata)
+  expect_identical(config$pyrnn, as.character(utils::packageVersion("pyrnn")))
   # the NumPy the suite runs with, as make test sets it: 1 under reticulate 1.28, 2 under 1.46
   expect_match(config$numpy, sprintf("^%s\\.", Sys.getenv("PYRNN_TEST_NUMPY", "1")))
   expect_match(config$tensorflow, "^2\\.")

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 entropy <- function(p) -sum(c(p, 1 - p)[c(p, 1 - p) > 0] * log(c(p, 1 - p)[c(p, 1 - p) > 0]))
 
 test_that("echo_data: the target is the input echo_step steps later, row by row", {

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 test_that("a saved model loads back with the same predictions", {
   model <- lstm(n.hidden = 8, seed = 2)
   path <- save_rnn(model, file.path(tempdir(), "lstm-model"))

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 # One short run shared by the tests below: a basic RNN on the 16 x 16 sample.
 trained <- function() {
   if (is.null(shared$trained)) {

@@ -2,6 +2,8 @@
 # logs, the history's summary, data frame and plot, the progress line, and the
 # backends. Small models on a few hundred rows of the 16 x 16 sample.
 
+skip_if_no_python()
+
 watch_data <- function() {
   data <- sample16()
   list(x = data$x_train[1:400, ], y = data$y_train[1:400, ], x_val = data$x_test[1:200, ],
