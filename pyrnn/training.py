@@ -27,7 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pyrnn import graphcache, kernels
+from pyrnn import graphcache, kernels, savedstate
 from pyrnn.adam import AdamState, apply_adam
 from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
                           model_shape)
@@ -412,10 +412,22 @@ def _optimizer(model, lr: float, clipnorm) -> AdamState:
     """The model's Adam, at learning rate `lr` and `clipnorm` from now on."""
     state = _optimizers.get(model)
     if state is None:
+        savedstate.note_fresh_adam(model)
         state = _optimizers[model] = AdamState(model.trainable_variables, lr, clipnorm)
     state.learning_rate.assign(lr)
     state.clipnorm = clipnorm
     return state
+
+
+# save_rnn and load_rnn keep the Adam with the model (pyrnn.savedstate)
+def model_adam(model) -> AdamState | None:
+    """The model's Adam (None before its first train_rnn)."""
+    return _optimizers.get(model)
+
+
+def set_model_adam(model, state: AdamState) -> None:
+    """Make `state` the model's Adam, as load_rnn restores it."""
+    _optimizers[model] = state
 
 
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
