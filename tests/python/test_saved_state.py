@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pyrnn.savedstate import FreshAdamWarning
+
 FIXTURES = Path(__file__).parent / "fixtures"
 OLD_MODEL = FIXTURES / "rnn-format1.keras"  # save_rnn of pyrnn 0.1: rnn(n_hidden=4), no Adam state stored
 BUILDERS = {"rnn": {}, "bidirectionRNN": {}, "stacked_rnn": {"num_layers": 2}, "lstm": {}}
@@ -36,7 +38,7 @@ def test_a_reloaded_model_trains_on_exactly_as_the_one_in_memory(builder, clipno
     train(model, data, seed=1, clipnorm=clipnorm)
     pyrnn.save_rnn(model, tmp_path / "m")
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a file of this version warns of nothing
+        warnings.simplefilter("error", FreshAdamWarning)  # a file of this version: no fresh Adam
         loaded = pyrnn.load_rnn(tmp_path / "m")  # NAME finds the NAME.keras save_rnn wrote
         assert int(model_adam(loaded).iterations.numpy()) == 10
         assert model_adam(loaded).clipnorm == clipnorm
@@ -46,18 +48,17 @@ def test_a_reloaded_model_trains_on_exactly_as_the_one_in_memory(builder, clipno
 
 def test_a_file_of_the_previous_format_loads_and_warns_once_of_a_fresh_adam(data, tmp_path):
     from pyrnn import load_rnn, save_rnn
-    from pyrnn.savedstate import FreshAdamWarning
     from pyrnn.training import model_adam
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # loading alone (evaluate, predict) says nothing
+        warnings.simplefilter("error", FreshAdamWarning)  # loading alone (evaluate, predict) says nothing
         model = load_rnn(OLD_MODEL)
     assert model_adam(model) is None
     with pytest.warns(FreshAdamWarning, match="rnn-format1.keras was saved .* fresh Adam") as caught:
         train(model, data, seed=1)
     assert len(caught) == 1
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", FreshAdamWarning)
         train(model, data, seed=2)  # once: its Adam is now the model's
         resaved = load_rnn(save_rnn(model, tmp_path / "again.keras"))
     assert int(model_adam(resaved).iterations.numpy()) == 20
@@ -72,7 +73,7 @@ def test_an_untrained_model_saves_without_adam_and_a_damaged_one_is_refused(tmp_
     with zipfile.ZipFile(path) as archive:
         assert ADAM_ENTRY not in archive.namelist()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", FreshAdamWarning)
         assert model_adam(load_rnn(path)) is None
     damaged = tmp_path / "damaged.keras"
     with zipfile.ZipFile(OLD_MODEL) as old, zipfile.ZipFile(damaged, "w") as archive:
