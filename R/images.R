@@ -78,3 +78,30 @@ reduce_one_image <- function() {
   }
   .state$reduce_one_image
 }
+
+#' Read a picture of a handwritten digit as an MNIST digit
+#'
+#' Turns a PNG or JPEG of one handwritten digit, of any size, into the MNIST
+#' convention, as `pyrnn predict` does: the page's uneven lighting, shadows,
+#' dark corners, coloured paper and the rules of ruled or squared paper are
+#' taken away, frames along the edges and specks are left out, a fine pen is
+#' thickened to MNIST's stroke width, and the digit is fitted in a 20 x 20 box
+#' centred by its centre of mass in 28 x 28. Dark on light and light on dark
+#' both work.
+#'
+#' @param path A PNG or JPEG file.
+#' @return A 28 x 28 matrix of pixels in \[0, 1\], light digit on a dark
+#'   background, row by row as the image is; [reduceImage()] takes it as one
+#'   image.
+#' @export
+#' @examplesIf pyrnn_available()
+#' file <- tempfile(fileext = ".png")
+#' grDevices::png(file, width = 200, height = 200)
+#' graphics::plot.new()
+#' graphics::text(0.5, 0.5, "7", cex = 12)
+#' grDevices::dev.off()
+#' digit <- load_digit(file)
+#' image(t(digit[28:1, ]), col = grey.colors(256, 0, 1))
+load_digit <- function(path) {
+  call_python(pyrnn_module()$load_digit, capture_args(list(path = as_path)))
+}

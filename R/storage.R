@@ -4,6 +4,10 @@
 #'
 #' `save_rnn()` writes a model (architecture and weights) to a `.keras` file,
 #' atomically: a run killed while saving never leaves a half-written file.
+#' After [train_rnn()] the file also holds the model's Adam state, so that
+#' training the loaded model continues exactly as the saved one would; a file
+#' of an earlier pyrnn holds none, and its first [train_rnn()] warns that Adam
+#' starts afresh.
 #' `load_rnn()` reads it back without running code from the file: a file
 #' carrying a Lambda layer or other Python code is refused, and a file that is
 #' not a model gets a clear error.
@@ -11,6 +15,8 @@
 #' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
 #'   [lstm()] or [load_rnn()].
 #' @param path The `.keras` file (".keras" is appended to another suffix).
+#'   `load_rnn()` also takes a run folder (its `model.keras`) and `NAME` for
+#'   the `NAME.keras` that `save_rnn(model, "NAME")` wrote.
 #' @param reduce_method How the training images were shrunk ([reduceImage()]'s
 #'   `method`); it is stored in the file, so that the Python package's
 #'   command-line tools (`pyrnn evaluate`, `pyrnn predict`) reduce images the

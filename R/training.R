@@ -23,7 +23,9 @@
 #'   [lstm()] or [load_rnn()]; trained in place.
 #' @param x Training sequences: an N x (step_size * n_input) matrix (N x 256
 #'   for 16 x 16 images, see [reduceImage()]), a data frame of numeric
-#'   columns, or an N x step_size x n_input array; no NA.
+#'   columns, or an N x step_size x n_input array; no NA. Pixels in \[0, 1\]
+#'   (as [read_data_sets()] gives them): values above 1 are refused, so divide
+#'   0..255 images by 255 first.
 #' @param y Labels: N x n_class one-hot rows, or N class ids 0..n_class-1 (a
 #'   single id for a single row).
 #' @param lr Learning rate (> 0).

@@ -62,7 +62,8 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
     """N x (step_size * n_input) rows or N x step_size x n_input -> float32
     [N, step_size, n_input]; one sequence may also come as a single row
     (step_size * n_input numbers) or a step_size x n_input array, as R drops
-    the dimensions of one row. Rejects empty, non-numeric and non-finite input."""
+    the dimensions of one row. Rejects empty, non-numeric and non-finite input,
+    and values above 1 (see `check_pixel_scale`)."""
     try:
         arr = np.asarray(x, dtype=np.float32)
     except (TypeError, ValueError):
@@ -84,7 +85,18 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
     if not np.isfinite(arr).all():
         bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=(1, 2))))
         raise PyrnnError(f"{name} contains NaN or infinite values in {bad} row(s); clean or drop them first")
+    check_pixel_scale(arr, name)
     return arr
+
+
+def check_pixel_scale(pixels: np.ndarray, name: str = "x") -> None:
+    """Raise PyrnnError if any value of `pixels` (a float array) is above 1:
+    pyrnn's models read pixels in [0, 1] (MNIST's scale), and images in
+    0..255 (the usual 8-bit scale) would be read silently wrong."""
+    top = float(pixels.max())
+    if top > 1.0:
+        raise PyrnnError(f"{name} has values up to {top:g}, but pyrnn's models read pixels in [0, 1] (as "
+                         f"read_data_sets gives them); for 0..255 images divide by 255 first ({name} / 255)")
 
 
 def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y", rows_name: str = "x") -> np.ndarray:

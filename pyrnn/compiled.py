@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pyrnn import graphcache, kernels
+from pyrnn import graphcache, kernels, savedstate
 from pyrnn.adam import AdamState, apply_adam
 from pyrnn.arrays import model_shape
 from pyrnn.errors import PyrnnError
@@ -83,6 +83,7 @@ def optimizer_for(model, lr: float, clipnorm) -> AdamState:
     """The model's Adam, at learning rate `lr` and `clipnorm` from now on."""
     state = _optimizers.get(model)
     if state is None:
+        savedstate.note_fresh_adam(model)  # a model loaded from a file without its Adam: warn once
         state = _optimizers[model] = AdamState(model.trainable_variables, lr, clipnorm)
     state.learning_rate.assign(lr)
     state.clipnorm = clipnorm
@@ -92,6 +93,11 @@ def optimizer_for(model, lr: float, clipnorm) -> AdamState:
 def optimizer_of(model) -> AdamState | None:
     """The Adam `train_rnn` keeps for `model`, or None before its first run."""
     return _optimizers.get(model)
+
+
+def set_optimizer(model, state: AdamState) -> None:
+    """Make `state` the model's Adam, as `load_rnn` restores it from the file."""
+    _optimizers[model] = state
 
 
 def lowered(model, batch: int, backend: str):

@@ -1,7 +1,8 @@
 """A user's own picture of a digit, turned into an MNIST-style 28 x 28 digit.
 
 Photos and scans are not MNIST: the paper has a border, specks, a pen far
-thinner than MNIST's strokes relative to the page. `load_digit` tells paper
+thinner than MNIST's strokes relative to the page, uneven light, rules. `load_digit`
+takes the page's lighting and rules away (pyrnn.pages), tells paper
 from ink by the grey near the edges, less any frame there, finds the
 digit's strokes (connected components, less frames along the edges and specks
 away from the digit), thickens a fine pen to MNIST's stroke width, and places
@@ -14,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from pyrnn.errors import MissingFileError, PyrnnError
+from pyrnn.pages import flatten_page, running_max
 
 
 MNIST_SIDE = 28
@@ -40,6 +42,9 @@ def load_digit(path) -> np.ndarray:
 
     Dark-on-light and light-on-dark images both work (the background is the
     median grey near the edges, inside any frame along them, however thick).
+    On dark-on-light pages, uneven lighting, shadows, dark corners, coloured
+    paper and the rules of ruled or squared paper are taken away first
+    (`pyrnn.pages.flatten_page`).
     Frames and lines along the edges, and specks away from the digit, are left out; strokes too thin to survive the
     shrinking (a fine pen on a big canvas) are thickened to MNIST's width. Like MNIST, the digit is cropped, scaled to
     fit a 20 x 20 box keeping its aspect ratio, and placed so that its centre
@@ -67,6 +72,8 @@ def _ink(gray: np.ndarray, path) -> np.ndarray:
         gray = _pool(gray, 2, np.mean, 1.0 if dark_on_light else 0.0)
         # ... then the ink's extreme over blocks: a stroke thinner than a block stays whole
         gray = _pool(gray, -(-step // 2), np.min if dark_on_light else np.max, 1.0 if dark_on_light else 0.0)
+    if dark_on_light:  # a photographed page: its lighting, shadows and rules go before the ink is sought
+        gray = flatten_page(gray)
     # taken after pooling, which darkens noisy paper too (light paper under min pooling)
     background = _paper(gray)
     if dark_on_light:  # dark digit on light paper: turn it into MNIST's light on dark
@@ -232,7 +239,7 @@ def _dilate(image: np.ndarray, size: int) -> np.ndarray:
     """Each pixel of a 2-d array (float or bool) becomes the maximum over the
     size x size square around it (size odd; outside counts as 0); same shape."""
     for axis in (0, 1):
-        image = np.moveaxis(_running_max(np.moveaxis(image, axis, 0), size), 0, axis)
+        image = np.moveaxis(running_max(np.moveaxis(image, axis, 0), size), 0, axis)
     return image
 
 
@@ -245,22 +252,11 @@ def _dilate_round(image: np.ndarray, grow: int) -> np.ndarray:
     image = _dilate(image, 2 * round(side / 2) + 1)
     h, w = image.shape
     r, c = np.indices((h, w))
-    for diagonal in (r - c + w - 1, r + c):  # shear each diagonal into a row, where _running_max can run
+    for diagonal in (r - c + w - 1, r + c):  # shear each diagonal into a row, where running_max can run
         sheared = np.zeros((h + w - 1, w), dtype=image.dtype)
         sheared[diagonal, c] = image
-        image = _running_max(sheared.T, 2 * round(side / np.sqrt(2) / 2) + 1).T[diagonal, c]
+        image = running_max(sheared.T, 2 * round(side / np.sqrt(2) / 2) + 1).T[diagonal, c]
     return image
-
-
-def _running_max(a: np.ndarray, size: int) -> np.ndarray:
-    """Maximum along axis 0 of `a` over centred windows of odd `size` (zeros
-    outside); same shape. Doubling spans: log2(size) passes, not size."""
-    m = np.pad(a, [(size // 2, size // 2)] + [(0, 0)] * (a.ndim - 1))
-    span = 1
-    while 2 * span <= size:  # m[i] = max of the padded a[i:i + span]
-        m = np.maximum(m[:-span], m[span:])
-        span *= 2
-    return np.maximum(m[:len(a)], m[size - span:size - span + len(a)])
 
 
 def _read_gray(path) -> np.ndarray:

@@ -11,6 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from pyrnn.errors import NotWritableError
+
 
 @contextmanager
 def atomic_path(path, suffix: str | None = None):
@@ -18,8 +20,13 @@ def atomic_path(path, suffix: str | None = None):
     renamed onto `path` in one step, so a killed run never leaves a
     half-written file under the final name. On failure it is removed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp")
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError) as err:
+        # the user's choice of place (a folder that cannot be made or written), not a fault of the machine
+        raise NotWritableError(f"cannot write {path}: the folder {path.parent} cannot be made or written "
+                               f"({err.strerror}); choose a folder you can write to") from None
     os.close(fd)
     try:
         yield Path(tmp)

@@ -45,7 +45,7 @@ def _sha256(path: Path) -> str:
 def _staged_files(staging: Path) -> dict:
     """Relative path (str, "/"-separated) -> Path of every file of a staged
     run. Hidden files are left out: pyrnn's runs have none, and those are the
-    temporaries of writes cut short (storage.atomic_path)."""
+    temporaries of writes cut short (files.atomic_path)."""
     found = {}
     for root, _, names in os.walk(staging):
         for name in names:

@@ -11,10 +11,10 @@ import numpy as np
 
 from pyrnn.data import N_CLASS
 from pyrnn.digits import load_digit
-from pyrnn.errors import MissingFileError, PyrnnError
+from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS, reduceImage
-from pyrnn.runs import METRICS_FILE, MODEL_FILE
-from pyrnn.storage import load_rnn, read_model_info
+from pyrnn.runs import METRICS_FILE
+from pyrnn.storage import load_rnn, model_file, read_model_info
 
 
 @dataclass
@@ -38,14 +38,7 @@ def open_model(path) -> SavedModel:
     `load_rnn`), with how its images were reduced: from the model file
     (`read_model_info`), else from a metrics.json beside it, else the
     cookbook's "nearest"."""
-    path = Path(path)
-    if path.is_dir():
-        model_path = path / MODEL_FILE
-        if not model_path.is_file():
-            raise MissingFileError(f"{path} holds no {MODEL_FILE}: not a finished run folder; give a run folder "
-                                   "(e.g. runs/lstm) or a .keras model file")
-    else:
-        model_path = path
+    model_path = model_file(path)
     saved = SavedModel(load_rnn(model_path), model_path)
     method = read_model_info(model_path).get("reduce_method")
     if method in METHODS:

@@ -26,10 +26,14 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
     path: the file to write; ".keras" is appended if it has another suffix.
     reduce_method: how the training images were shrunk (`reduceImage`'s
         method); `evaluate` and `predict` reduce images the same way.
+    The model's Adam state (after `train_rnn`) is saved too, so that training
+    the loaded model continues as the model in memory would.
     Returns the path written.
     """
     from pyrnn.arrays import model_shape
     from pyrnn.images import METHODS
+    from pyrnn.savedstate import FORMAT, write_adam
+    from pyrnn.compiled import optimizer_of
 
     if reduce_method not in METHODS:
         raise PyrnnError(f"unknown reduce_method {reduce_method!r}; choose one of {', '.join(METHODS)}")
@@ -37,18 +41,21 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
     path = Path(path)
     if path.suffix != MODEL_SUFFIX:
         path = path.with_name(path.name + MODEL_SUFFIX)
-    info = {"step_size": step_size, "n_input": n_input, "n_class": n_class, "reduce_method": reduce_method}
+    info = {"step_size": step_size, "n_input": n_input, "n_class": n_class, "reduce_method": reduce_method,
+            "format": FORMAT}
     with atomic_path(path, suffix=MODEL_SUFFIX) as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(MODEL_INFO_ENTRY, json.dumps(info, indent=2))
+            write_adam(archive, optimizer_of(model))
     return path
 
 
 def read_model_info(path) -> dict:
     """What a model file saved by `save_rnn` says of its use: "step_size",
-    "n_input" (the image rows and columns it reads), "n_class" and
-    "reduce_method". Empty for a .keras file saved otherwise (or by pyrnn 0.1)."""
+    "n_input" (the image rows and columns it reads), "n_class",
+    "reduce_method" and "format" (pyrnn.savedstate.FORMAT; absent before it).
+    Empty for a .keras file saved otherwise (or by pyrnn 0.1)."""
     from pyrnn.images import METHODS
 
     with zipfile.ZipFile(path) as archive:
@@ -61,7 +68,8 @@ def read_model_info(path) -> dict:
     sizes_ok = isinstance(info, dict) and all(
         isinstance(info.get(k), int) and not isinstance(info.get(k), bool) and info[k] > 0
         for k in ("step_size", "n_input", "n_class"))
-    if not sizes_ok or info.get("reduce_method") not in METHODS:
+    format_ok = isinstance(info, dict) and type(info.get("format", 1)) is int
+    if not sizes_ok or not format_ok or info.get("reduce_method") not in METHODS:
         raise PyrnnError(f"{path}: its {MODEL_INFO_ENTRY} is damaged (not the step_size, n_input, n_class and "
                          "reduce_method pyrnn writes); save the model again")
     return info
@@ -88,12 +96,33 @@ def _untrusted_entries(node, found: list) -> list:
     return found
 
 
-def read_model_config(path) -> dict:
-    """The architecture stored in a `.keras` file, without loading any of it."""
+def model_file(path) -> Path:
+    """The model file that `path` names: a .keras file; a run folder (its
+    model.keras); or NAME for NAME.keras, as `save_rnn` appends the suffix."""
+    from pyrnn.runs import MODEL_FILE
+
     path = Path(path)
+    if path.is_dir():
+        if not (path / MODEL_FILE).is_file():
+            raise MissingFileError(f"{path} holds no {MODEL_FILE}: not a finished run folder; give a "
+                                   f"run folder (e.g. runs/lstm) or a {MODEL_SUFFIX} file save_rnn wrote")
+        return path / MODEL_FILE
+    if path.suffix != MODEL_SUFFIX and not path.exists():
+        with_suffix = path.with_name(path.name + MODEL_SUFFIX)
+        if with_suffix.is_file():
+            return with_suffix
+        raise MissingFileError(f"{path}: no such model file (nor {with_suffix.name}); give the {MODEL_SUFFIX} file "
+                               "save_rnn wrote, or a run folder (e.g. runs/lstm, holding model.keras)")
     if not path.exists():
-        raise MissingFileError(f"{path}: no such model file; give the .keras file a run saved "
-                               "(runs/<name>/model.keras) or the run folder")
+        raise MissingFileError(f"{path}: no such model file; give the {MODEL_SUFFIX} file save_rnn wrote, or a "
+                               "run folder (e.g. runs/lstm, holding model.keras)")
+    return path
+
+
+def read_model_config(path) -> dict:
+    """The architecture stored in a `.keras` file (see `model_file` for what
+    `path` may name), without loading any of it."""
+    path = model_file(path)
     if not zipfile.is_zipfile(path):
         raise PyrnnError(f"{path}: not a pyrnn/Keras model file (a .keras zip archive was expected)")
     try:
@@ -104,23 +133,34 @@ def read_model_config(path) -> dict:
 
 
 def load_rnn(path):
-    """Load a model saved by `save_rnn`, without running code from the file.
+    """Load a model saved by `save_rnn`, without running code from the file,
+    with its Adam state: training it continues as the saved model's would.
 
+    path: the .keras file; a run folder (its model.keras); or NAME for the
+        NAME.keras that `save_rnn("NAME")` wrote.
     The stored architecture is checked first: a file naming a Lambda layer,
     serialized Python functions or classes outside Keras and pyrnn is refused
-    with a ValueError; then Keras loads it in safe mode.
+    with a ValueError; then Keras loads it in safe mode. A file of an earlier
+    pyrnn holds no Adam state: the model's first `train_rnn` warns
+    (FreshAdamWarning) that its Adam starts afresh.
     """
     import keras
 
     from pyrnn import models  # noqa: F401  registers pyrnn's serializable classes
+    from pyrnn.savedstate import read_adam
+    from pyrnn.compiled import set_optimizer
 
-    path = Path(path)
+    path = model_file(path)
     untrusted = _untrusted_entries(read_model_config(path), [])
     if untrusted:
         raise PyrnnError(f"{path}: refused to load: the model carries code that would run on loading "
                          f"({', '.join(sorted(set(untrusted)))}). Only models made of Keras layers and "
                          "pyrnn's own classes are loaded; rebuild the model with pyrnn and save it again")
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for a damaged archive
         raise PyrnnError(f"{path}: cannot be loaded as a model ({type(err).__name__}: {err})") from None
+    adam = read_adam(path, model, read_model_info(path))
+    if adam is not None:
+        set_optimizer(model, adam)
+    return model

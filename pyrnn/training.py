@@ -30,6 +30,7 @@ from pyrnn.scores import scores
 from pyrnn.watch import Callback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
 
 
+
 def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
               checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto",
@@ -39,7 +40,8 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     learning rate `lr`, softmax cross-entropy on the logits.
 
     x: N x (step_size * n_input) rows (e.g. N x 256 for 16x16 images) or
-       N x step_size x n_input, numeric, finite.
+       N x step_size x n_input, numeric, finite, pixels in [0, 1] (values
+       above 1 are refused: divide 0..255 images by 255 first).
     y: N x n_class one-hot rows or N class ids.
     iteration: number of random batches (the cookbook's loop), unless
        `epochs` is given: then that many passes over shuffled data.

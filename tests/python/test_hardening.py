@@ -231,7 +231,7 @@ def test_a_model_file_says_how_its_images_were_reduced(tmp_path):
     out = tmp_path / "lz"
     assert invoke("recipe", "basic", *TINY, "--reduce-method", "lanczos", "--out", out).exit_code == 0
     assert read_model_info(out / "model.keras") == {"step_size": 16, "n_input": 16, "n_class": 10,
-                                                    "reduce_method": "lanczos"}
+                                                    "reduce_method": "lanczos", "format": 2}
     elsewhere = tmp_path / "elsewhere" / "copy.keras"
     elsewhere.parent.mkdir()
     elsewhere.write_bytes((out / "model.keras").read_bytes())
@@ -249,7 +249,8 @@ def test_save_rnn_records_the_reduce_method_and_refuses_unknown_ones(tmp_path):
     model = rnn(n_hidden=4, step_size=8, n_input=12, n_class=3)
     path = save_rnn(model, tmp_path / "m", reduce_method="box")
     assert path.name == "m.keras"
-    assert read_model_info(path) == {"step_size": 8, "n_input": 12, "n_class": 3, "reduce_method": "box"}
+    assert read_model_info(path) == {"step_size": 8, "n_input": 12, "n_class": 3, "reduce_method": "box",
+                                     "format": 2}
     with pytest.raises(ValueError, match="unknown reduce_method 'cubic'"):
         save_rnn(model, tmp_path / "n.keras", reduce_method="cubic")
     assert not (tmp_path / "n.keras").exists()
