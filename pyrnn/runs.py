@@ -23,12 +23,11 @@ from pyrnn.files import write_json
 from pyrnn.history import INTERRUPTED, iterations_of
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
-from pyrnn.storage import save_rnn
+from pyrnn.storage import MODEL_FILE, save_rnn
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.json"
-MODEL_FILE = "model.keras"
 PLOT_FILE = "loss.png"
 COMPARISON_FILE = "comparison.json"
 _STAGING_ONLY = (SETTINGS_FILE, CHECKPOINT_FILE, HISTORY_FILE)

@@ -10,6 +10,7 @@ from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.files import atomic_path
 
 MODEL_SUFFIX = ".keras"
+MODEL_FILE = "model.keras"  # a run folder's model (pyrnn.runs writes it)
 # pyrnn's own entry in a .keras archive (Keras reads only its own entries): what
 # a model needs to be used on images, so that it travels with the file.
 MODEL_INFO_ENTRY = "pyrnn.json"
@@ -99,7 +100,6 @@ def _untrusted_entries(node, found: list) -> list:
 def model_file(path) -> Path:
     """The model file that `path` names: a .keras file; a run folder (its
     model.keras); or NAME for NAME.keras, as `save_rnn` appends the suffix."""
-    from pyrnn.runs import MODEL_FILE
 
     path = Path(path)
     if path.is_dir():
