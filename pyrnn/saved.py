@@ -30,6 +30,11 @@ class SavedModel:
     source: str = "the default"
 
     def describe(self) -> str:
+        from pyrnn.arrays import model_shape
+
+        step_size, n_input, _ = model_shape(self.model)
+        if (step_size, n_input) == (28, 28):  # MNIST's own size: nothing is reduced, the method plays no part
+            return "images read at 28 x 28, not reduced"
         return f"images reduced with '{self.reduce_method}' (from {self.source})"
 
 

@@ -12,7 +12,8 @@ import click
 from click.core import ParameterSource
 
 from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
-                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
+                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data,
+                              shell_command)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
 from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, build_recipe,
@@ -137,7 +138,7 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
     click.echo(f"data: {data.describe()}")
     click.echo(f"recipe: {settings.describe()}")
     total = _total_iterations(settings, data)
-    resume_hint = f"Continue with: {ctx.command_path} {recipe} --out {out} --resume"
+    resume_hint = f"Continue with: {shell_command(*ctx.command_path.split(), recipe, '--out', out, '--resume')}"
     try:
         with loss_progress(total, f"training {recipe}") as callback:
             result = run_recipe(settings, data, out, force=force, resume=resume, callback=callback,
@@ -156,7 +157,7 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         ("training", f"{result.history.seconds:.1f} s ({result.history.validation_seconds:.1f} s of it validation), "
                      f"{result.history.sequences_per_second:,.0f} sequences/s, "
                      f"final loss {result.history.loss[-1]:.4f}{resumed}{_early(result.history)}"),
-        *((("tensorboard", f"tensorboard --logdir {tensorboard}"),) if tensorboard else ()),
+        *((("tensorboard", shell_command("tensorboard", "--logdir", tensorboard)),) if tensorboard else ()),
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
     ])
     return 0

@@ -88,8 +88,8 @@ test_that("a Python without pyrnn is an error saying which Python and the pip co
   expect_identical(run$status, 1L)
   expect_match(run$output, sprintf("Python tried: %s (chosen by PYRNN_PYTHON)", python), fixed = TRUE)
   expect_match(run$output, "Problem: .*No module named 'pyrnn'")
-  numpy <- if (utils::packageVersion("reticulate") < "1.38") "\"numpy<2\" " else ""
-  expect_match(run$output, sprintf("Fix: %s -m pip install %s'%s'; then restart R.", python, numpy,
+  numpy <- if (utils::packageVersion("reticulate") < "1.38") "'numpy<2' " else ""
+  expect_match(run$output, sprintf("Fix: %s -m pip install %s%s; then restart R.", python, numpy,
                                    system.file("python", package = "pyrnn")), fixed = TRUE)
 })
 
