@@ -5,7 +5,8 @@ inside a command, raise pyrnn.errors.PyrnnError (or a subclass) with a clear
 message (the library's errors already are) and the user sees one line,
 "Error: <message>", on stderr with exit code 1; raise click.BadParameter or
 click.UsageError for a bad option or argument: one line, exit code 2. Ctrl-C
-outside training prints "interrupted" and exits with 130. Any other exception
+outside training prints "Interrupted ..." (as training's Ctrl-C does, which
+also says what is kept and how to continue) and exits with 130. Any other exception
 is a bug (or the machine's, such as a full disk): one line naming it and the
 file that keeps its whole traceback, exit code 1. Define a command to be used
 on its own with `@click.command(cls=PyrnnCommand)` to get the same handling.
@@ -89,7 +90,9 @@ class OneLineErrors:
             # click turns a stray EOFError into Abort too: that one is not a Ctrl-C
             if isinstance(err.__context__, EOFError):
                 raise err.__context__ from None
-            fail("interrupted", EXIT_INTERRUPTED)
+            # worded as the commands' own Ctrl-C lines in training, which say what is kept and how to go on
+            click.echo("Interrupted before anything was kept: run the command again to start over.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except PyrnnError as err:
             fail(error_line(err), EXIT_ERROR)
         except Exception as err:
@@ -188,6 +191,17 @@ def resolve_data(spec: str) -> DataSource:
     try:
         return find_mnist(spec)
     except (FileNotFoundError, NotADirectoryError) as err:
+        raise click.BadParameter(error_line(err), param_hint="'--data'") from None
+
+
+@contextmanager
+def data_errors():
+    """The data read in the block that cannot be used (a damaged, truncated or
+    altered MNIST file: a PyrnnError) as a usage error on --data (one line,
+    exit code 2), as `resolve_data` makes a missing folder."""
+    try:
+        yield
+    except PyrnnError as err:
         raise click.BadParameter(error_line(err), param_hint="'--data'") from None
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
-                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data,
-                              shell_command)
+from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_errors,
+                              data_option, import_tensorflow_quietly, loss_progress, print_summary, print_table,
+                              resolve_data, shell_command)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
 from pyrnn.recipes import (CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, RecipeSettings, build_recipe,
@@ -132,7 +132,7 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         settings = _settings_to_resume(ctx, out, settings)
     RunFolder.check(out, force=force, resume=resume)  # before any data is read
     import_tensorflow_quietly()
-    with compiling_ahead(settings):
+    with compiling_ahead(settings), data_errors():
         data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
@@ -199,14 +199,18 @@ def _metric_line(metrics: dict) -> str:
 @training_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "compare",
               show_default=True, help="Folder for the four runs, comparison.json and loss.png.")
-@click.option("--force", is_flag=True, help="Replace a comparison already in --out.")
+@click.option("--force", is_flag=True, help="Replace a comparison already in --out (or an interrupted one).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted comparison of --out: the recipes it finished "
+                                             "are kept, the one stopped continues from its last checkpoint.")
 @tensorboard_option
-def compare(out, force, tensorboard, **options):
+@click.pass_context
+def compare(ctx, out, force, resume, tensorboard, **options):
     """Train the four recipes on the same data with the same seed and compare.
 
     Prints a table of validation and test accuracy and cost, training time and
     speed; writes one run folder per recipe under --out, comparison.json and
-    loss.png with the four loss curves.
+    loss.png with the four loss curves. Ctrl-C stops cleanly, keeping the
+    recipes finished; --resume continues.
 
     \b
     Examples:
@@ -214,19 +218,31 @@ def compare(out, force, tensorboard, **options):
       pyrnn compare --data sample --iterations 50 --out runs/quick
     """
     settings = RecipeSettings(recipe="stacked", **options)  # its num_layers and cell; the rest is shared
-    RunFolder.check(out, kind="compare", force=force)
+    if resume:
+        settings = _settings_to_resume(ctx, out, settings)
+    RunFolder.check(out, kind="compare", force=force, resume=resume)
     import_tensorflow_quietly()
-    with compiling_ahead(settings.for_recipe(RECIPES[0])):  # the first to train
+    with compiling_ahead(settings.for_recipe(RECIPES[0])), data_errors():  # the first to train
         data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
     click.echo(f"settings: {settings.describe().split(': ', 1)[1]}")
     total = _total_iterations(settings, data)
-    results = compare_recipes(settings, data, out, force=force, log_dir=tensorboard,
-                              progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
+    resume_hint = f"Continue with: {shell_command(*ctx.command_path.split(), '--out', out, '--resume')}"
+    try:
+        results = compare_recipes(settings, data, out, force=force, resume=resume, log_dir=tensorboard,
+                                  progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
+    except KeyboardInterrupt:  # outside the training loop, e.g. while evaluating or saving
+        if not RunFolder(out).interrupted:
+            raise
+        click.echo(f"Interrupted; the comparison so far is kept in {RunFolder(out).staging}. {resume_hint}", err=True)
+        return EXIT_INTERRUPTED
     if results and results[-1].stopped:
-        click.echo(f"Interrupted while training {results[-1].settings.recipe}: nothing was written to {out}",
-                   err=True)
+        stopped = results[-1]
+        finished = ", ".join(r.settings.recipe for r in results[:-1]) or "none"
+        click.echo(f"Interrupted at iteration {stopped.history.iterations_done} of {total} of "
+                   f"{stopped.settings.recipe}: the recipes finished ({finished}) and its last checkpoint are "
+                   f"kept in {stopped.path}. {resume_hint}", err=True)
         return EXIT_INTERRUPTED
     print_table(["recipe", "val. accuracy", "val. cost", "test accuracy", "test cost", "time (s)", "sequences/s"],
                 [[RECIPE_TITLES[r.settings.recipe], f"{r.metrics['validation']['accuracy']:.4f}",
