@@ -1,5 +1,6 @@
 test_that("the Python side loads and pyrnn_config() names the Python and the versions", {
-  output <- capture.output(config <- pyrnn_config())
+  expect_silent(config <- pyrnn_config()) # as tensorflow::tf_config(): printed only when shown
+  output <- capture.output(print(config))
   expect_true(pyrnn_available())
   expect_true(file.exists(config$python))
   expect_identical(config$pyrnn, reticulate::py_to_r(python_pyrnn()$`__version__`))
