@@ -159,15 +159,16 @@ def test_a_closed_stdout_ends_the_printing_not_the_work(run, monkeypatch, capsys
     assert sorted(p.name for p in out.iterdir()) == [".pyrnn-run.json", "confusion.png", "evaluation.json"]
 
 
-def test_ctrl_c_before_training_says_interrupted_as_training_does(tmp_path):
-    # Ctrl-C while TensorFlow loads (seconds): before training, outside the training loop's own handling
-    proc = subprocess.Popen([str(PYRNN), "recipe", "lstm", *TINY, "--out", tmp_path / "r"],
+def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
+    # predict waits for an image that never comes: Ctrl-C finds it outside any training
+    proc = subprocess.Popen([str(PYRNN), "predict", run["out"], "/dev/stdin"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "Interrupted before anything was kept: run the command again to start over."
+    assert stdout == ""
 
 
 if __name__ == "__main__":
