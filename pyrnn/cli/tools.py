@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_errors, data_option, import_tensorflow_quietly,
+from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_errors, data_option, fail, import_tensorflow_quietly,
                               print_summary, print_table, resolve_data)
 from pyrnn.runfolder import RunFolder
 from pyrnn.recipes import load_recipe_data
@@ -90,12 +90,11 @@ def predict(model, images):
     predictions, failures = predict_digits(saved.model, list(images), saved.reduce_method)
     for path, digit, probability in predictions:
         click.echo(f"{path}: {digit} (probability {probability:.3f})")
-    click.echo(f"model: {model}: {saved.describe()}", err=True)  # stdout keeps one line per image
-    if failures:  # after the answers, so that one bad file costs no other its answer
-        click.echo(f"Error: {len(failures)} of {len(images)} images could not be read:", err=True)
-        for _, message in failures:
-            click.echo(f"  {' '.join(message.split())}", err=True)
-        return EXIT_ERROR
+    if predictions:
+        click.echo(f"model: {model}: {saved.describe()}", err=True)  # stdout keeps one line per image
+    if failures:  # after the answers, so that one bad file costs no other its answer; one line, as every error
+        fail(f"{len(failures)} of {len(images)} images could not be read: "
+             + "; ".join(message for _, message in failures), EXIT_ERROR)
     return 0
 
 

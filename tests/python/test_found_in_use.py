@@ -78,8 +78,9 @@ def test_predict_answers_every_readable_image_then_lists_the_failures(run, sampl
     answers = result.stdout.splitlines()
     assert [line.split(":")[0] for line in answers] == [str(seven), str(other)]
     assert "Traceback" not in result.output
-    errors = result.stderr.splitlines()
-    assert errors[-2] == "Error: 1 of 3 images could not be read:" and str(broken) in errors[-1]
+    model_line, error = result.stderr.splitlines()
+    assert model_line.startswith("model: ") and error.startswith("Error: 1 of 3 images could not be read: ")
+    assert str(broken) in error and str(seven) not in error
 
 
 def test_an_interrupted_compare_keeps_the_recipes_finished_and_resumes(tmp_path):
