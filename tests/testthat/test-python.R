@@ -15,7 +15,7 @@ test_that("the Python side loads and pyrnn_config() names the Python and the ver
 })
 
 test_that("TensorFlow's log level and threads follow the options, in a fresh R process", {
-  show <- c("config <- pyrnn::pyrnn_config()",
+  show <- c("config <- pyrnn::pyrnn_config()", "print(config)",
             "threads <- reticulate::import('tensorflow')$config$threading$get_intra_op_parallelism_threads()",
             "cat(sprintf('\\n[%s|%s|%s|%d]\\n', config$tf_log_level, config$tf_log_level_from,",
             "            config$one_thread_per_op, threads))")
