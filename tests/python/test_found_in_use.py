@@ -168,7 +168,8 @@ def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
-    assert stderr.strip().splitlines()[-1] == "Interrupted before anything was kept: run the command again to start over."
+    assert stderr.strip().splitlines()[-1] == \
+        "Interrupted before anything was kept: run the command again to start over."
     assert stdout == ""
 
 
