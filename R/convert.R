@@ -121,11 +121,24 @@ capture_args <- function(convert, rename = character(), ignore = character()) {
     args[python_name] <- list(value) # list(): a NULL is kept, to reach Python as None
     given_as[[python_name]] <- name
   }
+  renamed <- unlist(given_as)
+  attr(args, "r_names") <- renamed[renamed != names(renamed)]
   args
 }
 
-# Call the Python function `fn` with the arguments from capture_args().
-call_python <- function(fn, args) with_py_errors(do.call(fn, args))
+# Call the Python function `fn` with the arguments from capture_args(). Python's
+# messages name the arguments as Python does: those given under an R name
+# (n.hidden for n_hidden) are named as the user typed them.
+call_python <- function(fn, args) {
+  r_names <- attr(args, "r_names")
+  tryCatch(with_py_errors(do.call(fn, args)), pyrnn_error = function(e) {
+    for (python_name in names(r_names)) {
+      e$message <- gsub(sprintf("(?<![\\w.])%s(?![\\w.])", python_name), r_names[[python_name]], e$message,
+                        perl = TRUE)
+    }
+    stop(e)
+  })
+}
 
 # Converters for capture_args(): each takes (value, name) and returns what
 # Python gets, or stops with a message naming the argument.

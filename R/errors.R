@@ -44,7 +44,7 @@ diverged_history <- function(exception) {
 }
 
 # A pyrnn message, written for Python and R alike, in R's spelling: TRUE,
-# FALSE, NULL, Inf, NaN; `name = value`; "text" for 'text'; list(x_val, y_val)
+# FALSE, NULL, Inf, NaN; -1 for -1.0; `name = value`; "text" for 'text'; list(x_val, y_val)
 # for the pair (x_val, y_val). A name inside a path (/tmp/a=b) is left alone.
 r_words <- function(message) {
   words <- c(True = "TRUE", False = "FALSE", None = "NULL", inf = "Inf", nan = "NaN")
@@ -52,6 +52,8 @@ r_words <- function(message) {
     message <- gsub(sprintf("(?<![\\w.'])%s(?![\\w'])", python), words[[python]], message, perl = TRUE)
   }
   message <- gsub("=\\((x_val, y_val)\\)", "=list(\\1)", message, perl = TRUE)
+  # a whole number as R prints it: Python's float -1.0 is R's -1 (not inside a path or version)
+  message <- gsub("(?<![\\w./-])(-?\\d+)\\.0(?![\\w./])", "\\1", message, perl = TRUE)
   message <- gsub("(?<![\\w/.-])([A-Za-z_]\\w*)=(?=[-\\w.'(\\[])", "\\1 = ", message, perl = TRUE)
   gsub("(?<![\\w])'([^'\n]*)'(?![\\w])", "\"\\1\"", message, perl = TRUE)
 }

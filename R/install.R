@@ -146,13 +146,14 @@ python_runs <- function(python, code = "pass") {
 
 #' Show the Python and the versions pyrnn uses
 #'
-#' Loads the Python side if needed, then prints the Python interpreter (and
+#' Loads the Python side if needed, and says which Python interpreter (and
 #' what chose it: `RETICULATE_PYTHON`, `PYRNN_PYTHON`, the virtualenv of
 #' [install_pyrnn()], the environment reticulate (>= 1.41) makes for
 #' `py_require()`, or reticulate's own search) with the versions of pyrnn,
 #' TensorFlow, Keras and NumPy, TensorFlow's log level and whether pyrnn set
-#' TensorFlow's threads. Fails with the command that fixes it when the Python
-#' side cannot be loaded.
+#' TensorFlow's threads. TensorFlow starts with its start-up lines (absl,
+#' oneDNN, CUDA notices) hidden, as in the `pyrnn` command. Fails with the
+#' command that fixes it when the Python side cannot be loaded.
 #'
 #' pyrnn imports TensorFlow itself (through reticulate) on the first call that
 #' needs it, and two options, set before that call, choose how:
@@ -173,11 +174,15 @@ python_runs <- function(python, code = "pass") {
 #' For example `options(pyrnn.tf_log_level = "2", pyrnn.one_thread_per_op = FALSE)`
 #' before the first model is built.
 #'
-#' @return A list with elements `python`, `chosen_by`, `pyrnn`, `tensorflow`,
-#'   `keras`, `numpy`, `reticulate`, `tf_log_level` (the value of
-#'   `TF_CPP_MIN_LOG_LEVEL`), `tf_log_level_from` (the environment variable or
-#'   the option `pyrnn.tf_log_level`) and `one_thread_per_op` (`TRUE` if pyrnn
-#'   set TensorFlow's intra-op threads to 1), invisibly.
+#' @return A list of class "pyrnn_config", printed as above (as
+#'   `tensorflow::tf_config()` does: `x <- pyrnn_config()` prints nothing),
+#'   with elements `python`, `chosen_by`, `pyrnn`, `tensorflow`, `keras`,
+#'   `numpy`, `reticulate`, `tf_log_level` (the `TF_CPP_MIN_LOG_LEVEL`
+#'   TensorFlow started with; `NA` when TensorFlow had started before pyrnn
+#'   loaded it, so that it cannot be known), `tf_log_level_from` (the
+#'   environment variable or the option `pyrnn.tf_log_level`) and
+#'   `one_thread_per_op` (`TRUE` if pyrnn set TensorFlow's intra-op threads
+#'   to 1).
 #' @export
 #' @examplesIf pyrnn_available()
 #' pyrnn_config()
@@ -202,17 +207,22 @@ pyrnn_config <- function() {
     tf_log_level_from = .state$tensorflow$log_level_from,
     one_thread_per_op = .state$tensorflow$one_thread_per_op
   )
-  threads <- if (info$one_thread_per_op) {
+  structure(info, class = "pyrnn_config")
+}
+
+#' @export
+print.pyrnn_config <- function(x, ...) {
+  threads <- if (x$one_thread_per_op) {
     "one per op (set by pyrnn: option pyrnn.one_thread_per_op)"
   } else {
     "TensorFlow's own setting (not changed by pyrnn)"
   }
-  cat(sprintf("Python:     %s\n            (chosen by %s)\n", info$python, info$chosen_by),
+  level <- if (is.na(x$tf_log_level)) "not known" else x$tf_log_level
+  cat(sprintf("Python:     %s\n            (chosen by %s)\n", x$python, x$chosen_by),
       sprintf("%-11s %s\n", c("pyrnn:", "TensorFlow:", "Keras:", "NumPy:", "reticulate:"),
-              unlist(info[c("pyrnn", "tensorflow", "keras", "numpy", "reticulate")])),
-      sprintf("TensorFlow log level: %s (TF_CPP_MIN_LOG_LEVEL, from %s)\n", info$tf_log_level,
-              info$tf_log_level_from),
+              unlist(x[c("pyrnn", "tensorflow", "keras", "numpy", "reticulate")])),
+      sprintf("TensorFlow log level: %s (TF_CPP_MIN_LOG_LEVEL, from %s)\n", level, x$tf_log_level_from),
       sprintf("TensorFlow threads:   %s\n", threads),
       sep = "")
-  invisible(info)
+  invisible(x)
 }

@@ -109,10 +109,9 @@ stop_python_missing <- function(cause) {
     sprintf("export %s=/path/to/a/python/with/pyrnn (or unset %s to use install_pyrnn()'s virtualenv)",
             choice$how, choice$how)
   } else if (from_variable) {
-    sprintf("%s -m pip install %s%s", choice$python, if (needs_numpy_below_2()) "\"numpy<2\" " else "",
-            shQuote(pyrnn_python_source()))
+    shell_command(choice$python, "-m", "pip", "install", if (needs_numpy_below_2()) "numpy<2", pyrnn_python_source())
   } else {
-    "Rscript -e 'pyrnn::install_pyrnn()'"
+    shell_command("Rscript", "-e", "pyrnn::install_pyrnn()")
   }
   if (!is.null(choice$requirements)) fix <- paste0(fix, " (a virtualenv made with pip, which pyrnn then uses)")
   .state$load_error <- paste0(
@@ -161,37 +160,33 @@ muffle_path_requirement <- function(warning) {
   }
 }
 
-# The module, for calls that need TensorFlow. The first call imports
-# TensorFlow, as rstudio/tensorflow does: TF_CPP_MIN_LOG_LEVEL, if unset, is
-# set from the option pyrnn.tf_log_level (default "1": TensorFlow's INFO
-# notices hidden, its warnings and errors shown on stderr); then, unless the
-# option pyrnn.one_thread_per_op is FALSE, pyrnn's CPU kernels get one thread
-# per TensorFlow op (pyrnn.kernels.use_one_thread_per_op; it must come before
+# The module, for calls that need TensorFlow. The first call starts TensorFlow
+# as the pyrnn command does (pyrnn.tfstart.start_tensorflow: its start-up lines
+# hidden): TF_CPP_MIN_LOG_LEVEL, if unset, is set from the option
+# pyrnn.tf_log_level (default "1": TensorFlow's INFO notices hidden, its
+# warnings and errors shown on stderr); then, unless the option
+# pyrnn.one_thread_per_op is FALSE, pyrnn's CPU kernels get one thread per
+# TensorFlow op (pyrnn.kernels.use_one_thread_per_op; it must come before
 # TensorFlow starts its threads). What was done is kept for pyrnn_config().
 pyrnn_tf <- function() {
   module <- pyrnn_module()
   if (is.null(.state$tensorflow)) {
     log_level <- Sys.getenv("TF_CPP_MIN_LOG_LEVEL", unset = NA)
-    log_level_from <- "the environment variable TF_CPP_MIN_LOG_LEVEL"
-    if (is.na(log_level)) {
-      log_level <- as.character(getOption("pyrnn.tf_log_level", "1"))
-      log_level_from <- "the option pyrnn.tf_log_level"
-      Sys.setenv(TF_CPP_MIN_LOG_LEVEL = log_level)
-      # Python's copy of the environment, taken when it started
+    if (!is.na(log_level) && nzchar(log_level)) {
+      # Python's copy of the environment, taken when it started, may predate it
       reticulate::py_set_item(reticulate::import("os", convert = FALSE)$environ, "TF_CPP_MIN_LOG_LEVEL", log_level)
     }
-    tf <- tryCatch(reticulate::import("tensorflow"), error = function(e) {
-      stop_python_missing(paste("TensorFlow does not import:", first_line(conditionMessage(e))))
-    })
-    one_thread <- FALSE
-    if (isTRUE(getOption("pyrnn.one_thread_per_op", TRUE))) {
-      threads <- function() with_py_errors(tf$config$threading$get_intra_op_parallelism_threads())
-      before <- threads()
-      with_py_errors(reticulate::import("pyrnn.kernels")$use_one_thread_per_op())
-      one_thread <- before != 1L && threads() == 1L
-    }
-    .state$tensorflow <- list(log_level = log_level, log_level_from = log_level_from,
-                              one_thread_per_op = one_thread)
+    started <- tryCatch(
+      reticulate::import("pyrnn.tfstart")$start_tensorflow(
+        log_level = as.character(getOption("pyrnn.tf_log_level", "1")),
+        one_thread_per_op = isTRUE(getOption("pyrnn.one_thread_per_op", TRUE))),
+      error = function(e) {
+        stop_python_missing(paste("TensorFlow does not import:", first_line(conditionMessage(e))))
+      })
+    from <- started$log_level_from
+    if (identical(from, "pyrnn")) from <- "the option pyrnn.tf_log_level"
+    .state$tensorflow <- list(log_level = if (is.null(started$log_level)) NA_character_ else started$log_level,
+                              log_level_from = from, one_thread_per_op = isTRUE(started$one_thread_per_op))
   }
   module
 }

@@ -40,7 +40,17 @@ recipe_args <- function(defaults, args = commandArgs(trailingOnly = TRUE)) {
   defaults
 }
 
-#' Draw a demo's plot on the screen or into a PNG file
+# The formats recipe_plot() writes, by file extension: each opens its device
+# for a plot of width x height pixels (the vector formats at 96 pixels an inch).
+PLOT_DEVICES <- list(
+  png = function(file, width, height) grDevices::png(file, width = width, height = height),
+  jpeg = function(file, width, height) grDevices::jpeg(file, width = width, height = height, quality = 95),
+  jpg = function(file, width, height) grDevices::jpeg(file, width = width, height = height, quality = 95),
+  pdf = function(file, width, height) grDevices::pdf(file, width = width / 96, height = height / 96),
+  svg = function(file, width, height) grDevices::svg(file, width = width / 96, height = height / 96)
+)
+
+#' Draw a demo's plot on the screen or into a file
 #'
 #' The demos draw their plots with `recipe_plot()`, which writes no file
 #' unless asked to.
@@ -50,13 +60,17 @@ recipe_args <- function(defaults, args = commandArgs(trailingOnly = TRUE)) {
 #'   session with no device open and no screen (a script run by `Rscript`)
 #'   draws nothing, since R would otherwise write `Rplots.pdf` into the working
 #'   directory; a line says how to save the plot instead.
-#' * With a file name, the plot is drawn into that PNG file (its folder is
-#'   created), and a line names the file.
+#' * With a file name, the plot is drawn into that file in the format its
+#'   extension names: `.png`, `.jpeg` (or `.jpg`), `.pdf` or `.svg` (its
+#'   folder is created), and a line names the file. Another extension is
+#'   refused before anything is drawn.
 #'
-#' @param file `""`, or the path of a PNG file (a demo's `plot=` setting).
+#' @param file `""`, or the path of a PNG, JPEG, PDF or SVG file (a demo's
+#'   `plot=` setting).
 #' @param expr Code that draws the plot; evaluated only when there is a
 #'   device to draw on.
-#' @param width,height Size of the PNG file, in pixels.
+#' @param width,height Size of the plot, in pixels (for PDF and SVG, at 96
+#'   pixels an inch).
 #' @return `file`, invisibly.
 #' @export
 #' @examples
@@ -65,12 +79,17 @@ recipe_args <- function(defaults, args = commandArgs(trailingOnly = TRUE)) {
 #' file.exists(file)
 recipe_plot <- function(file, expr, width = 720, height = 450) {
   if (!is.character(file) || length(file) != 1 || is.na(file)) {
-    stop_input("file must be \"\" or the path of a PNG file, got %s", show_value(file))
+    stop_input("file must be \"\" or the path of a PNG, JPEG, PDF or SVG file, got %s", show_value(file))
   }
   if (nzchar(file)) {
     file <- path.expand(file)
+    extension <- tolower(tools::file_ext(file))
+    if (!extension %in% names(PLOT_DEVICES)) {
+      stop_input("plot file %s: the extension \".%s\" is not a format recipe_plot() writes; end the name in %s",
+                 show_value(file), extension, paste0(".", names(PLOT_DEVICES), collapse = ", "))
+    }
     dir.create(dirname(file), recursive = TRUE, showWarnings = FALSE)
-    grDevices::png(file, width = width, height = height)
+    PLOT_DEVICES[[extension]](file, width, height)
     device <- grDevices::dev.cur()
     on.exit(grDevices::dev.off(device))
     force(expr)

@@ -58,8 +58,9 @@ def history_figure(histories: dict, title: str) -> Figure:
             ax.plot(h["val_iteration"], h["val_loss"], "--o", color=colour, markersize=2.5, linewidth=1.2,
                     label="validation loss")
             accuracy_ax = accuracy_ax or ax.twinx()
-            accuracy_ax.plot(h["val_iteration"], h["val_accuracy"], ":", color=colour, linewidth=1.4,
-                             label="validation accuracy")
+            # markers as on the loss: a single check (a short run) is a point, which a line alone does not draw
+            accuracy_ax.plot(h["val_iteration"], h["val_accuracy"], ":o", color=colour, markersize=2.5,
+                             linewidth=1.4, label="validation accuracy")
     ax.set(title=title, xlabel="iteration", ylabel="loss (cross-entropy)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
     ax.grid(alpha=0.3)

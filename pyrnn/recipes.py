@@ -82,7 +82,8 @@ class RecipeSettings:
         """The settings of `describe` without the recipe's name."""
         count, unit = (self.epochs, "epoch") if self.epochs else (self.iterations, "iteration")
         length = f"{count} {unit}{'s' if count != 1 else ''}"
-        layers = f", {self.num_layers} {self.cell} layers" if self.recipe == "stacked" else ""
+        layers = (f", {self.num_layers} {self.cell} layer{'s' if self.num_layers != 1 else ''}"
+                  if self.recipe == "stacked" else "")
         return f"n_hidden {self.n_hidden}{layers}, lr {self.lr:g}, batch {self.batch}, {length}, seed {self.seed}"
 
     @classmethod

@@ -12,10 +12,11 @@ TensorFlow is imported on first use, so that tools built on this module
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from pyrnn.errors import PyrnnError
@@ -170,15 +171,7 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     model = build_recipe(settings, data.step_size, data.n_input)
     check_batch(settings.batch, data)
     folder = RunFolder.open(out, force=force, resume=resume)
-    if resume:
-        settings_to_resume(out, asdict(settings))
-        saved = folder.saved_settings()
-        if saved.get("data_location") != data.source.location:
-            raise PyrnnError(f"the run kept in {folder.staging} read its data from {saved.get('data_location')}, "
-                             f"but the data now resolves to {data.source.location}; resume with the same data")
-    else:
-        write_json(folder.staging / SETTINGS_FILE,
-                   {"settings": asdict(settings), "data_location": data.source.location})
+    _keep_or_check_settings(folder, settings, data, resume)
     try:
         history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
                                log_dir=log_dir)
@@ -194,7 +187,33 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     return result
 
 
-def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool = False,
+def _keep_or_check_settings(folder: RunFolder, settings: RecipeSettings, data: RecipeData, resume: bool) -> None:
+    """A new run keeps its settings and data location in the staging folder
+    (what makes it resumable); a resumed one must have the same."""
+    if resume:
+        settings_to_resume(folder.final, asdict(settings))
+        saved = folder.saved_settings()
+        if saved.get("data_location") != data.source.location:
+            raise PyrnnError(f"the run kept in {folder.staging} read its data from {saved.get('data_location')}, "
+                             f"but the data now resolves to {data.source.location}; resume with the same data")
+    else:
+        write_json(folder.staging / SETTINGS_FILE,
+                   {"settings": asdict(settings), "data_location": data.source.location})
+
+
+def _finished_recipe(settings: RecipeSettings, sub: Path) -> RunResult:
+    """The result of a recipe that an interrupted comparison had finished, read
+    back from its run folder `sub` (metrics.json, and the history.json kept
+    until the comparison ends)."""
+    from pyrnn.training import History
+
+    saved = json.loads((sub / HISTORY_FILE).read_text())
+    history = History(**{f.name: saved[f.name] for f in fields(History) if f.name in saved})
+    metrics = json.loads((sub / METRICS_FILE).read_text())
+    return RunResult(settings, history, sub, metrics={k: metrics[k] for k in ("validation", "test") if k in metrics})
+
+
+def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
                     progress_for=None, log_dir=None) -> list:
     """Train the four recipes with the same settings, data and seed.
 
@@ -202,32 +221,43 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
     and loss.png with the four loss and validation curves; TensorBoard logs
     in log_dir/<recipe> if log_dir is given. progress_for(recipe), if given, is
     a context manager yielding that recipe's training callback (e.g. a
-    progress bar). If Ctrl-C stops one, nothing is written and the results so
-    far are returned, the last one with `stopped` set.
+    progress bar). If Ctrl-C stops one, the results so far are returned, the
+    last one with `stopped` set (its `path` the staging folder), and the
+    staging folder keeps the settings, the recipes finished and the stopped
+    one's checkpoint: `resume` (with the same settings) continues there, the
+    finished recipes not trained again. A comparison that fails otherwise is
+    discarded, unless resumed.
     """
     from pyrnn.plots import plot_history
 
     check_batch(settings.batch, data)
-    folder = RunFolder.open(out, kind="compare", force=force)
+    folder = RunFolder.open(out, kind="compare", force=force, resume=resume)
+    _keep_or_check_settings(folder, settings, data, resume)
     results = []
     for recipe in RECIPES:
         one = settings.for_recipe(recipe)
         sub = folder.staging / recipe
+        if resume and (sub / HISTORY_FILE).is_file():  # finished before the interruption
+            results.append(_finished_recipe(one, sub))
+            continue
         try:
             model = build_recipe(one, data.step_size, data.n_input)
-            sub.mkdir()
+            sub.mkdir(exist_ok=resume)
             with progress_for(recipe) if progress_for else nullcontext() as callback:
-                history = train_recipe(one, data, model, sub, callback=callback,
+                history = train_recipe(one, data, model, sub, callback=callback, resume=resume,
                                        log_dir=None if log_dir is None else Path(log_dir) / recipe)
             if history.stopped == INTERRUPTED:
-                folder.discard()
-                results.append(RunResult(one, history, folder.final, stopped=history.stopped))
+                results.append(RunResult(one, history, folder.staging, stopped=history.stopped))
                 return results
             results.append(write_run(sub, one, data, model, history))
+            (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
+            write_json(sub / HISTORY_FILE, history.to_dict())  # last: the mark of a finished recipe
+        except KeyboardInterrupt:
+            raise  # the recipes finished are kept for resume
         except BaseException:
-            folder.discard()
+            if not resume:
+                folder.discard()
             raise
-        (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
     write_json(folder.staging / COMPARISON_FILE, {
         "settings": {k: v for k, v in asdict(settings).items() if k != "recipe"},
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
@@ -238,7 +268,7 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
     })
     plot_history({RECIPE_TITLES[r.settings.recipe]: r.history for r in results}, folder.staging / PLOT_FILE,
                  title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
-    final = folder.commit()
+    final = folder.commit(staging_only=[SETTINGS_FILE] + [f"{recipe}/{HISTORY_FILE}" for recipe in RECIPES])
     for r in results:
         r.path = final / r.settings.recipe
     return results

@@ -30,6 +30,11 @@ class SavedModel:
     source: str = "the default"
 
     def describe(self) -> str:
+        from pyrnn.arrays import model_shape
+
+        step_size, n_input, _ = model_shape(self.model)
+        if (step_size, n_input) == (28, 28):  # MNIST's own size: nothing is reduced, the method plays no part
+            return "images read at 28 x 28, not reduced"
         return f"images reduced with '{self.reduce_method}' (from {self.source})"
 
 
@@ -83,15 +88,26 @@ def evaluate_model(model, x, y) -> dict:
     return result
 
 
-def predict_digits(model, paths, reduce_method: str = "nearest") -> list:
+def predict_digits(model, paths, reduce_method: str = "nearest") -> tuple:
     """Classify image files of handwritten digits (see `load_digit`) with a
-    10-class model. Returns one (path, digit, probability) per file, in order."""
+    10-class model. An image that cannot be used (unreadable, missing, no
+    digit found) does not stop the others. Returns (predictions, failures):
+    one (path, digit, probability) per usable file and one (path, message)
+    per other file, each in the order given."""
     from pyrnn.arrays import model_shape
     from pyrnn.training import predict_rnn
 
     check_digit_model(model)
     step_size, n_input, _ = model_shape(model)
-    images = np.stack([load_digit(p) for p in paths])
-    x = reduceImage(images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method)
+    read, failures = [], []
+    for path in paths:
+        try:
+            read.append((path, load_digit(path)))
+        except PyrnnError as err:
+            failures.append((path, str(err)))
+    if not read:
+        return [], failures
+    x = reduceImage(np.stack([image for _, image in read]), n_pixel_x=n_input, n_pixel_y=step_size,
+                    method=reduce_method)
     probabilities = predict_rnn(model, x, probabilities=True)
-    return [(p, int(row.argmax()), float(row.max())) for p, row in zip(paths, probabilities)]
+    return [(p, int(row.argmax()), float(row.max())) for (p, _), row in zip(read, probabilities)], failures

@@ -43,4 +43,4 @@ def eval_acc(yhat, y) -> float:
         n_class = y_arr.shape[1]
     else:
         n_class = yhat.shape[1] if yhat.ndim == 2 else int(max(np.max(pred), np.max(y_arr))) + 1
-    return accuracy(pred, as_labels(y_arr, n_class, n_rows=pred.shape[0]))
+    return accuracy(pred, as_labels(y_arr, n_class, n_rows=pred.shape[0], rows_name="yhat"))

@@ -5,7 +5,8 @@ inside a command, raise pyrnn.errors.PyrnnError (or a subclass) with a clear
 message (the library's errors already are) and the user sees one line,
 "Error: <message>", on stderr with exit code 1; raise click.BadParameter or
 click.UsageError for a bad option or argument: one line, exit code 2. Ctrl-C
-outside training prints "interrupted" and exits with 130. Any other exception
+outside training prints "Interrupted ..." (as training's Ctrl-C does, which
+also says what is kept and how to continue) and exits with 130. Any other exception
 is a bug (or the machine's, such as a full disk): one line naming it and the
 file that keeps its whole traceback, exit code 1. Define a command to be used
 on its own with `@click.command(cls=PyrnnCommand)` to get the same handling.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import sys
 import tempfile
 import traceback
@@ -37,6 +39,14 @@ def error_line(err: BaseException) -> str:
     else:
         text = str(err) or type(err).__name__
     return " ".join(text.split())
+
+
+def shell_command(*words) -> str:
+    """A command to print for the user to paste into a shell: each word (a
+    str or a Path) quoted by the POSIX shell's rules where it needs it, so
+    that a folder such as "runs/my run" stays one argument. Every command
+    pyrnn prints goes through here (R's twin: shell_command() in R/shell.R)."""
+    return shlex.join(str(word) for word in words)
 
 
 def fail(message: str, exit_code: int = EXIT_ERROR):
@@ -69,7 +79,8 @@ class OneLineErrors:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with _stdout_may_close():
+                result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as err:
             hint = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
             fail(err.format_message() + hint, EXIT_USAGE)
@@ -79,13 +90,57 @@ class OneLineErrors:
             # click turns a stray EOFError into Abort too: that one is not a Ctrl-C
             if isinstance(err.__context__, EOFError):
                 raise err.__context__ from None
-            fail("interrupted", EXIT_INTERRUPTED)
+            # worded as the commands' own Ctrl-C lines in training, which say what is kept and how to go on
+            click.echo("Interrupted before anything was kept: run the command again to start over.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except PyrnnError as err:
             fail(error_line(err), EXIT_ERROR)
         except Exception as err:
             fail(f"{type(err).__name__}: {error_line(err)} (not a problem pyrnn knows how to explain; the whole "
                  f"traceback is in {keep_traceback(err)})", EXIT_ERROR)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+class _StdoutThatMayClose:
+    """sys.stdout, except that a reader gone away (`pyrnn evaluate ... | head
+    -1`) ends the printing, not the command: the rest of its output goes to
+    the null device, and the work (training, files to write) goes on."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_null()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_null()
+
+    def _to_null(self):
+        null = os.open(os.devnull, os.O_WRONLY)  # what is still buffered is flushed there, silently
+        os.dup2(null, self._stream.fileno())
+        os.close(null)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _stdout_may_close():
+    """Run a command with sys.stdout as a _StdoutThatMayClose."""
+    stdout = sys.stdout
+    sys.stdout = _StdoutThatMayClose(stdout)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
 
 
 def keep_traceback(err: BaseException) -> str:
@@ -109,37 +164,15 @@ class PyrnnGroup(OneLineErrors, click.Group):
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras and list the devices with their C++
-    start-up notices (absl and CUDA lines on stderr, which
-    TF_CPP_MIN_LOG_LEVEL does not silence) hidden. Call it at the start of a
-    command that trains or loads models; if the import fails, the hidden
-    output is shown with the error."""
-    if "tensorflow" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            import keras  # noqa: F401
-            import tensorflow
+    """Start TensorFlow for a command: before anything imports it, and after
+    the command's input is checked (a bad --data or --out is refused
+    quickly). `pyrnn.tfstart.start_tensorflow` hides its start-up lines the
+    same way for every command (and for R), hides its later C++ messages
+    too (log level "3", unless TF_CPP_MIN_LOG_LEVEL is set) and gives each
+    op one thread: the command owns its process (pyrnn.kernels)."""
+    from pyrnn.tfstart import start_tensorflow
 
-            from pyrnn.kernels import use_one_thread_per_op
-
-            use_one_thread_per_op()  # the command owns its process: the CPU kernels' setting (kernels.py)
-            tensorflow.config.list_logical_devices()
-            tensorflow.get_logger().setLevel("ERROR")  # retracing notices are for developers
-        except KeyboardInterrupt:
-            raise  # Ctrl-C while loading: the hidden notices are noise
-        except BaseException:
-            os.dup2(saved, 2)
-            capture.seek(0)
-            sys.stderr.write(capture.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    start_tensorflow(log_level="3", one_thread_per_op=True)
 
 
 def data_option(help_extra: str = ""):
@@ -158,6 +191,17 @@ def resolve_data(spec: str) -> DataSource:
     try:
         return find_mnist(spec)
     except (FileNotFoundError, NotADirectoryError) as err:
+        raise click.BadParameter(error_line(err), param_hint="'--data'") from None
+
+
+@contextmanager
+def data_errors():
+    """The data read in the block that cannot be used (a damaged, truncated or
+    altered MNIST file: a PyrnnError) as a usage error on --data (one line,
+    exit code 2), as `resolve_data` makes a missing folder."""
+    try:
+        yield
+    except PyrnnError as err:
         raise click.BadParameter(error_line(err), param_hint="'--data'") from None
 
 

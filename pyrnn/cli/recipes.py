@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_option,
-                              import_tensorflow_quietly, loss_progress, print_summary, print_table, resolve_data)
+from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE, SEED, PyrnnCommand, data_errors,
+                              data_option, import_tensorflow_quietly, loss_progress, print_summary, print_table,
+                              resolve_data, shell_command)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
 from pyrnn.history import EARLY_STOPPING, iterations_of
@@ -139,13 +140,13 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         settings = _settings_to_resume(ctx, out, settings)
     RunFolder.check(out, force=force, resume=resume)  # before any data is read
     import_tensorflow_quietly()
-    with compiling_ahead(settings):
+    with compiling_ahead(settings), data_errors():
         data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
     click.echo(f"recipe: {settings.describe()}")
     total = _total_iterations(settings, data)
-    resume_hint = f"Continue with: {ctx.command_path} {recipe} --out {out} --resume"
+    resume_hint = f"Continue with: {shell_command(*ctx.command_path.split(), recipe, '--out', out, '--resume')}"
     try:
         with loss_progress(total, f"training {recipe}") as callback:
             result = run_recipe(settings, data, out, force=force, resume=resume, callback=callback,
@@ -164,7 +165,7 @@ def recipe(ctx, recipe, out, force, resume, tensorboard, **options):
         ("training", f"{result.history.seconds:.1f} s ({result.history.validation_seconds:.1f} s of it validation), "
                      f"{result.history.sequences_per_second:,.0f} sequences/s, "
                      f"final loss {result.history.loss[-1]:.4f}{resumed}{_early(result.history)}"),
-        *((("tensorboard", f"tensorboard --logdir {tensorboard}"),) if tensorboard else ()),
+        *((("tensorboard", shell_command("tensorboard", "--logdir", tensorboard)),) if tensorboard else ()),
         ("run folder", f"{result.path} ({METRICS_FILE}, {MODEL_FILE}, {PLOT_FILE})"),
     ])
     return 0
@@ -202,14 +203,18 @@ def _early(history) -> str:
 @training_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "compare",
               show_default=True, help="Folder for the four runs, comparison.json and loss.png.")
-@click.option("--force", is_flag=True, help="Replace a comparison already in --out.")
+@click.option("--force", is_flag=True, help="Replace a comparison already in --out (or an interrupted one).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted comparison of --out: the recipes it finished "
+                                             "are kept, the one stopped continues from its last checkpoint.")
 @tensorboard_option
-def compare(out, force, tensorboard, **options):
+@click.pass_context
+def compare(ctx, out, force, resume, tensorboard, **options):
     """Train the four recipes on the same data with the same seed and compare.
 
     Prints a table of validation and test accuracy and cost, training time and
     speed; writes one run folder per recipe under --out, comparison.json and
-    loss.png with the four loss curves.
+    loss.png with the four loss curves. Ctrl-C stops cleanly, keeping the
+    recipes finished; --resume continues.
 
     \b
     Examples:
@@ -218,19 +223,31 @@ def compare(out, force, tensorboard, **options):
     """
     _one_length(options)
     settings = RecipeSettings.shared(**options)
-    RunFolder.check(out, kind="compare", force=force)
+    if resume:
+        settings = _settings_to_resume(ctx, out, settings)
+    RunFolder.check(out, kind="compare", force=force, resume=resume)
     import_tensorflow_quietly()
-    with compiling_ahead(settings.for_recipe(RECIPES[0])):  # the first to train
+    with compiling_ahead(settings.for_recipe(RECIPES[0])), data_errors():  # the first to train
         data = load_recipe_data(resolve_data(settings.data), settings.reduce_method)
     _check_batch(settings.batch, data)
     click.echo(f"data: {data.describe()}")
     click.echo(f"settings: {settings.describe_settings()}")
     total = _total_iterations(settings, data)
-    results = compare_recipes(settings, data, out, force=force, log_dir=tensorboard,
-                              progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
+    resume_hint = f"Continue with: {shell_command(*ctx.command_path.split(), '--out', out, '--resume')}"
+    try:
+        results = compare_recipes(settings, data, out, force=force, resume=resume, log_dir=tensorboard,
+                                  progress_for=lambda name: loss_progress(total, f"training {name:<13}"))
+    except KeyboardInterrupt:  # outside the training loop, e.g. while evaluating or saving
+        if not RunFolder(out).interrupted:
+            raise
+        click.echo(f"Interrupted; the comparison so far is kept in {RunFolder(out).staging}. {resume_hint}", err=True)
+        return EXIT_INTERRUPTED
     if results and results[-1].stopped:
-        click.echo(f"Interrupted while training {results[-1].settings.recipe}: nothing was written to {out}",
-                   err=True)
+        stopped = results[-1]
+        finished = ", ".join(r.settings.recipe for r in results[:-1]) or "none"
+        click.echo(f"Interrupted at iteration {stopped.history.iterations_done} of {total} of "
+                   f"{stopped.settings.recipe}: the recipes finished ({finished}) and its last checkpoint are "
+                   f"kept in {stopped.path}. {resume_hint}", err=True)
         return EXIT_INTERRUPTED
     print_table(["recipe", "val. accuracy", "val. cost", "test accuracy", "test cost", "time (s)", "sequences/s"],
                 [[RECIPE_TITLES[r.settings.recipe], f"{r.metrics['validation']['accuracy']:.4f}",

@@ -57,6 +57,8 @@ def cell(digits, check, as_json):
     if check:
         import numpy as np
 
+        import_tensorflow_quietly()  # before pyrnn.cells imports it for the TF and Keras passes
+
         from pyrnn.cells import cell_forward
 
         x = np.asarray([EXAMPLE_X])
@@ -199,16 +201,18 @@ def rows28(cell_name, steps, n_hidden, lr, batch, clipnorm, data, seed, out, for
     vanish (10 to 23% after 5,000 steps, seeds 0 to 2); --lr 0.001 or the
     LSTM avoid it; --clipnorm only partly helps.
 
-    Example: pyrnn rows28 --cell lstm --steps 1000 --data ../shared/data/mnist
+    \b
+    Example:
+      pyrnn rows28 --cell lstm --steps 1000 --data ~/MNIST-data
     """
-    from pyrnn.plots import plot_curves
-    from pyrnn.sequences import plot_gradient_norms, train_rows28
-    from pyrnn.storage import save_rnn
-
     out = out or Path("runs/rows28")
-    source = resolve_data(data)
+    source = resolve_data(data)  # before TensorFlow, which pyrnn.sequences' rows28 imports
     with run_folder(out, "rows28", force) as staging:
         import_tensorflow_quietly()
+        from pyrnn.plots import plot_curves
+        from pyrnn.sequences import plot_gradient_norms, train_rows28
+        from pyrnn.storage import save_rnn
+
         with loss_progress(steps, f"rows28 {cell_name}") as callback:
             result = train_rows28(cell=cell_name, steps=steps, n_hidden=n_hidden, lr=lr, batch=batch,
                                   clipnorm=clipnorm, seed=seed, data=source.location, callback=callback)

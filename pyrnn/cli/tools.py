@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_option, import_tensorflow_quietly, print_summary,
-                              print_table, resolve_data)
+from pyrnn.cli.common import (EXIT_ERROR, PyrnnCommand, data_errors, data_option, fail, import_tensorflow_quietly,
+                              print_summary, print_table, resolve_data)
 from pyrnn.recipes import load_recipe_data
 from pyrnn.runfolder import run_folder
 from pyrnn.saved import check_digit_model, evaluate_model, open_model, predict_digits
@@ -44,7 +44,9 @@ def evaluate(run_or_model, data, split, out, force):
         saved = open_model(run_or_model)
         check_digit_model(saved.model)
         step_size, n_input, _ = model_shape(saved.model)
-        recipe_data = load_recipe_data(resolve_data(data), saved.reduce_method, step_size, n_input, splits=(split,))
+        with data_errors():
+            recipe_data = load_recipe_data(resolve_data(data), saved.reduce_method, step_size, n_input,
+                                           splits=(split,))
         x, y = recipe_data.splits[split]
         result = evaluate_model(saved.model, x, y)
         print_summary([
@@ -77,7 +79,8 @@ def predict(model, images):
     MODEL is a run folder or a .keras file of a 10-class digit model. Each
     IMAGE, of any size, dark on light or light on dark, is turned into an
     MNIST-style 28x28 digit, reduced as in training (the model file says how)
-    and classified; prints the digit and its probability.
+    and classified; prints the digit and its probability. Images that cannot
+    be read are listed after the others' answers (exit status 1).
 
     \b
     Example:
@@ -86,9 +89,15 @@ def predict(model, images):
     import_tensorflow_quietly()
     saved = open_model(model)
     check_digit_model(saved.model)
-    for path, digit, probability in predict_digits(saved.model, list(images), saved.reduce_method):
+    predictions, failures = predict_digits(saved.model, list(images), saved.reduce_method)
+    for path, digit, probability in predictions:
         click.echo(f"{path}: {digit} (probability {probability:.3f})")
-    click.echo(f"model: {model}: {saved.describe()}", err=True)  # stdout keeps one line per image
+    if predictions:
+        click.echo(f"model: {model}: {saved.describe()}", err=True)  # stdout keeps one line per image
+    if failures:  # after the answers, so that one bad file costs no other its answer; one line, as every error
+        fail(f"{len(failures)} of {len(images)} images could not be read: "
+             + "; ".join(message for _, message in failures), EXIT_ERROR)
+    return 0
 
 
 @click.command("data", cls=PyrnnCommand)
@@ -110,7 +119,8 @@ def data(data):
     folder = SAMPLE_DIR if source.is_sample else Path(source.location)
     checks = source.checksums()
     paths = find_files(folder)
-    n_train, n_test = (load_split(folder, split)[1].shape[0] for split in ("train", "test"))
+    with data_errors():
+        n_train, n_test = (load_split(folder, split)[1].shape[0] for split in ("train", "test"))
     n_validation = default_validation_size(n_train)
     reference = "the bundled sample's" if source.is_sample else "the published MNIST"
     verdict = {True: "checksum ok", False: f"checksum DIFFERS from {reference}", None: "missing"}

@@ -7,7 +7,7 @@ trains both, prints the test accuracy, the share of saturated tanh units
 step: vanishing towards the first rows for a saturated basic RNN. --clipnorm
 clips the gradients (the remedy for exploding gradients).
 
-Run: python recipes/python/rows28.py [--steps 1000 --cells basic lstm --data ../shared/data/mnist]
+Run: python recipes/python/rows28.py [--steps 1000 --cells basic lstm --data ~/MNIST-data]
 """
 
 import argparse

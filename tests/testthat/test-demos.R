@@ -149,7 +149,7 @@ test_that("recipe_plot(\"\") with no device in a script does not evaluate the pl
 })
 
 test_that("recipe_plot() refuses a file that is not one string, in R's words", {
-  expect_error(recipe_plot(NULL, plot(1)), "file must be \"\" or the path of a PNG file, got NULL",
+  expect_error(recipe_plot(NULL, plot(1)), "file must be \"\" or the path of a PNG, JPEG, PDF or SVG file, got NULL",
                class = "pyrnn_error")
   expect_error(recipe_plot(NA_character_, plot(1)), "got NA$", class = "pyrnn_error")
   expect_error(recipe_plot(c("a.png", "b.png"), plot(1)), "got text \\(character\\) of length 2")

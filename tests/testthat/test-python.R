@@ -1,7 +1,8 @@
 skip_if_no_python()
 
 test_that("the Python side loads and pyrnn_config() names the Python and the versions", {
-  output <- capture.output(config <- pyrnn_config())
+  expect_silent(config <- pyrnn_config()) # as tensorflow::tf_config(): printed only when shown
+  output <- capture.output(print(config))
   expect_true(pyrnn_available())
   expect_true(file.exists(config$python))
   expect_identical(config$pyrnn, reticulate::py_to_r(python_pyrnn()$`__version__`))
@@ -18,7 +19,7 @@ test_that("the Python side loads and pyrnn_config() names the Python and the ver
 })
 
 test_that("TensorFlow's log level and threads follow the options, in a fresh R process", {
-  show <- c("config <- pyrnn::pyrnn_config()",
+  show <- c("config <- pyrnn::pyrnn_config()", "print(config)",
             "threads <- reticulate::import('tensorflow')$config$threading$get_intra_op_parallelism_threads()",
             "cat(sprintf('\\n[%s|%s|%s|%d]\\n', config$tf_log_level, config$tf_log_level_from,",
             "            config$one_thread_per_op, threads))")
@@ -92,8 +93,8 @@ test_that("a Python without pyrnn is an error saying which Python and the pip co
   expect_identical(run$status, 1L)
   expect_match(run$output, sprintf("Python tried: %s (chosen by PYRNN_PYTHON)", python), fixed = TRUE)
   expect_match(run$output, "Problem: .*No module named 'pyrnn'")
-  numpy <- if (utils::packageVersion("reticulate") < "1.38") "\"numpy<2\" " else ""
-  expect_match(run$output, sprintf("Fix: %s -m pip install %s'%s'; then restart R.", python, numpy,
+  numpy <- if (utils::packageVersion("reticulate") < "1.38") "'numpy<2' " else ""
+  expect_match(run$output, sprintf("Fix: %s -m pip install %s%s; then restart R.", python, numpy,
                                    system.file("python", package = "pyrnn")), fixed = TRUE)
 })
 
