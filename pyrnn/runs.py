@@ -64,7 +64,7 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
     checkpoint = Path(folder) / CHECKPOINT_FILE
     with _ctrl_c_between_iterations(callback) as callback:
         return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
-                         epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
+                         epochs=settings.epochs, seed=settings.seed, clipnorm=settings.clipnorm, callback=callback, checkpoint=checkpoint,
                          checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file(),
                          validation_data=data.splits["validation"] if data.counts.get("validation") else None,
                          validate_every=settings.validate_every,
