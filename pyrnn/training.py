@@ -422,7 +422,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
               checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto",
               validation_data=None, validate_every: int = 10, patience: int | None = None,
-              restore_best: bool = True, log_dir=None, verbose: bool = False) -> History:
+              restore_best: bool = True, log_dir=None, verbose: bool = False, on_check=None) -> History:
     """Train `model` as the cookbook does: each iteration a random batch, Adam at
     learning rate `lr`, softmax cross-entropy on the logits.
 
@@ -458,6 +458,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     log_dir: a folder for TensorBoard event files (`tensorboard --logdir
        DIR`): the training loss of every iteration, the validation checks,
        the settings.
+    on_check: called as on_check(iteration, val_loss, val_accuracy) after
+       each validation check (a sweep's pruner watches them); an exception
+       it raises ends the run.
     verbose: show a progress line (iteration, loss, validation accuracy) on
        stdout, redrawn in place in a terminal or a notebook.
     The model keeps its Adam optimizer between calls: a second call on the
@@ -544,6 +547,8 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
                 val_loss, val_accuracy = validation.check(history, done)
                 if board is not None:
                     board.checked(done, val_loss, val_accuracy)
+                if on_check is not None:
+                    on_check(done, val_loss, val_accuracy)
                 if validation.exhausted:
                     history.stopped = EARLY_STOPPING
             if callback is not None:  # after the check: a callback that stops the run keeps it
