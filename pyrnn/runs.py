@@ -182,11 +182,11 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
         history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
                                log_dir=log_dir, on_check=on_check)
     except Exception:
-        if not resume:
-            folder.discard()
+        folder.release() if resume else folder.discard()
         raise
     if history.stopped == INTERRUPTED:
         write_json(folder.staging / HISTORY_FILE, history.to_dict())
+        folder.release()
         return RunResult(settings, history, folder.staging, stopped=history.stopped)
     result = write_run(folder.staging, settings, data, model, history)
     result.path = folder.commit(staging_only=_STAGING_ONLY)
