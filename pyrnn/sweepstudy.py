@@ -312,6 +312,10 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
                     proc.join()
                 if any(proc.exitcode == 130 for proc in procs):
                     stopped = "interrupted"
+                failed = [proc.exitcode for proc in procs if proc.exitcode not in (0, 130)]
+                if failed and stopped is None:
+                    raise PyrnnError(f"{len(failed)} of {workers} worker processes failed (exit code {failed[0]}; "
+                                     "their message is above); run the same sweep again to train what is missing")
         except KeyboardInterrupt:
             stopped = "interrupted"
         return rows(spec, study), stopped
