@@ -89,7 +89,8 @@ print.pyrnn_sweep <- function(x, ...) {
   shown <- c(attr(x, "swept"), "state", "val_accuracy", "val_cost", "seconds")
   print(as.data.frame(unclass(x))[, shown, drop = FALSE], row.names = FALSE)
   cat("\nChosen on validation accuracy; the test images are scored for these trials only:\n")
-  print(attr(x, "chosen"), row.names = FALSE)
+  chosen <- attr(x, "chosen")
+  print(chosen[, setdiff(names(chosen), "folder"), drop = FALSE], row.names = FALSE)
   invisible(x)
 }
 
