@@ -145,6 +145,11 @@ def runs(folder, order):
 
     One line per run: recipe, settings, date, validation and test accuracy,
     training seconds. A damaged run is listed as damaged.
+
+    \b
+    Examples:
+      pyrnn runs
+      pyrnn runs runs/sweep --order val_accuracy
     """
     from pyrnn.runlist import COLUMNS, ls_runs
 
