@@ -19,7 +19,7 @@ import pytest
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 USER = "pyrnntest"
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02,0.03", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
-        "--iterations", "10", "--data", "sample", "--heartbeat", "1"]
+        "--iterations", "100", "--data", "sample", "--heartbeat", "1"]
 _CLI = "from pyrnn.cli import main; main(prog_name='pyrnn')"
 
 
@@ -80,6 +80,8 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
             break
         time.sleep(0.05)
     assert running, first.communicate()[0]
+    time.sleep(0.5)  # its first heartbeat: Optuna retries only trials whose heartbeat stopped
+    assert first.poll() is None
     first.kill()  # SIGKILL, mid-trial
     first.wait()
     second = _worker(server, tmp_path / "b")
