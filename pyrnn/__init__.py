@@ -25,6 +25,7 @@ _LAZY = {
     "expected_cross_entropy": "pyrnn.sequences", "train_dependency": "pyrnn.sequences",
     "train_rows28": "pyrnn.sequences", "gradient_norms_by_step": "pyrnn.sequences",
     "saturation_fraction": "pyrnn.sequences", "recurrent_norm": "pyrnn.sequences",
+    "sweep_rnn": "pyrnn.sweep", "ls_runs": "pyrnn.runlist",
 }
 
 __all__ = ["read_data_sets", "find_mnist", "reduceImage", "load_digit", "PyrnnError", *_LAZY]

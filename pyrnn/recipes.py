@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, dataclass, field, fields
 
-from pyrnn.arrays import check_learning_rate, check_seed, check_sizes
+from pyrnn.arrays import check_learning_rate, check_positive, check_seed, check_sizes
 from pyrnn.data import DataSource, find_mnist, read_data_sets
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS, reduceImage
@@ -42,6 +42,8 @@ class RecipeSettings:
     checkpoint_every: int = 10
     validate_every: int = 20  # 5 checks in the cookbook's 100 iterations: each is a pass over 5,000 images
     patience: int | None = None
+    input_gain: float | None = None  # None: the builder's default (pyrnn.models)
+    clipnorm: float | None = None  # gradient clipping (train_rnn's clipnorm); None: none
 
     def __post_init__(self):
         check_name("recipe", self.recipe, RECIPES)
@@ -59,6 +61,8 @@ class RecipeSettings:
                        if getattr(self, name) is not None})
         check_learning_rate(self.lr)
         check_seed(self.seed)
+        check_positive(**{name: getattr(self, name) for name in ("input_gain", "clipnorm")
+                          if getattr(self, name) is not None})
 
     def for_recipe(self, recipe: str) -> "RecipeSettings":
         """The same settings for another recipe (num_layers and cell kept for
@@ -145,6 +149,8 @@ def build_recipe(settings: RecipeSettings, step_size: int = 16, n_input: int = 1
     from pyrnn.models import BUILDERS
 
     extra = {name: getattr(settings, name) for name in STACKED_DEFAULTS} if settings.recipe == "stacked" else {}
+    if settings.input_gain is not None:
+        extra["input_gain"] = settings.input_gain
     return BUILDERS[settings.recipe](n_hidden=settings.n_hidden, step_size=step_size, n_input=n_input,
                                      seed=settings.seed, **extra)
 

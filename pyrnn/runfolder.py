@@ -13,14 +13,22 @@ A run is written into a hidden staging folder inside the run folder
 (STAGING_DIR) and moved into place by `commit` once complete, each file in one
 rename, so no file is ever seen half-written. An interrupted recipe run keeps
 its staging folder (settings, checkpoint), which `resume` continues.
+
+The process writing a run folder holds a lock on LOCK_FILE in it (flock,
+with its PID written inside), released when the run is committed or
+discarded, or when the process ends however it ends. A folder whose lock is
+held is being written by a live process: it is refused, even with `force` or
+`resume`, so that an interrupted run (lock free) is told apart from a live one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +39,7 @@ from pyrnn.version import __version__
 MARKER_FILE = ".pyrnn-run.json"
 STAGING_DIR = ".pyrnn-partial"
 SETTINGS_FILE = "settings.json"
+LOCK_FILE = ".pyrnn-lock"
 _SHOWN = 4  # foreign entries named in a refusal
 
 
@@ -67,6 +76,7 @@ class RunFolder:
         self.staging = self.final / STAGING_DIR
         self.kind = kind
         self._created = False
+        self._lock = None  # the open LOCK_FILE while this process writes here
 
     # --- what is there --------------------------------------------------------
 
@@ -87,6 +97,55 @@ class RunFolder:
     def interrupted(self) -> bool:
         """Whether an interrupted recipe run is kept in the staging folder."""
         return (self.staging / SETTINGS_FILE).is_file()
+
+    def writer(self) -> int | None:
+        """The PID of the live process writing this run folder (holding its
+        lock), 0 if it holds the lock without a readable PID yet; None if no
+        live process writes here."""
+        if self._lock is not None:
+            return None  # this very RunFolder holds it
+        try:
+            fh = open(self.final / LOCK_FILE, "rb")
+        except OSError:
+            return None
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = fh.read().decode(errors="replace").strip()
+                return int(text) if text.isdigit() else 0
+            return None  # closing the file drops the probe's shared lock
+
+    def _take_lock(self) -> None:
+        """Hold the lock of the run folder (which exists) for this process,
+        or raise FileInTheWayError naming the live process that holds it."""
+        fh = open(self.final / LOCK_FILE, "a+b")
+        for _ in range(20):  # another process's probe holds it for a moment
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.01)
+        else:
+            fh.close()
+            raise FileInTheWayError(self._live_message(self.writer()))
+        fh.truncate(0)
+        fh.write(str(os.getpid()).encode())
+        fh.flush()
+        self._lock = fh
+
+    def release(self) -> None:
+        """Let go of the lock (commit and discard do): the run kept in the
+        staging folder is an interrupted one from now on."""
+        if self._lock is not None:
+            (self.final / LOCK_FILE).unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
+
+    def _live_message(self, pid) -> str:
+        who = f"process {pid}" if pid else "another process"
+        return (f"{self.final} is being written by a live run ({who}); neither --force nor --resume takes a folder "
+                "a live process writes: wait for it to end, or choose another output folder (--out)")
 
     def saved_settings(self) -> dict:
         """The settings an interrupted run was started with (settings.json)."""
@@ -110,7 +169,7 @@ class RunFolder:
             rel_root = Path(root).relative_to(self.final)
             if rel_root == Path("."):
                 dirs[:] = [d for d in dirs if d != STAGING_DIR]
-                names = [n for n in names if n != MARKER_FILE]
+                names = [n for n in names if n not in (MARKER_FILE, LOCK_FILE)]
             for name in dirs + names:
                 rel = (rel_root / name).as_posix()
                 path = Path(root) / name
@@ -142,6 +201,9 @@ class RunFolder:
                                     "another output folder (--out)")
         if folder.final.exists() and not folder.final.is_dir():
             raise FileInTheWayError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
+        writer = folder.writer()
+        if writer is not None:
+            raise FileInTheWayError(folder._live_message(writer))
         foreign = folder.foreign_entries()
         if foreign and (folder.final / MARKER_FILE).exists() and not folder.finished:
             raise FileInTheWayError(f"{folder.final / MARKER_FILE} is damaged, so pyrnn cannot tell its own files "
@@ -185,10 +247,16 @@ class RunFolder:
         with `resume`, started afresh with `force`."""
         folder = cls.check(out, kind=kind, force=force, resume=resume)
         if resume:
+            folder._take_lock()
             return folder
         try:
             folder._created = not folder.final.exists()
             folder.final.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise NotWritableError(f"cannot write the run folder {folder.final} ({err.strerror}); "
+                                   "choose another output folder (--out)") from None
+        folder._take_lock()  # before the staging folder is cleared: a writer that came first keeps it
+        try:
             shutil.rmtree(folder.staging, ignore_errors=True)
             folder.staging.mkdir()
         except OSError as err:
@@ -226,12 +294,14 @@ class RunFolder:
                     (self.final / parent).rmdir()
         self._write_marker({rel: [digest] for rel, digest in new.items()})
         shutil.rmtree(self.staging, ignore_errors=True)
+        self.release()
         return self.final
 
     def discard(self) -> None:
         """Remove the staging folder, and the run folder if `open` made it
         and it is empty again."""
         shutil.rmtree(self.staging, ignore_errors=True)
+        self.release()
         if self._created and self.final.is_dir() and not any(self.final.iterdir()):
             self.final.rmdir()
 

@@ -51,12 +51,13 @@ class RunResult:
 
 
 def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path, callback=None,
-                 resume: bool = False, log_dir=None):
+                 resume: bool = False, log_dir=None, on_check=None):
     """Train the recipe's `model` (from `build_recipe`) on data's "train"
     split, checked on its "validation" split every settings.validate_every
     iterations (early stopping with settings.patience), checkpointing into
     `folder` (checkpoint.npz); TensorBoard logs in `log_dir` if given. With
     `resume`, training continues from that checkpoint when there is one.
+    on_check: train_rnn's, called after each validation check.
     Returns the History (`history.resumed_from`: iterations the checkpoint held).
     """
     from pyrnn.training import train_rnn
@@ -65,11 +66,11 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
     checkpoint = Path(folder) / CHECKPOINT_FILE
     with _ctrl_c_between_iterations(callback) as callback:
         return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
-                         epochs=settings.epochs, seed=settings.seed, callback=callback, checkpoint=checkpoint,
+                         epochs=settings.epochs, seed=settings.seed, clipnorm=settings.clipnorm, callback=callback, checkpoint=checkpoint,
                          checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file(),
                          validation_data=data.splits["validation"] if data.counts.get("validation") else None,
                          validate_every=settings.validate_every,
-                         patience=settings.patience, log_dir=log_dir)
+                         patience=settings.patience, log_dir=log_dir, on_check=on_check)
 
 
 @contextmanager
@@ -157,9 +158,9 @@ def settings_to_resume(out, given: dict, name=str) -> RecipeSettings:
 
 
 def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
-               callback=None, log_dir=None) -> RunResult:
+               callback=None, log_dir=None, on_check=None) -> RunResult:
     """Train one recipe and leave its run folder at `out` (TensorBoard logs
-    in `log_dir` if given).
+    in `log_dir` if given; on_check as for train_rnn).
 
     With `resume`, continues the interrupted run kept beside `out` (its saved
     settings must equal `settings`). Ctrl-C stops training cleanly: the result
@@ -174,13 +175,13 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     _keep_or_check_settings(folder, settings, data, resume)
     try:
         history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
-                               log_dir=log_dir)
+                               log_dir=log_dir, on_check=on_check)
     except Exception:
-        if not resume:
-            folder.discard()
+        folder.release() if resume else folder.discard()
         raise
     if history.stopped == INTERRUPTED:
         write_json(folder.staging / HISTORY_FILE, history.to_dict())
+        folder.release()
         return RunResult(settings, history, folder.staging, stopped=history.stopped)
     result = write_run(folder.staging, settings, data, model, history)
     result.path = folder.commit(staging_only=_STAGING_ONLY)

@@ -27,7 +27,7 @@ from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.history import INTERRUPTED, History, batches_per_epoch, iterations_of
 from pyrnn.scores import scores
-from pyrnn.watch import Callback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
+from pyrnn.watch import Callback, CheckCallback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
 
 
 
@@ -35,7 +35,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
               checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto",
               validation_data=None, validate_every: int = 10, patience: int | None = None,
-              restore_best: bool = True, log_dir=None, verbose: bool = False) -> History:
+              restore_best: bool = True, log_dir=None, verbose: bool = False, on_check=None) -> History:
     """Train `model` as the cookbook does: each iteration a random batch, Adam at
     learning rate `lr`, softmax cross-entropy on the logits.
 
@@ -72,6 +72,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     log_dir: a folder for TensorBoard event files (`tensorboard --logdir
        DIR`): the training loss of every iteration, the validation checks,
        the settings.
+    on_check: called as on_check(iteration, val_loss, val_accuracy) after
+       each validation check (a sweep's pruner watches them); an exception
+       it raises ends the run.
     verbose: show a progress line (iteration, loss, validation accuracy) on
        stdout, redrawn in place in a terminal or a notebook, a plain line now
        and then into a file or a pipe.
@@ -101,7 +104,8 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
         "lr": run.lr, "batch": run.batch, "iteration": run.iteration, "epochs": run.epochs, "seed": run.seed,
         "clipnorm": run.clipnorm, "validate_every": validate_every if validation else None, "patience": patience})
     # in this order: the callback and the progress line see the check; a callback that stops the run keeps it
-    watchers = [w for w in (NanStop(run.lr), validation, board, callback is not None and Callback(callback),
+    watchers = [w for w in (NanStop(run.lr), validation, board, on_check is not None and CheckCallback(on_check),
+                            callback is not None and Callback(callback),
                             verbose and ProgressLine(total), run.checkpoint and Checkpointer(
                                 run.checkpoint, checkpoint_every, model, optimizer, validation)) if w]
     seconds, start = history.seconds, time.perf_counter()

@@ -6,7 +6,7 @@ them, and may end the run; `end` follows a run that ended without an error
 (also after Ctrl-C or early stopping), `close` follows every run. The
 watchers: the NaN stop, validation checks with early stopping (which own
 their stop decision and the restore of the best weights), TensorBoard event
-files, the user's callback, the progress line and the checkpointer.
+files, the user's callback and check callback, the progress line and the checkpointer.
 """
 
 from __future__ import annotations
@@ -197,6 +197,20 @@ class Callback(Watcher):
     def after_chunk(self, first, losses, history) -> bool:
         for k, loss in enumerate(losses):
             self.callback(first + k + 1, loss)
+        return False
+
+
+class CheckCallback(Watcher):
+    """on_check(iteration, val_loss, val_accuracy) after each validation check
+    (a sweep's pruner watches them); an exception it raises ends the run."""
+
+    def __init__(self, on_check):
+        self.on_check = on_check
+
+    def after_chunk(self, first, losses, history) -> bool:
+        done = len(history.loss)
+        if history.val_iteration[-1:] == [done]:
+            self.on_check(done, history.val_loss[-1], history.val_accuracy[-1])
         return False
 
 

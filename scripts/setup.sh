@@ -11,15 +11,16 @@ cd "$(dirname "$0")/.."
 # R, reticulate 1.28 and the test tools; the R packages reticulate 1.46 imports;
 # knitr, rmarkdown and pandoc for the vignette; the system Python's venv module
 # (the end-to-end install checks make virtualenvs with it); qpdf and tidy for
-# R CMD check --as-cran; pkgdown and Chromium for the site and its browser test
+# R CMD check --as-cran; pkgdown and Chromium for the site and its browser test; postgresql
+# for the shared-sweep test, which starts its own server in a temporary folder
 DEBIAN_PACKAGES="r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-roxygen2 r-cran-rcmdcheck
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-jsonlite r-cran-png r-cran-rappdirs r-cran-rlang
   r-cran-withr r-cran-matrix r-cran-knitr r-cran-rmarkdown pandoc python3-venv
-  qpdf tidy r-cran-pkgdown r-cran-cli chromium"
+  qpdf tidy r-cran-pkgdown r-cran-cli chromium postgresql"
 wanted=$(echo $DEBIAN_PACKAGES | wc -w)
 installed=$(dpkg-query -W -f='${Status}\n' $DEBIAN_PACKAGES 2>/dev/null | grep -c "install ok installed" || true)
 if [ "$installed" -lt "$wanted" ]; then
-  echo "== installing R, R packages, pandoc and python3-venv from Debian"
+  echo "== installing R, R packages, pandoc, python3-venv and postgresql from Debian"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DEBIAN_PACKAGES >/dev/null
 fi

@@ -2,7 +2,7 @@
 
 import click
 
-from pyrnn.cli import recipes, sequences, tools
+from pyrnn.cli import recipes, sequences, sweep, tools
 from pyrnn.cli.common import PyrnnGroup
 
 
@@ -15,10 +15,12 @@ def main():
     Examples:
       pyrnn recipe lstm              train the LSTM recipe, plot in runs/lstm/loss.png
       pyrnn compare                  the four recipes side by side
+      pyrnn sweep --lr 0.003,0.01    a grid of runs, ranked on validation
+      pyrnn runs                     every run under runs/
       pyrnn predict runs/lstm digit.png
       pyrnn data                     which MNIST is used, and its checksums
     """
 
 
-for _command in recipes.commands + tools.commands + sequences.commands:
+for _command in recipes.commands + sweep.commands + tools.commands + sequences.commands:
     main.add_command(_command)

@@ -1,0 +1,331 @@
+"""Sweeps: many recipe runs over a grid of settings (or a sampled search), ranked on validation.
+
+`sweep_rnn` checks everything first (the grid, the output folder, the
+storage), then trains the trials through pyrnn.sweepstudy (an Optuna study,
+one or more worker processes) and returns a `SweepResult`: one row per trial,
+ranked on validation accuracy; the test images are scored for the chosen
+trials only (the best of each recipe and the best overall), so that the
+choice never sees them.
+
+A sweep folder (`out`) holds one run folder per trial (as `pyrnn recipe`
+leaves it), sweep.csv, sweep.png and, unless another storage is given, the
+study itself (sweep.db). It must be new, empty, or a sweep pyrnn wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyrnn.errors import FileInTheWayError, PyrnnError
+from pyrnn.recipes import RECIPES, STACKED_DEFAULTS, RecipeSettings
+from pyrnn.runfolder import RunFolder
+from pyrnn.storage import atomic_path
+
+SWEPT = ("recipe", "lr", "seed", "n_hidden", "batch", "iterations", "epochs", "num_layers", "cell", "input_gain",
+         "clipnorm")
+"""The settings a sweep can vary (RecipeSettings' names)."""
+FIXED = ("data", "reduce_method", "validate_every", "patience", "checkpoint_every")
+"""Settings shared by every trial of a sweep."""
+SEARCHES = ("grid", "tpe")
+CSV_FILE, PLOT_FILE, DB_FILE = "sweep.csv", "sweep.png", "sweep.db"
+_OWN_FILES = {CSV_FILE, PLOT_FILE, DB_FILE, f"{DB_FILE}-journal", f"{DB_FILE}-wal", f"{DB_FILE}-shm"}
+_SHORT = {"lr": "lr", "seed": "seed", "n_hidden": "h", "batch": "batch", "iterations": "it", "epochs": "ep",
+          "num_layers": "layers", "cell": "", "input_gain": "gain", "clipnorm": "clip"}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A range to sample from in a sampled search (search="tpe"): low..high,
+    on a log scale with `log`. Written "low:high" or "low:high:log"."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    @classmethod
+    def parse(cls, text: str, name: str) -> "Range":
+        parts = text.split(":")
+        try:
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "log"):
+                raise ValueError
+            low, high = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise PyrnnError(f"{name}: {text!r} is not a range; write low:high or low:high:log") from None
+        if not low < high:
+            raise PyrnnError(f"{name}: the range {text!r} is empty; write low:high with low < high")
+        return cls(low, high, len(parts) == 3)
+
+    def __str__(self) -> str:
+        return f"{self.low:g}:{self.high:g}" + (":log" if self.log else "")
+
+
+def as_values(name: str, value) -> list:
+    """A setting's values as a list: a single value, a list or range of
+    values, or a Range (also written "low:high[:log]")."""
+    if isinstance(value, str) and ":" in value:
+        return [Range.parse(value, name)]
+    if isinstance(value, (list, tuple, range)):
+        values = list(value)
+        if not values:
+            raise PyrnnError(f"{name} has no values: the grid would be empty; give at least one")
+        return values
+    return [value]
+
+
+@dataclass
+class SweepSpec:
+    """What a sweep trains: `values` maps each swept setting (SWEPT) to its
+    list of values (a Range in a sampled search), `fixed` the shared ones."""
+
+    values: dict
+    fixed: dict = field(default_factory=dict)
+    search: str = "grid"
+    trials: int | None = None
+
+    def __post_init__(self):
+        unknown = sorted(set(self.values) - set(SWEPT)) + sorted(set(self.fixed) - set(FIXED))
+        if unknown:
+            raise PyrnnError(f"unknown setting {unknown[0]!r}; a sweep varies {', '.join(SWEPT)}")
+        if self.search not in SEARCHES:
+            raise PyrnnError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
+        self.values = {name: as_values(name, value) for name, value in self.values.items() if value is not None}
+        self.values.setdefault("recipe", list(RECIPES))
+        ranges = [name for name, values in self.values.items() if any(isinstance(v, Range) for v in values)]
+        if self.search == "grid" and ranges:
+            raise PyrnnError(f"{ranges[0]} is a range ({self.values[ranges[0]][0]}), which a grid cannot "
+                             "enumerate: give a list of values, or sample with search='tpe'")
+        if self.search == "tpe" and not (self.trials and self.trials > 0):
+            raise PyrnnError("a sampled search (tpe) needs trials, a whole number > 0")
+        for name in ranges:
+            if len(self.values[name]) > 1:
+                raise PyrnnError(f"{name}: give either one range or a list of values, not both")
+        for name in STACKED_DEFAULTS:
+            if name in self.values and "stacked" not in self.values["recipe"]:
+                raise PyrnnError(f"{name} applies to the stacked recipe only, and the sweep has "
+                                 f"{', '.join(self.values['recipe'])}; leave it out or add the stacked recipe")
+        if self.search == "grid":
+            self.points()  # every point checked now, before anything is written
+        else:
+            for corner in (0, -1):  # a range's ends are checked as settings
+                self.settings({name: (v[0].low if corner == 0 else v[0].high) if isinstance(v[0], Range) else v[0]
+                               for name, v in self.values.items()})
+
+    def settings(self, point: dict) -> RecipeSettings:
+        """The RecipeSettings of a point (setting -> value); bad values raise PyrnnError."""
+        chosen = {k: v for k, v in point.items() if point["recipe"] == "stacked" or k not in STACKED_DEFAULTS}
+        for name in ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed"):
+            if isinstance(chosen.get(name), float) and chosen[name].is_integer():
+                chosen[name] = int(chosen[name])
+        try:
+            return RecipeSettings(**{**self.fixed, **chosen})
+        except TypeError as err:
+            raise PyrnnError(f"{err}; check the sweep's settings") from None
+
+    def points(self) -> dict:
+        """name -> RecipeSettings of every grid point, in grid order. A name
+        (also the trial's folder) is the recipe and each setting with more
+        than one value, e.g. "lstm-lr0.01-seed1"."""
+        names, points = list(self.values), {}
+        several = [n for n in names if n != "recipe" and len(self.values[n]) > 1]
+        for combo in itertools.product(*(self.values[n] for n in names)):
+            point = dict(zip(names, combo))
+            key = "-".join([str(point["recipe"])] + [
+                f"{_SHORT[n]}{_short(point[n])}" for n in several
+                if point["recipe"] == "stacked" or n not in STACKED_DEFAULTS])
+            if key not in points:
+                points[key] = self.settings(point)
+        return points
+
+    def swept(self) -> list:
+        """The settings with more than one value (or a range), recipe first."""
+        return [n for n, v in self.values.items() if n == "recipe" or len(v) > 1 or isinstance(v[0], Range)]
+
+    def describe(self) -> dict:
+        """A plain dict of the whole sweep (stored with the study, compared on a re-run)."""
+        return {"search": self.search, "trials": self.trials, "fixed": self.fixed,
+                "values": {n: [str(v) if isinstance(v, Range) else v for v in vs] for n, vs in self.values.items()}}
+
+
+def _short(value) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def differences(stored: dict, now: dict) -> list:
+    """Lines "lr: stored 0.01, 0.03; now 0.01" for each part of two
+    `SweepSpec.describe()` dicts that differs."""
+    lines = []
+    for part in ("search", "trials"):
+        if stored.get(part) != now.get(part):
+            lines.append(f"{part}: stored {stored.get(part)}; now {now.get(part)}")
+    for part in ("values", "fixed"):
+        old, new = stored.get(part, {}), now.get(part, {})
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) != new.get(name):
+                show = lambda v: "(not given)" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else v
+                lines.append(f"{name}: stored {show(old.get(name))}; now {show(new.get(name))}")
+    return lines
+
+
+def check_sweep_folder(out) -> Path:
+    """Refuse (FileInTheWayError) a sweep folder holding anything pyrnn did
+    not write: only its own files (sweep.csv, sweep.png, sweep.db) and run
+    folders pyrnn wrote may be there. Creates nothing."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileInTheWayError(f"{out} is a file, not a sweep folder; choose another output folder (--out)")
+    if not out.is_dir():
+        return out
+    foreign = []
+    for entry in sorted(out.iterdir()):
+        if entry.name in _OWN_FILES and entry.is_file() and not entry.is_symlink():
+            continue
+        run = RunFolder(entry)
+        if entry.is_dir() and not entry.is_symlink() and (run.finished or run.interrupted) \
+                and not run.foreign_entries():
+            continue
+        foreign.append(entry.name)
+    if foreign:
+        raise FileInTheWayError(f"{out} holds files pyrnn did not write ({', '.join(foreign[:4])}); a sweep writes "
+                                "only into a new or empty folder or a sweep of its own: choose another output "
+                                "folder (--out)")
+    return out
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did. `rows`: one dict per trial (its settings, "state"
+    complete/pruned/failed/interrupted/waiting/running, "val_accuracy",
+    "val_cost", "seconds", "folder", "message"), best validation accuracy
+    first. `chosen`: recipe -> the best complete row of that recipe, and
+    "overall" -> the best of all, each with its "test_accuracy" and
+    "test_cost" (the only rows scored on the test images)."""
+
+    rows: list
+    chosen: dict
+    out: Path
+    swept: list
+    stopped: str | None = None
+
+    @property
+    def best(self) -> dict | None:
+        """The complete trial with the best validation accuracy (None if none completed)."""
+        return self.chosen.get("overall")
+
+    def to_csv(self, path) -> Path:
+        """Write the rows to a CSV file (atomically); returns its path."""
+        columns = list(SWEPT) + ["state", "val_accuracy", "val_cost", "seconds", "folder", "message"]
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(self.rows)
+        return Path(path)
+
+
+def rank(rows: list) -> list:
+    """Rows sorted by validation accuracy, best first; rows without one last."""
+    def key(row):
+        value = row.get("val_accuracy")
+        return (value is None or not math.isfinite(value), -(value or 0.0))
+    return sorted(rows, key=key)
+
+
+def choose(rows: list) -> dict:
+    """recipe -> best complete row of it, and "overall" -> the best of all,
+    each updated with the test accuracy and cost its metrics.json holds
+    (only these are read)."""
+    complete = [r for r in rank(rows) if r["state"] == "complete"]
+    chosen = {}
+    for row in complete:
+        chosen.setdefault(row["recipe"], row)
+    if complete:
+        chosen["overall"] = complete[0]
+    for row in {id(r): r for r in chosen.values()}.values():
+        try:
+            test = json.loads((Path(row["folder"]) / "metrics.json").read_text())["test"]
+            row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
+        except (OSError, ValueError, KeyError, TypeError):  # a trial another machine trained
+            row["test_accuracy"] = row["test_cost"] = None
+    return chosen
+
+
+def plot_sweep(result: SweepResult, path) -> Path:
+    """sweep.png: validation accuracy against the first swept setting (other
+    than recipe and seed), one line per recipe at the mean over the other
+    settings, the spread (min to max, e.g. over seeds) shaded."""
+    from matplotlib.figure import Figure
+
+    swept = [n for n in result.swept if n not in ("recipe", "seed")]
+    x_name = swept[0] if swept else "seed" if "seed" in result.swept else "recipe"
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    ax = fig.subplots()
+    done = [r for r in result.rows if r["state"] == "complete" and r.get(x_name) is not None]
+    for recipe in dict.fromkeys(r["recipe"] for r in done):
+        groups = {}
+        for row in done:
+            if row["recipe"] == recipe:
+                groups.setdefault(row[x_name], []).append(row["val_accuracy"])
+        xs = sorted(groups, key=lambda v: (isinstance(v, str), v))
+        mean = [sum(groups[x]) / len(groups[x]) for x in xs]
+        labels = [str(x) for x in xs]
+        line, = ax.plot(labels if x_name in ("recipe", "cell") else xs, mean, marker="o", label=recipe)
+        ax.fill_between(labels if x_name in ("recipe", "cell") else xs, [min(groups[x]) for x in xs],
+                        [max(groups[x]) for x in xs], alpha=0.2, color=line.get_color())
+    numeric = [r[x_name] for r in done if isinstance(r[x_name], (int, float))]
+    if numeric and min(numeric) > 0 and max(numeric) / min(numeric) >= 10:
+        ax.set_xscale("log")
+    ax.set(title=f"Sweep: validation accuracy by {x_name} (shaded: spread over the other settings)",
+           xlabel=x_name, ylabel="validation accuracy")
+    ax.grid(alpha=0.3)
+    if done:
+        ax.legend()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path)
+
+
+def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iteration=None, epochs=None,
+              num_layers=None, cell=None, input_gain=None, clipnorm=None, data="auto", out="runs/sweep",
+              workers=None, storage=None, study=None, search="grid", trials=None, prune=False,
+              validate_every=None, reduce_method=None, heartbeat=None, verbose=True) -> SweepResult:
+    """Train a recipe run for each point of a grid of settings (or `trials`
+    sampled points with search="tpe") and rank them on validation accuracy.
+
+    Each setting is a value or a list of values (recipes and seeds too;
+    seeds may be a range); with search="tpe", a Range or "low:high[:log]"
+    string is sampled. num_layers and cell apply to the stacked recipe only.
+    out: the sweep folder (see the module docstring). workers: processes
+    training at once (None: sweepstudy.DEFAULT_WORKERS). storage: an Optuna
+    storage URL (e.g. postgresql://host/db) shared by several machines
+    running the same sweep; None keeps the study in out/sweep.db. study: its
+    name (default: out's folder name). prune: stop a trial whose validation
+    loss at a check is worse than the median of earlier trials' there.
+    heartbeat: seconds between a worker's signs of life; a worker silent for
+    twice as long is taken for dead and its trial retried.
+    A re-run trains only the trials not done yet; a trial that diverges is
+    recorded as failed and the sweep goes on; Ctrl-C stops it cleanly
+    (result.stopped == "interrupted").
+    Returns a SweepResult; writes out/sweep.csv and out/sweep.png.
+    """
+    from pyrnn import sweepstudy
+
+    values = {"recipe": recipes, "lr": lr, "seed": seeds, "n_hidden": n_hidden, "batch": batch,
+              "iterations": iteration, "epochs": epochs, "num_layers": num_layers, "cell": cell,
+              "input_gain": input_gain, "clipnorm": clipnorm}
+    fixed = {k: v for k, v in {"data": data, "validate_every": validate_every,
+                               "reduce_method": reduce_method}.items() if v is not None}
+    spec = SweepSpec(values, fixed, search=search, trials=trials)
+    out = check_sweep_folder(out)
+    workers = sweepstudy.check_workers(workers)
+    rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=study, workers=workers,
+                                         prune=prune, heartbeat=heartbeat, verbose=verbose)
+    rows = rank(rows)
+    result = SweepResult(rows, choose(rows), out, spec.swept(), stopped)
+    result.to_csv(out / CSV_FILE)
+    plot_sweep(result, out / PLOT_FILE)
+    return result
+

@@ -1,0 +1,365 @@
+"""The Optuna side of a sweep: the study, its storage and the workers that train its trials.
+
+A grid's points are enqueued in the study once, each as a trial whose one
+parameter "point" names it; workers take waiting trials one at a time
+(Optuna hands each to one worker), so a point is trained once however many
+workers and machines share the study. A worker imports TensorFlow and reads
+the data once, and pyrnn.training reuses the compiled training call for every
+trial of the same architecture and batch size.
+
+A worker writes a heartbeat; a trial whose worker stops beating (killed, its
+machine gone) is failed after a grace period by the next worker to look and
+enqueued again (Optuna's RetryFailedTrialCallback). Before training, a worker
+checks that no other trial of the same point is done or started earlier (two
+workers enqueueing the same missing point at once): the later one is marked
+"duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
+again by the next run of the sweep, which resumes its run folder.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from pyrnn.errors import PyrnnError
+from pyrnn.sweep import DB_FILE, SWEPT, Range
+
+DEFAULT_WORKERS = 1
+"""One worker process: on this 2-core machine two workers train 16 trials no
+faster than one, whose compiled calls already use both cores (bench/sweep.py)."""
+DEFAULT_HEARTBEAT = 10  # seconds; a worker silent for GRACE times this is taken for dead
+GRACE = 3
+_INT_SETTINGS = ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed")
+_FINAL = "final"  # user attribute of a failed trial that a retry would fail again (it diverged)
+
+
+def check_workers(workers) -> int:
+    if workers is None:
+        return DEFAULT_WORKERS
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise PyrnnError(f"workers must be a whole number >= 1, got {workers!r}")
+    return workers
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def open_storage(url: str, heartbeat: int):
+    """An Optuna RDBStorage at `url`, with heartbeats and retries of dead
+    workers' trials. Raises PyrnnError when the storage cannot be reached."""
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    if url.startswith("postgresql://"):  # the driver pyrnn[postgres] installs, whatever SQLAlchemy's default
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    try:
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna, and have been for years
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=GRACE * heartbeat,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
+    except ImportError as err:
+        raise PyrnnError(f"the storage {_hide_password(url)} needs {err.name or 'a database driver'}: "
+                         "pip install 'pyrnn[postgres]' for PostgreSQL") from None
+    except Exception as err:  # noqa: BLE001  sqlalchemy's and the drivers' errors share no base pyrnn can name
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
+        raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and that "
+                         "the server is running") from None
+
+
+def open_study(spec, storage, name: str, prune: bool, create: bool = True):
+    """The study `name` in `storage`: created with the sweep's description
+    (and, for a grid, its points enqueued), or loaded and checked to hold the
+    same sweep (PyrnnError saying what differs)."""
+    import optuna
+
+    from pyrnn.sweep import differences
+
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if prune else optuna.pruners.NopPruner()
+    sampler = optuna.samplers.TPESampler(seed=0) if spec.search == "tpe" else None
+    created = False
+    if create:
+        try:
+            study = optuna.create_study(storage=storage, study_name=name, direction="maximize", sampler=sampler,
+                                        pruner=pruner)
+            study.set_user_attr("sweep", spec.describe())
+            created = True
+        except optuna.exceptions.DuplicatedStudyError:
+            pass
+    if not created:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        for _ in range(300):  # a study another worker is creating this moment gets its description soon
+            stored = study.user_attrs.get("sweep")
+            if stored is not None:
+                break
+            time.sleep(0.1)
+        else:
+            raise PyrnnError(f"the study {name!r} in this storage is not a pyrnn sweep; choose another name (study=)")
+        diff = differences(stored, spec.describe())
+        if diff:
+            raise PyrnnError(f"the study {name!r} already stored holds another sweep ({'; '.join(diff)}); run it "
+                             "with the same settings, or choose another study name (study=, --study) or --out")
+    return study
+
+
+def _trials(study, states=None):
+    return [t for t in study.get_trials(deepcopy=False, states=states)
+            if not t.user_attrs.get("duplicate") and not t.user_attrs.get("spare")]
+
+
+def _done(trial) -> bool:
+    from optuna.trial import TrialState
+
+    return trial.state in (TrialState.COMPLETE, TrialState.PRUNED) or \
+        (trial.state == TrialState.FAIL and trial.user_attrs.get(_FINAL))
+
+
+def _fail_stale(study) -> None:
+    """Fail the running trials whose worker stopped beating; their retries are enqueued."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def enqueue_missing(study, keys) -> None:
+    """Enqueue each grid point that has no trial done, waiting or running
+    (after failing the trials of dead workers, whose retries are enqueued)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    _fail_stale(study)
+    taken = {t.params.get("point") for t in _trials(study) if _done(t) or t.state in
+             (TrialState.WAITING, TrialState.RUNNING)}
+    for key in keys:
+        if key not in taken:
+            study.enqueue_trial({"point": key})
+
+
+class Worker:
+    """Trains a study's trials in this process: the data read once, each
+    trial a recipe run under `out` (pyrnn.runs.run_recipe)."""
+
+    def __init__(self, spec, out: Path, study, prune: bool, heartbeat: int, verbose: bool):
+        from pyrnn.recipes import load_recipe_data
+
+        self.spec, self.out, self.study, self.prune = spec, Path(out), study, prune
+        self.heartbeat, self.verbose = heartbeat, verbose
+        self.points = spec.points() if spec.search == "grid" else {}
+        self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
+
+    def run(self) -> None:
+        """Take trials until none is left to train (waiting for other
+        workers' running trials, which may have to be retried)."""
+        import optuna
+        from optuna.trial import TrialState
+
+        from pyrnn.training import TrainingDiverged
+
+        while True:
+            trials = _trials(self.study)
+            waiting = [t for t in trials if t.state == TrialState.WAITING]
+            running = [t for t in trials if t.state == TrialState.RUNNING]
+            wanted = bool(waiting) or (self.spec.search == "tpe" and sum(
+                1 for t in trials if _done(t) or t.state == TrialState.RUNNING) < self.spec.trials)
+            if wanted:
+                self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
+            elif running:
+                time.sleep(self.heartbeat)
+                _fail_stale(self.study)
+            else:
+                return
+
+    def _objective(self, trial) -> float:
+        import optuna
+
+        me = next(t for t in self.study.get_trials(deepcopy=False) if t.number == trial.number)
+        if self.spec.search == "grid":
+            if "fixed_params" not in me.system_attrs:  # another worker took the last waiting trial first
+                trial.set_user_attr("spare", True)
+                raise optuna.TrialPruned("no grid point left")
+            key = trial.suggest_categorical("point", list(self.points))
+            if self._taken(me, key):
+                trial.set_user_attr("duplicate", True)
+                raise optuna.TrialPruned(f"{key} is trained by another trial")
+            settings, name = self.points[key], key
+        else:
+            settings, name = self._sample(trial), f"trial-{trial.number:04d}"
+        return self._train(trial, settings, self.out / name, name)
+
+    def _taken(self, me, key: str) -> bool:
+        from optuna.trial import TrialState
+
+        for other in _trials(self.study):
+            if other.number == me.number or other.params.get("point") != key:
+                continue
+            if _done(other) or (other.state == TrialState.RUNNING and
+                                (other.datetime_start, other.number) < (me.datetime_start, me.number)):
+                return True
+        return False
+
+    def _sample(self, trial):
+        point = {}
+        for name, values in self.spec.values.items():
+            if name in ("num_layers", "cell") and point.get("recipe") != "stacked":
+                continue
+            value = values[0]
+            if isinstance(value, Range):
+                suggest = trial.suggest_int if name in _INT_SETTINGS else trial.suggest_float
+                low, high = (int(value.low), int(value.high)) if name in _INT_SETTINGS else (value.low, value.high)
+                point[name] = suggest(name, low, high, log=value.log)
+            elif len(values) > 1:
+                point[name] = trial.suggest_categorical(name, values)
+            else:
+                point[name] = value
+        return self.spec.settings(point)
+
+    def _train(self, trial, settings, folder: Path, name: str) -> float:
+        import optuna
+
+        from pyrnn.runfolder import RunFolder
+        from pyrnn.runs import run_recipe
+
+        def on_check(iteration, val_loss, val_accuracy):
+            trial.report(-val_loss, iteration)  # the study maximizes: minus the loss
+            if self.prune and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse "
+                                         "than the median of earlier trials there")
+
+        existing = RunFolder(folder)
+        trial.set_user_attr("folder", str(folder.absolute()))
+        try:
+            result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
+                                resume=existing.interrupted, on_check=on_check)
+        except optuna.TrialPruned as err:
+            trial.set_user_attr("message", str(err))
+            self._say(f"{name}: pruned ({err})")
+            raise
+        except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
+            trial.set_user_attr("message", str(err))
+            trial.set_user_attr(_FINAL, True)
+            self._say(f"{name}: failed ({err})")
+            raise
+        if result.stopped:
+            raise KeyboardInterrupt
+        val = result.metrics["validation"]
+        trial.set_user_attr("val_cost", val["cost"])
+        trial.set_user_attr("seconds", result.history.seconds)
+        self._say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
+        return val["accuracy"]
+
+    def _say(self, line: str) -> None:
+        if self.verbose:
+            print(line, flush=True)
+
+
+def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
+    """A worker process: its own TensorFlow, storage connection and data."""
+    import optuna
+
+    from pyrnn.kernels import use_one_thread_per_op
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    use_one_thread_per_op()  # the process is the sweep's own
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    storage = open_storage(url, heartbeat)
+    study = open_study(spec, storage, name, prune, create=False)
+    try:
+        Worker(spec, out, study, prune, heartbeat, verbose).run()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, prune: bool = False,
+              heartbeat=None, verbose: bool = True):
+    """Train the sweep's missing trials with `workers` processes (in this
+    process when 1) and return (rows, stopped): one row per grid point (per
+    trial for a sampled search), stopped "interrupted" after Ctrl-C."""
+    import optuna
+
+    heartbeat = DEFAULT_HEARTBEAT if heartbeat is None else heartbeat
+    if isinstance(heartbeat, bool) or not isinstance(heartbeat, int) or heartbeat < 1:
+        raise PyrnnError(f"heartbeat must be a whole number of seconds >= 1, got {heartbeat!r}")
+    out = Path(out)
+    name = study_name or out.absolute().name
+    url = storage or f"sqlite:///{(out / DB_FILE).absolute()}"
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial's line comes from the worker
+    try:
+        if storage is None:
+            out.mkdir(parents=True, exist_ok=True)
+        study = open_study(spec, open_storage(url, heartbeat), name, prune)
+        if spec.search == "grid":
+            enqueue_missing(study, list(spec.points()))
+        stopped = None
+        try:
+            if workers == 1:
+                Worker(spec, out, study, prune, heartbeat, verbose).run()
+            else:
+                context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
+                procs = [context.Process(target=_work, args=(spec, out, url, name, prune, heartbeat, verbose))
+                         for _ in range(workers)]
+                for proc in procs:
+                    proc.start()
+                for proc in procs:
+                    proc.join()
+                if any(proc.exitcode == 130 for proc in procs):
+                    stopped = "interrupted"
+                failed = [proc.exitcode for proc in procs if proc.exitcode not in (0, 130)]
+                if failed and stopped is None:
+                    raise PyrnnError(f"{len(failed)} of {workers} worker processes failed (exit code {failed[0]}; "
+                                     "their message is above); run the same sweep again to train what is missing")
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        return rows(spec, study), stopped
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+_STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
+
+
+def _row(settings, trial) -> dict:
+    from dataclasses import asdict
+
+    row = {k: v for k, v in asdict(settings).items() if k in SWEPT}
+    state = "missing" if trial is None else _STATES.get(trial.state.name, trial.state.name.lower())
+    if state == "failed" and not trial.user_attrs.get(_FINAL):
+        state = "interrupted"
+    attrs = {} if trial is None else trial.user_attrs
+    row.update(state=state, val_accuracy=trial.value if state == "complete" else None,
+               val_cost=attrs.get("val_cost"), seconds=attrs.get("seconds"), folder=attrs.get("folder"),
+               message=attrs.get("message"), trial=None if trial is None else trial.number)
+    return row
+
+
+def rows(spec, study) -> list:
+    """One row per grid point (its best-placed trial: complete, pruned,
+    failed, running, waiting, interrupted), or per trial of a sampled search."""
+    order = ("COMPLETE", "PRUNED", "FAIL_FINAL", "RUNNING", "WAITING", "FAIL")
+    trials = _trials(study)
+
+    def place(t):
+        name = "FAIL_FINAL" if t.state.name == "FAIL" and t.user_attrs.get(_FINAL) else t.state.name
+        return order.index(name) if name in order else len(order)
+
+    if spec.search == "grid":
+        points = spec.points()
+        best = {}
+        for t in sorted(trials, key=place, reverse=True):
+            best[t.params.get("point")] = t
+        return [_row(settings, best.get(key)) for key, settings in points.items()]
+    made = []
+    for t in trials:
+        if t.params:
+            point = {**{n: v[0] for n, v in spec.values.items() if len(v) == 1 and not isinstance(v[0], Range)},
+                     **t.params}
+            made.append(_row(spec.settings(point), t))
+    return made

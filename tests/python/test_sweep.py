@@ -1,0 +1,111 @@
+"""Sweeps (pyrnn.sweep, pyrnn sweep), run lists (ls_runs, pyrnn runs) and the
+run folders' lock, with real small trials on the bundled sample."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import pytest
+
+from conftest import assert_one_line_error, invoke
+from pyrnn.runfolder import RunFolder
+from pyrnn.sweep import sweep_rnn
+
+SMALL = {"recipes": ["basic", "lstm"], "lr": [0.01, 0.03], "seeds": [0], "n_hidden": 8, "batch": 50,
+         "iteration": 10, "validate_every": 5, "data": "sample", "verbose": False}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweeps") / "small"
+    return sweep_rnn(out=out, **SMALL)
+
+
+def test_a_grid_trains_every_point_once_and_ranks_them_on_validation(swept):
+    assert [(r["recipe"], r["lr"]) for r in sorted(swept.rows, key=lambda r: r["trial"])] == [
+        ("basic", 0.01), ("basic", 0.03), ("lstm", 0.01), ("lstm", 0.03)]
+    assert all(r["state"] == "complete" for r in swept.rows)
+    accuracies = [r["val_accuracy"] for r in swept.rows]
+    assert accuracies == sorted(accuracies, reverse=True)
+    for row in swept.rows:  # each trial a recipe run folder as pyrnn recipe leaves it
+        assert {"metrics.json", "model.keras", "loss.png"} <= set(os.listdir(row["folder"]))
+    # test images only for the chosen trials
+    assert swept.best is swept.chosen["overall"] and swept.best["val_accuracy"] == accuracies[0]
+    assert set(swept.chosen) == {"basic", "lstm", "overall"}
+    assert all(r.get("test_accuracy") is not None for r in swept.chosen.values())
+    chosen = {id(r) for r in swept.chosen.values()}
+    assert all("test_accuracy" not in r for r in swept.rows if id(r) not in chosen)
+    with open(swept.out / "sweep.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert [float(r["val_accuracy"]) for r in table] == accuracies and "test_accuracy" not in table[0]
+    assert (swept.out / "sweep.png").stat().st_size > 1000
+
+
+def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path):
+    again = sweep_rnn(out=swept.out, **SMALL)
+    assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
+                                                                      for r in swept.rows]
+    row = next(r for r in swept.rows if r["recipe"] == "lstm" and r["lr"] == 0.03)
+    result = invoke("recipe", "lstm", "--lr", "0.03", "--seed", "0", "--n-hidden", "8", "--batch", "50",
+                    "--iterations", "10", "--validate-every", "5", "--data", "sample", "--out", tmp_path / "one")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "one" / "metrics.json").read_text())["validation"]["accuracy"] == \
+        row["val_accuracy"]
+
+
+def test_runs_lists_every_run_at_any_depth(swept, tmp_path):
+    from pyrnn.runlist import ls_runs
+
+    rows = ls_runs(swept.out.parent, order="val_accuracy")
+    assert len(rows) == 4 and [r["val_accuracy"] for r in rows] == [r["val_accuracy"] for r in swept.rows]
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "metrics.json").write_text("{cut")
+    (tmp_path / "notes").mkdir()
+    assert [r["state"] for r in ls_runs(tmp_path)] == ["damaged"]
+    result = invoke("runs", swept.out.parent)
+    assert result.exit_code == 0 and result.output.count("finished") == 4
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--recipes", "basic,gru"], "unknown recipe 'gru'"),
+    (["--recipes", "lstm", "--cell", "gru"], "stacked recipe only"),
+    (["--lr", "0,0.01"], "lr (learning rate) must be a positive number"),
+    (["--lr", ","], "no values"),
+    (["--lr", "0.001:0.1:log"], "a range"),
+    (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach the sweep storage"),
+])
+def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, args, needle):
+    result = invoke("sweep", "--data", "sample", "--iterations", "2", "--out", tmp_path / "s", *args)
+    assert_one_line_error(result, 2 if needle == "no values" else 1, needle)
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_out_of_the_users_and_a_changed_grid_are_refused(swept, tmp_path):
+    (tmp_path / "mine.txt").write_text("my notes")
+    assert_one_line_error(invoke("sweep", "--data", "sample", "--out", tmp_path), 1, "mine.txt")
+    changed = {**SMALL, "lr": [0.01, 0.1]}
+    with pytest.raises(ValueError, match=r"lr: stored 0.01, 0.03; now 0.01, 0.1"):
+        sweep_rnn(out=swept.out, **changed)
+
+
+def test_a_diverging_trial_is_recorded_as_failed_and_the_sweep_goes_on(tmp_path):
+    result = sweep_rnn(recipes=["basic"], lr=[0.01, 1e38], seeds=[0], n_hidden=8, batch=50, iteration=10,
+                       data="sample", out=tmp_path / "s", verbose=False)
+    states = {r["lr"]: (r["state"], r["message"]) for r in result.rows}
+    assert states[0.01] == ("complete", None)
+    assert states[1e38][0] == "failed" and "diverged" in states[1e38][1]
+
+
+def test_a_live_writer_is_told_apart_from_an_interrupted_run(tmp_path):
+    out = tmp_path / "run"
+    live = RunFolder.open(out)
+    (live.staging / "settings.json").write_text(json.dumps({"settings": {"recipe": "basic", "data": "sample"}, "data_location": "x"}))
+    for flag in ("--force", "--resume"):
+        assert_one_line_error(invoke("recipe", "basic", "--data", "sample", "--out", out, flag), 1,
+                              "being written by a live run", f"process {os.getpid()}")
+    live.release()  # now an interrupted run: --force may start over
+    assert invoke("recipe", "basic", "--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "3",
+                  "--out", out, "--force").exit_code == 0

@@ -1,0 +1,97 @@
+"""A sweep shared through a real PostgreSQL server (Debian's postgresql),
+started by the test in a temporary folder on a local socket, as a non-root
+user: a worker SIGKILLed mid-trial leaves its trial to another worker, and
+every grid point ends complete exactly once."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+USER = "pyrnntest"
+GRID = ["--recipes", "basic", "--lr", "0.01,0.02,0.03", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
+        "--iterations", "100", "--data", "sample", "--heartbeat", "1"]
+_CLI = "from pyrnn.cli import main; main(prog_name='pyrnn')"
+
+
+def _as_user(args: list) -> list:
+    if os.geteuid() != 0:
+        return args
+    return ["runuser", "-u", USER, "--", *args]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A PostgreSQL cluster of its own; yields the storage URL."""
+    root = Path(tempfile.mkdtemp(prefix="pyrnn-pg-"))  # in /tmp: pytest's own folders are root's only
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        try:
+            pwd.getpwnam(USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", USER], check=True)
+        shutil.chown(root, USER)
+    root.chmod(0o755)
+    data, sock = root / "data", root
+    subprocess.run(_as_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8"]),
+                   check=True, capture_output=True)
+    proc = subprocess.Popen(_as_user([str(PG_BIN / "postgres"), "-D", str(data), "-k", str(sock), "-c",
+                                      "listen_addresses=", "-c", "fsync=off"]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if (sock / ".s.PGSQL.5432").exists():
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    yield f"postgresql://{USER}@/postgres?host={sock}"
+    subprocess.run(_as_user([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast"]), check=True,
+                   capture_output=True)
+    proc.wait(timeout=30)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _worker(url: str, out: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, "-c", _CLI, "sweep", *GRID, "--storage", url, "--study", "shared",
+                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server, tmp_path):
+    import optuna
+
+    first = _worker(server, tmp_path / "a")
+    storage = optuna.storages.RDBStorage(server.replace("postgresql://", "postgresql+psycopg2://"))
+    running = []
+    for _ in range(1200):  # the first worker's first trial, caught while it trains
+        try:
+            running = optuna.load_study(study_name="shared", storage=storage).get_trials(
+                states=(optuna.trial.TrialState.RUNNING,))
+        except KeyError:
+            pass
+        if running or first.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert running, first.communicate()[0]
+    time.sleep(0.5)  # its first heartbeat: Optuna retries only trials whose heartbeat stopped
+    assert first.poll() is None
+    first.kill()  # SIGKILL, mid-trial
+    first.wait()
+    second = _worker(server, tmp_path / "b")
+    output = second.communicate(timeout=300)[0]
+    assert second.returncode == 0, output
+    trials = optuna.load_study(study_name="shared", storage=storage).get_trials()
+    complete = [t.params["point"] for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(complete) == ["basic-lr0.01", "basic-lr0.02", "basic-lr0.03"]
+    assert any(t.state == optuna.trial.TrialState.FAIL and t.params["point"] == running[0].params["point"]
+               for t in trials)  # the killed one, failed once its heartbeat stopped, then trained again
+    again = _worker(server, tmp_path / "b")  # a re-run trains nothing more
+    assert again.communicate(timeout=300)[0].count("validation accuracy 0.") == 0 and again.returncode == 0
+    assert len(optuna.load_study(study_name="shared", storage=storage).get_trials()) == len(trials)
