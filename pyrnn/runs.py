@@ -206,7 +206,7 @@ def _finished_recipe(settings: RecipeSettings, sub: Path) -> RunResult:
     """The result of a recipe that an interrupted comparison had finished, read
     back from its run folder `sub` (metrics.json, and the history.json kept
     until the comparison ends)."""
-    from pyrnn.training import History
+    from pyrnn.history import History
 
     saved = json.loads((sub / HISTORY_FILE).read_text())
     history = History(**{f.name: saved[f.name] for f in fields(History) if f.name in saved})

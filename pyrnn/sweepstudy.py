@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 from pyrnn.errors import PyrnnError
-from pyrnn.sweep import DB_FILE, SWEPT, Range
+from pyrnn.sweepgrid import DB_FILE, SWEPT, Range, differences
 
 DEFAULT_WORKERS = 1
 """One worker process: on this 2-core machine two workers train 16 trials no
@@ -79,7 +79,6 @@ def open_study(spec, storage, name: str, prune: bool, create: bool = True):
     same sweep (PyrnnError saying what differs)."""
     import optuna
 
-    from pyrnn.sweep import differences
 
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if prune else optuna.pruners.NopPruner()
     sampler = optuna.samplers.TPESampler(seed=0) if spec.search == "tpe" else None
@@ -161,7 +160,7 @@ class Worker:
         import optuna
         from optuna.trial import TrialState
 
-        from pyrnn.training import TrainingDiverged
+        from pyrnn.history import TrainingDiverged
 
         while True:
             trials = _trials(self.study)

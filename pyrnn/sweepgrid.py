@@ -1,0 +1,156 @@
+"""A sweep's grid: the settings it may vary, their values (a list, a seed range, or a
+Range to sample), the whole specification, and how two of them differ. The
+lowest part of sweeps: pyrnn.sweepstudy (the Optuna study) and pyrnn.sweep
+(sweep_rnn and its results) both read it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from pyrnn.errors import PyrnnError
+from pyrnn.names import RECIPES, STACKED_DEFAULTS
+from pyrnn.recipes import RecipeSettings
+
+SWEPT = ("recipe", "lr", "seed", "n_hidden", "batch", "iterations", "epochs", "num_layers", "cell", "input_gain",
+         "clipnorm")
+"""The settings a sweep can vary (RecipeSettings' names)."""
+FIXED = ("data", "reduce_method", "validate_every", "patience", "checkpoint_every")
+"""Settings shared by every trial of a sweep."""
+SEARCHES = ("grid", "tpe")
+CSV_FILE, PLOT_FILE, DB_FILE = "sweep.csv", "sweep.png", "sweep.db"
+_SHORT = {"lr": "lr", "seed": "seed", "n_hidden": "h", "batch": "batch", "iterations": "it", "epochs": "ep",
+          "num_layers": "layers", "cell": "", "input_gain": "gain", "clipnorm": "clip"}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A range to sample from in a sampled search (search="tpe"): low..high,
+    on a log scale with `log`. Written "low:high" or "low:high:log"."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    @classmethod
+    def parse(cls, text: str, name: str) -> "Range":
+        parts = text.split(":")
+        try:
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "log"):
+                raise ValueError
+            low, high = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise PyrnnError(f"{name}: {text!r} is not a range; write low:high or low:high:log") from None
+        if not low < high:
+            raise PyrnnError(f"{name}: the range {text!r} is empty; write low:high with low < high")
+        return cls(low, high, len(parts) == 3)
+
+    def __str__(self) -> str:
+        return f"{self.low:g}:{self.high:g}" + (":log" if self.log else "")
+
+
+def as_values(name: str, value) -> list:
+    """A setting's values as a list: a single value, a list or range of
+    values, or a Range (also written "low:high[:log]")."""
+    if isinstance(value, str) and ":" in value:
+        return [Range.parse(value, name)]
+    if isinstance(value, (list, tuple, range)):
+        values = list(value)
+        if not values:
+            raise PyrnnError(f"{name} has no values: the grid would be empty; give at least one")
+        return values
+    return [value]
+
+
+@dataclass
+class SweepSpec:
+    """What a sweep trains: `values` maps each swept setting (SWEPT) to its
+    list of values (a Range in a sampled search), `fixed` the shared ones."""
+
+    values: dict
+    fixed: dict = field(default_factory=dict)
+    search: str = "grid"
+    trials: int | None = None
+
+    def __post_init__(self):
+        unknown = sorted(set(self.values) - set(SWEPT)) + sorted(set(self.fixed) - set(FIXED))
+        if unknown:
+            raise PyrnnError(f"unknown setting {unknown[0]!r}; a sweep varies {', '.join(SWEPT)}")
+        if self.search not in SEARCHES:
+            raise PyrnnError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
+        self.values = {name: as_values(name, value) for name, value in self.values.items() if value is not None}
+        self.values.setdefault("recipe", list(RECIPES))
+        ranges = [name for name, values in self.values.items() if any(isinstance(v, Range) for v in values)]
+        if self.search == "grid" and ranges:
+            raise PyrnnError(f"{ranges[0]} is a range ({self.values[ranges[0]][0]}), which a grid cannot "
+                             "enumerate: give a list of values, or sample with search='tpe'")
+        if self.search == "tpe" and not (self.trials and self.trials > 0):
+            raise PyrnnError("a sampled search (tpe) needs trials, a whole number > 0")
+        for name in ranges:
+            if len(self.values[name]) > 1:
+                raise PyrnnError(f"{name}: give either one range or a list of values, not both")
+        for name in STACKED_DEFAULTS:
+            if name in self.values and "stacked" not in self.values["recipe"]:
+                raise PyrnnError(f"{name} applies to the stacked recipe only, and the sweep has "
+                                 f"{', '.join(self.values['recipe'])}; leave it out or add the stacked recipe")
+        if self.search == "grid":
+            self.points()  # every point checked now, before anything is written
+        else:
+            for corner in (0, -1):  # a range's ends are checked as settings
+                self.settings({name: (v[0].low if corner == 0 else v[0].high) if isinstance(v[0], Range) else v[0]
+                               for name, v in self.values.items()})
+
+    def settings(self, point: dict) -> RecipeSettings:
+        """The RecipeSettings of a point (setting -> value); bad values raise PyrnnError."""
+        chosen = {k: v for k, v in point.items() if point["recipe"] == "stacked" or k not in STACKED_DEFAULTS}
+        for name in ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed"):
+            if isinstance(chosen.get(name), float) and chosen[name].is_integer():
+                chosen[name] = int(chosen[name])
+        try:
+            return RecipeSettings(**{**self.fixed, **chosen})
+        except TypeError as err:
+            raise PyrnnError(f"{err}; check the sweep's settings") from None
+
+    def points(self) -> dict:
+        """name -> RecipeSettings of every grid point, in grid order. A name
+        (also the trial's folder) is the recipe and each setting with more
+        than one value, e.g. "lstm-lr0.01-seed1"."""
+        names, points = list(self.values), {}
+        several = [n for n in names if n != "recipe" and len(self.values[n]) > 1]
+        for combo in itertools.product(*(self.values[n] for n in names)):
+            point = dict(zip(names, combo))
+            key = "-".join([str(point["recipe"])] + [
+                f"{_SHORT[n]}{_short(point[n])}" for n in several
+                if point["recipe"] == "stacked" or n not in STACKED_DEFAULTS])
+            if key not in points:
+                points[key] = self.settings(point)
+        return points
+
+    def swept(self) -> list:
+        """The settings with more than one value (or a range), recipe first."""
+        return [n for n, v in self.values.items() if n == "recipe" or len(v) > 1 or isinstance(v[0], Range)]
+
+    def describe(self) -> dict:
+        """A plain dict of the whole sweep (stored with the study, compared on a re-run)."""
+        return {"search": self.search, "trials": self.trials, "fixed": self.fixed,
+                "values": {n: [str(v) if isinstance(v, Range) else v for v in vs] for n, vs in self.values.items()}}
+
+
+def _short(value) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def differences(stored: dict, now: dict) -> list:
+    """Lines "lr: stored 0.01, 0.03; now 0.01" for each part of two
+    `SweepSpec.describe()` dicts that differs."""
+    lines = []
+    for part in ("search", "trials"):
+        if stored.get(part) != now.get(part):
+            lines.append(f"{part}: stored {stored.get(part)}; now {now.get(part)}")
+    for part in ("values", "fixed"):
+        old, new = stored.get(part, {}), now.get(part, {})
+        for name in sorted(set(old) | set(new)):
+            if old.get(name) != new.get(name):
+                show = lambda v: "(not given)" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else v
+                lines.append(f"{name}: stored {show(old.get(name))}; now {show(new.get(name))}")
+    return lines
