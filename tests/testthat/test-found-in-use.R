@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 # Defects found by using pyrnn as a new user would (issue 24: 4, 10, 12, 15;
 # issue 23: item 6): each test fails on the code before the fix.
 

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 # load_digit from R: the same digit as Python's, the page's lighting and rules
 # taken away (issue 24).
 

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 # Issue 24: a reloaded model trains on exactly as the one in memory (save_rnn
 # keeps Adam's state); pixels in 0..255 are refused with the way out; a folder
 # that cannot be made is named in a pyrnn error.

@@ -1,3 +1,5 @@
+skip_if_no_python()
+
 test_that("sweep_rnn trains a small grid on the sample, ranks it and lists its runs", {
   out <- file.path(withr::local_tempdir(), "sweep")
   runs <- sweep_rnn(recipes = "basic", lr = c(0.01, 0.03), seeds = 0, n_hidden = 8, batch = 50, iteration = 5,
