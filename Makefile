@@ -22,10 +22,12 @@ setup:
 demo: setup
 	.venv/bin/pyrnn recipe lstm --out runs/lstm --force
 
-# each stage in turn, with its time
+# each stage in turn, with its time; the two pytest runs side by side, and the R checks two
+# at a time (each is mostly one process: two use the machine's two cores; output per check)
 test:
 	@for stage in setup test-python test-r site test-install; do \
-		start=$$(date +%s); $(MAKE) --no-print-directory $$stage || exit 1; \
+		case $$stage in test-python|test-r) jobs="-j2 --output-sync=target";; *) jobs="";; esac; \
+		start=$$(date +%s); $(MAKE) --no-print-directory $$jobs $$stage || exit 1; \
 		echo "== make $$stage: $$(( $$(date +%s) - start )) s"; \
 	done
 
