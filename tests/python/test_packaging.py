@@ -88,7 +88,7 @@ def test_sdist_holds_the_sources_tests_and_sample_and_nothing_else(dist):
         members = [m for m in archive.getmembers() if m.isfile()]
     names = {m.name.removeprefix(f"pyrnn-{v}/") for m in members}
     sources = (shipped("pyrnn", "*.py") | shipped("pyrnn/datasets/mnist_sample", "*") | {"pyrnn/py.typed"}
-               | shipped("tests/python", "*.py") | shipped("recipes/python", "*.py"))
+               | shipped("tests/python", "*.py") | shipped("tests/python/fixtures", "*") | shipped("recipes/python", "*.py"))
     sources.discard("tests/python/test_packaging.py")
     egg_info = {f"pyrnn.egg-info/{name}" for name in
                 ["PKG-INFO", "SOURCES.txt", "dependency_links.txt", "entry_points.txt", "requires.txt",

@@ -65,6 +65,7 @@ def test_run_folder_creates_nothing_until_the_results_and_discards_on_error(tmp_
 def test_an_interrupted_run_is_resumed_or_replaced_by_choice(tmp_path):
     folder = RunFolder.open(tmp_path / "run")
     (folder.staging / SETTINGS_FILE).write_text('{"settings": {}}')
+    folder.release()  # its writer gone: an interrupted run
     with pytest.raises(FileInTheWayError, match="continue it with --resume"):
         RunFolder.check(folder.final)
     assert RunFolder.check(folder.final, resume=True).interrupted

@@ -90,7 +90,7 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
     trials = optuna.load_study(study_name="shared", storage=storage).get_trials()
     complete = [t.params["point"] for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert sorted(complete) == ["basic-lr0.01", "basic-lr0.02", "basic-lr0.03"]
-    assert any(t.state == optuna.trial.TrialState.FAIL and t.params["point"] == running[0].params["point"]
+    assert any(t.state == optuna.trial.TrialState.FAIL and t.params.get("point") == running[0].params["point"]
                for t in trials)  # the killed one, failed once its heartbeat stopped, then trained again
     again = _worker(server, tmp_path / "b")  # a re-run trains nothing more
     assert again.communicate(timeout=300)[0].count("validation accuracy 0.") == 0 and again.returncode == 0
