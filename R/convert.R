@@ -140,6 +140,10 @@ call_python <- function(fn, args) {
   })
 }
 
+# capture_args()'s `args` after a first, unnamed argument (the data), keeping
+# the R names for call_python()'s messages.
+with_first_arg <- function(first, args) structure(c(list(first), args), r_names = attr(args, "r_names"))
+
 # Converters for capture_args(): each takes (value, name) and returns what
 # Python gets, or stops with a message naming the argument.
 

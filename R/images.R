@@ -44,7 +44,7 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
   args <- capture_args(list(n.pixel.x = as_int, n.pixel.y = as_int, method = as_string),
                        rename = c(n.pixel.x = "n_pixel_x", n.pixel.y = "n_pixel_y"), ignore = "actds")
   if (is_one_vector) {
-    pixels <- call_python(reduce_one_image(), c(list(actds), args))
+    pixels <- call_python(reduce_one_image(), with_first_arg(actds, args))
     return(matrix(pixels, nrow = 1))
   }
   side <- if (is.matrix(actds)) sqrt(ncol(actds)) else NA
@@ -54,7 +54,7 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
     # an N x 256 result back into R (most of the time otherwise). No pixels
     # (sizes below 1) or infinite pixels in the result send the input to
     # Python's reduceImage and its checks.
-    sizes <- args[intersect(names(args), c("n_pixel_x", "n_pixel_y"))]
+    sizes <- structure(args[intersect(names(args), c("n_pixel_x", "n_pixel_y"))], r_names = attr(args, "r_names"))
     pixels <- call_python(pyrnn_module()$images$nearest_pixels, c(list(as.integer(side)), sizes))
     if (length(pixels)) {
       reduced <- actds[, as.integer(pixels) + 1L, drop = FALSE]
@@ -64,7 +64,7 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
       if (is.finite(sum(reduced))) return(reduced)
     }
   }
-  call_python(pyrnn_module()$reduceImage, c(list(actds), args))
+  call_python(pyrnn_module()$reduceImage, with_first_arg(actds, args))
 }
 
 # The per-image path of apply(): one Python call per image that returns a

@@ -77,7 +77,11 @@ sweep_rnn <- function(recipes = c("basic", "bidirectional", "stacked", "lstm"), 
 #' @seealso [sweep_rnn()]
 #' @export
 #' @examplesIf pyrnn_available()
-#' ls_runs(file.path(tempdir(), "sweep"))
+#' out <- file.path(tempdir(), "ls-runs-example")
+#' sweep_rnn(recipes = "basic", lr = c(0.01, 0.03), iteration = 5, batch = 50, data = "sample",
+#'           out = out, verbose = FALSE)
+#' ls_runs(out)
+#' ls_runs(out, order = "val_accuracy")
 ls_runs <- function(folder = "runs", order = "date") {
   args <- capture_args(list(folder = as_path, order = as_string))
   module <- python_module("pyrnn.runlist")

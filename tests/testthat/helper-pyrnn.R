@@ -39,7 +39,13 @@ sample16 <- function() {
 }
 
 # The Python module pyrnn with results left as Python objects: the reference.
-python_pyrnn <- function() reticulate::import("pyrnn", convert = FALSE)
+# TensorFlow is started first as the R side starts it (pyrnn_tf()), so that
+# reading the module's names, which imports TensorFlow, does not start it
+# another way before the tests of pyrnn_config() run.
+python_pyrnn <- function() {
+  pyrnn:::pyrnn_tf()
+  reticulate::import("pyrnn", convert = FALSE)
+}
 
 # Folder of the bundled sample's IDX files, as a directory argument.
 sample_dir <- function() as.character(reticulate::import("pyrnn.data")$SAMPLE_DIR)

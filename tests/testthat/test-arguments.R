@@ -25,6 +25,8 @@ python_defaults <- function(fn) {
 }
 
 same_default <- function(r, python) {
+  # a Python tuple of texts (sweep_rnn's recipes) is R's character vector
+  if (is.character(r) && is.list(python) && all(vapply(python, is.character, NA))) python <- unlist(python)
   if (is.numeric(r) && is.numeric(python)) return(identical(as.double(r), as.double(python)))
   identical(r, python)
 }

@@ -51,9 +51,9 @@ test_that("bad images are R errors saying what was expected", {
   expect_error(reduceImage(images > 0.5), "actds must be numeric: expected .*got logical")
   expect_error(reduceImage(images[, 1:101]), "rows of length 101 are not square images", class = "pyrnn_error")
   expect_error(reduceImage(images, method = "sharpest"), 'unknown method "sharpest"', class = "pyrnn_error")
-  expect_error(reduceImage(images, n.pixel.x = 0), "n_pixel_x must be a positive whole number, got 0",
+  expect_error(reduceImage(images, n.pixel.x = 0), "n.pixel.x must be a positive whole number, got 0",
                class = "pyrnn_error")
-  expect_error(reduceImage(images[1, ], n.pixel.y = -2), "n_pixel_y must be a positive whole number, got -2",
+  expect_error(reduceImage(images[1, ], n.pixel.y = -2), "n.pixel.y must be a positive whole number, got -2",
                class = "pyrnn_error")
   expect_error(reduceImage(images, n.pixel.x = 2.5), "n.pixel.x must be a single whole number, got 2.5")
   expect_error(reduceImage(NULL), "actds must be numeric")

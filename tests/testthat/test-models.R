@@ -54,9 +54,10 @@ test_that("input_gain scales the initial input weights of the layer reading the 
                    input_kernels(3)[[1]])
 })
 
-test_that("bad sizes are errors naming the argument: R's for what is not a number, Python's for ranges", {
-  expect_error(rnn(n.hidden = 0), "n_hidden must be a positive whole number, got 0", class = "pyrnn_error")
+test_that("bad sizes are errors naming the argument as typed: R's for what is not a number, Python's for ranges", {
+  expect_error(rnn(n.hidden = 0), "n.hidden must be a positive whole number, got 0", class = "pyrnn_error")
   expect_error(rnn(n.hidden = "64"), "n.hidden must be a single whole number, got \"64\"")
+  expect_error(lstm(n_hidden = 0), "n_hidden must be a positive whole number, got 0", class = "pyrnn_error")
   expect_error(lstm(n_class = NA), "n_class must be a single whole number, got NA")
   expect_error(bidirectionRNN(step_size = 2.5), "step_size must be a single whole number, got 2.5")
   expect_error(stacked_rnn(cell = "elman"), 'unknown cell "elman"; choose one of basic, gru, lstm',

@@ -1,7 +1,7 @@
 skip_if_no_python()
 
 test_that("sweep_rnn trains a small grid on the sample, ranks it and lists its runs", {
-  out <- file.path(withr::local_tempdir(), "sweep")
+  out <- file.path(tempfile("sweep-test"), "sweep")
   runs <- sweep_rnn(recipes = "basic", lr = c(0.01, 0.03), seeds = 0, n_hidden = 8, batch = 50, iteration = 5,
                     data = "sample", out = out, verbose = FALSE)
   expect_s3_class(runs, "data.frame")
