@@ -64,7 +64,7 @@ test_that("bad sizes are errors naming the argument as typed: R's for what is no
                class = "pyrnn_error")
   expect_error(lstm(forget_bias = "one"), "forget_bias must be a single number")
   expect_error(bidirectionRNN(input_gain = c(1, 2)), "input_gain must be a single number")
-  expect_error(bidirectionRNN(input_gain = 0), "input_gain must be a finite number > 0, got 0.0",
+  expect_error(bidirectionRNN(input_gain = 0), "input_gain must be a finite number > 0, got 0$",
                class = "pyrnn_error")
   expect_error(stacked_rnn(input_gain = Inf), "input_gain must be a finite number > 0, got Inf",
                class = "pyrnn_error")
