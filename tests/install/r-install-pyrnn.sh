@@ -31,7 +31,7 @@ output=$(PYRNN_PYTHON=$NUMPY2_PYTHON run_r 'library(pyrnn); reduceImage(matrix(0
   fail "reticulate 1.28 loaded pyrnn beside NumPy 2: $output"
 echo "$output" | tail -4
 for expected in "Python tried: $NUMPY2_PYTHON (chosen by PYRNN_PYTHON)" "Problem: this Python has NumPy 2." \
-                "Fix: $NUMPY2_PYTHON -m pip install \"numpy<2\" '$SCRATCH/lib/pyrnn/python'"; do
+                "Fix: $NUMPY2_PYTHON -m pip install 'numpy<2' $SCRATCH/lib/pyrnn/python"; do
   grep -qF "$expected" <<<"$output" || fail "the error does not say: $expected"
 done
 echo "install_pyrnn() path: OK"
