@@ -36,6 +36,7 @@ DEFAULT_HEARTBEAT = 10  # seconds; a worker silent for GRACE times this is taken
 GRACE = 3
 _INT_SETTINGS = ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed")
 _FINAL = "final"  # user attribute of a failed trial that a retry would fail again (it diverged)
+PRUNED = "pruned"  # History.stopped of a trial the pruner stopped
 
 
 def check_workers(workers) -> int:
@@ -221,26 +222,29 @@ class Worker:
         return self.spec.settings(point)
 
     def _train(self, trial, settings, folder: Path, name: str) -> float:
+        """Train one trial into its run folder; a pruned trial stops at the
+        check where the pruner says so and keeps its run folder (how far it
+        got), and is recorded as pruned."""
         import optuna
 
         from pyrnn.runfolder import RunFolder
         from pyrnn.runs import run_recipe
 
+        pruned = []
+
         def on_check(iteration, val_loss, val_accuracy):
             trial.report(-val_loss, iteration)  # the study maximizes: minus the loss
             if self.prune and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse "
-                                         "than the median of earlier trials there")
+                pruned.append(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse than the "
+                              "median of earlier trials there")
+                return PRUNED
+            return None
 
         existing = RunFolder(folder)
         trial.set_user_attr("folder", str(folder.absolute()))
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
                                 resume=existing.interrupted, on_check=on_check)
-        except optuna.TrialPruned as err:
-            trial.set_user_attr("message", str(err))
-            self._say(f"{name}: pruned ({err})")
-            raise
         except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
             trial.set_user_attr("message", str(err))
             trial.set_user_attr(_FINAL, True)
@@ -251,6 +255,10 @@ class Worker:
         val = result.metrics["validation"]
         trial.set_user_attr("val_cost", val["cost"])
         trial.set_user_attr("seconds", result.history.seconds)
+        if result.history.stopped == PRUNED:
+            trial.set_user_attr("message", pruned[0])
+            self._say(f"{name}: {pruned[0]}")
+            raise optuna.TrialPruned(pruned[0])
         self._say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
         return val["accuracy"]
 
