@@ -9,7 +9,10 @@ trial of the same architecture and batch size.
 
 A worker writes a heartbeat; a trial whose worker stops beating (killed, its
 machine gone) is failed after a grace period by the next worker to look and
-enqueued again (Optuna's RetryFailedTrialCallback). Before training, a worker
+enqueued again (Optuna's RetryHeartbeatStaleTrialCallback). A worker killed
+after taking a trial but before its first heartbeat leaves a running trial
+without one, which Optuna never fails: the workers waiting for it give it a
+heartbeat (Worker.stamp_silent), which then ages like any other. Before training, a worker
 checks that no other trial of the same point is done or started earlier (two
 workers enqueueing the same missing point at once): the later one is marked
 "duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
@@ -113,6 +116,12 @@ def _trials(study, states=None):
             if not t.user_attrs.get("duplicate") and not t.user_attrs.get("spare")]
 
 
+def _point(trial):
+    """The grid point of a trial: its parameter, or before the worker that
+    took it asked for it (or if it died first), the point it was enqueued with."""
+    return trial.params.get("point") or trial.system_attrs.get("fixed_params", {}).get("point")
+
+
 def _done(trial) -> bool:
     from optuna.trial import TrialState
 
@@ -136,7 +145,7 @@ def enqueue_missing(study, keys) -> None:
     from optuna.trial import TrialState
 
     _fail_stale(study)
-    taken = {t.params.get("point") for t in _trials(study) if _done(t) or t.state in
+    taken = {_point(t) for t in _trials(study) if _done(t) or t.state in
              (TrialState.WAITING, TrialState.RUNNING)}
     for key in keys:
         if key not in taken:
@@ -154,6 +163,7 @@ class Worker:
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
+        self.seen, self.stamped = {}, set()  # running trials' ids -> when first seen; those given a heartbeat
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
@@ -164,6 +174,7 @@ class Worker:
         from pyrnn.history import TrainingDiverged
 
         while True:
+            self.stamp_silent()
             trials = _trials(self.study)
             waiting = [t for t in trials if t.state == TrialState.WAITING]
             running = [t for t in trials if t.state == TrialState.RUNNING]
@@ -176,6 +187,25 @@ class Worker:
                 _fail_stale(self.study)
             else:
                 return
+
+    def stamp_silent(self) -> None:
+        """Record one heartbeat for each trial seen running for a heartbeat
+        interval or more. Optuna fails a running trial only once its last
+        heartbeat is older than the grace period, so a trial whose worker
+        died between taking it and its first heartbeat would stay running
+        (and the sweep wait for it) forever. A live worker has beaten by the
+        time of the stamp, which only refreshes its heartbeat, once; a dead
+        one's trial is failed a grace period later and retried."""
+        from optuna.trial import TrialState
+
+        now = time.monotonic()
+        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        for trial in running:
+            trial_id = trial._trial_id  # noqa: SLF001  Optuna's heartbeats are kept by trial id
+            first = self.seen.setdefault(trial_id, now)
+            if now - first >= self.heartbeat and trial_id not in self.stamped:
+                self.study._storage.record_heartbeat(trial_id)  # noqa: SLF001  the study's RDBStorage
+                self.stamped.add(trial_id)
 
     def _objective(self, trial) -> float:
         import optuna
@@ -198,7 +228,7 @@ class Worker:
         from optuna.trial import TrialState
 
         for other in _trials(self.study):
-            if other.number == me.number or other.params.get("point") != key:
+            if other.number == me.number or _point(other) != key:
                 continue
             if _done(other) or (other.state == TrialState.RUNNING and
                                 (other.datetime_start, other.number) < (me.datetime_start, me.number)):
@@ -361,7 +391,7 @@ def rows(spec, study) -> list:
         points = spec.points()
         best = {}
         for t in sorted(trials, key=place, reverse=True):
-            best[t.params.get("point")] = t
+            best[_point(t)] = t
         return [_row(settings, best.get(key)) for key, settings in points.items()]
     made = []
     for t in trials:
