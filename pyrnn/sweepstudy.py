@@ -77,26 +77,27 @@ def open_storage(url: str, heartbeat: int):
                          "the server is running") from None
 
 
-def open_study(spec, storage, name: str, prune: bool, create: bool = True):
-    """The study `name` in `storage`: created with the sweep's description
-    (and, for a grid, its points enqueued), or loaded and checked to hold the
-    same sweep (PyrnnError saying what differs)."""
+def open_study(spec, storage, name: str, prune: bool, create: bool = True, alone: bool = False):
+    """The study `name` in `storage`: created with the sweep's description,
+    or loaded and checked to hold the same sweep (PyrnnError saying what
+    differs). A sampled search's sampler is seeded when this process is the
+    study's only worker (`alone`): by the trials stored, so that a new sweep
+    samples the same points every time and a re-run goes on with new ones
+    rather than repeat its first; workers sharing a study draw unseeded, or
+    they would all sample the same points."""
     import optuna
 
-
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if prune else optuna.pruners.NopPruner()
-    sampler = optuna.samplers.TPESampler(seed=0) if spec.search == "tpe" else None
     created = False
     if create:
         try:
-            study = optuna.create_study(storage=storage, study_name=name, direction="maximize", sampler=sampler,
-                                        pruner=pruner)
+            study = optuna.create_study(storage=storage, study_name=name, direction="maximize", pruner=pruner)
             study.set_user_attr("sweep", spec.describe())
             created = True
         except optuna.exceptions.DuplicatedStudyError:
             pass
     if not created:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
         for _ in range(300):  # a study another worker is creating this moment gets its description soon
             stored = study.user_attrs.get("sweep")
             if stored is not None:
@@ -108,6 +109,8 @@ def open_study(spec, storage, name: str, prune: bool, create: bool = True):
         if diff:
             raise PyrnnError(f"the study {name!r} already stored holds another sweep ({'; '.join(diff)}); run it "
                              "with the same settings, or choose another study name (study=, --study) or --out")
+    if spec.search == "tpe":
+        study.sampler = optuna.samplers.TPESampler(seed=len(study.get_trials(deepcopy=False)) if alone else None)
     return study
 
 
@@ -332,7 +335,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
     try:
         if storage is None:
             out.mkdir(parents=True, exist_ok=True)
-        study = open_study(spec, open_storage(url, heartbeat), name, prune)
+        study = open_study(spec, open_storage(url, heartbeat), name, prune, alone=workers == 1 and storage is None)
         if spec.search == "grid":
             enqueue_missing(study, list(spec.points()))
         stopped = None
