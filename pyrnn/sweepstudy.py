@@ -166,7 +166,7 @@ class Worker:
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
-        self.seen, self.stamped = {}, set()  # running trials' ids -> when first seen; those given a heartbeat
+        self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
@@ -192,21 +192,18 @@ class Worker:
                 return
 
     def stamp_silent(self) -> None:
-        """Record one heartbeat for each trial seen running for a heartbeat
-        interval or more. Optuna fails a running trial only once its last
+        """Record one heartbeat for each running trial, the first time this
+        worker sees it. Optuna fails a running trial only once its last
         heartbeat is older than the grace period, so a trial whose worker
         died between taking it and its first heartbeat would stay running
-        (and the sweep wait for it) forever. A live worker has beaten by the
-        time of the stamp, which only refreshes its heartbeat, once; a dead
-        one's trial is failed a grace period later and retried."""
+        (and the sweep wait for it) forever. For a live worker's trial the
+        stamp is one heartbeat more (Optuna ignores a second first one); a
+        dead worker's trial is failed a grace period later, and retried."""
         from optuna.trial import TrialState
 
-        now = time.monotonic()
-        running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        for trial in running:
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             trial_id = trial._trial_id  # noqa: SLF001  Optuna's heartbeats are kept by trial id
-            first = self.seen.setdefault(trial_id, now)
-            if now - first >= self.heartbeat and trial_id not in self.stamped:
+            if trial_id not in self.stamped:
                 self.study._storage.record_heartbeat(trial_id)  # noqa: SLF001  the study's RDBStorage
                 self.stamped.add(trial_id)
 
