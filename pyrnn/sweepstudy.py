@@ -132,6 +132,14 @@ def _done(trial) -> bool:
         (trial.state == TrialState.FAIL and trial.user_attrs.get(_FINAL))
 
 
+def _under_way(trials) -> int:
+    """How many of `trials` are done or running: what a sampled search
+    counts against its number of trials."""
+    from optuna.trial import TrialState
+
+    return sum(1 for t in trials if _done(t) or t.state == TrialState.RUNNING)
+
+
 def _fail_stale(study) -> None:
     """Fail the running trials whose worker stopped beating; their retries are enqueued."""
     import optuna
@@ -181,8 +189,7 @@ class Worker:
             trials = _trials(self.study)
             waiting = [t for t in trials if t.state == TrialState.WAITING]
             running = [t for t in trials if t.state == TrialState.RUNNING]
-            wanted = bool(waiting) or (self.spec.search == "tpe" and sum(
-                1 for t in trials if _done(t) or t.state == TrialState.RUNNING) < self.spec.trials)
+            wanted = bool(waiting) or (self.spec.search == "tpe" and _under_way(trials) < self.spec.trials)
             if wanted:
                 self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
             elif running:
@@ -221,6 +228,9 @@ class Worker:
                 raise optuna.TrialPruned(f"{key} is trained by another trial")
             settings, name = self.points[key], key
         else:
+            if _under_way(t for t in _trials(self.study) if t.number < trial.number) >= self.spec.trials:
+                trial.set_user_attr("spare", True)  # other workers took the last trials first
+                raise optuna.TrialPruned("no trial left")
             settings, name = self._sample(trial), f"trial-{trial.number:04d}"
         return self._train(trial, settings, self.out / name, name)
 

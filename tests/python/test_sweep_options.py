@@ -126,3 +126,11 @@ def test_two_workers_train_every_point_once_each_in_its_own_folder(tmp_path):
     assert rows_one[0].keys() == rows_two[0].keys()
     shape = lambda rows: sorted((r["recipe"], r["lr"], r["state"], r["val_accuracy"]) for r in rows)
     assert shape(rows_two) == shape(rows_one)  # the same trials, the same validation accuracies
+
+
+def test_two_workers_sample_different_points_and_no_more_than_asked(tmp_path):
+    result = sweep_rnn(recipes=["basic"], lr="0.001:0.1:log", seeds=[0], n_hidden=8, batch=50, iteration=5,
+                       search="tpe", trials=3, workers=2, data="sample", out=tmp_path / "s", verbose=False)
+    assert len(result.rows) == 3 and all(r["state"] == "complete" for r in result.rows)
+    assert len({r["lr"] for r in result.rows}) == 3  # each worker its own draws, not the same seeded ones
+    assert len({r["folder"] for r in result.rows}) == 3
