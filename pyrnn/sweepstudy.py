@@ -22,7 +22,6 @@ again by the next run of the sweep, which resumes its run folder.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 import sys
 import time
@@ -308,13 +307,13 @@ class Worker:
 
 
 def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
-    """A worker process: its own TensorFlow, storage connection and data."""
+    """A worker process: its own TensorFlow (started quietly, each op on one
+    thread: the process is the sweep's own), storage connection and data."""
     import optuna
 
-    from pyrnn.kernels import use_one_thread_per_op
+    from pyrnn.tfstart import start_tensorflow
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    use_one_thread_per_op()  # the process is the sweep's own
+    start_tensorflow(log_level="3", one_thread_per_op=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(url, heartbeat)
     study = open_study(spec, storage, name, prune, create=False)
