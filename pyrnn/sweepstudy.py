@@ -11,11 +11,11 @@ A worker writes a heartbeat; a trial whose worker stops beating (killed, its
 machine gone) is failed after a grace period by the next worker to look and
 enqueued again (Optuna's RetryHeartbeatStaleTrialCallback). A worker killed
 after taking a trial but before its first heartbeat leaves a running trial
-without one, which Optuna never fails: the workers waiting for it give it a
-heartbeat (Worker.stamp_silent), which then ages like any other. Before training, a worker
-checks that no other trial of the same point is done or started earlier (two
-workers enqueueing the same missing point at once): the later one is marked
-"duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
+without one, which Optuna never fails: a worker that sees it running gives it
+one (Worker.stamp_silent), which then ages like any other. Before training, a
+worker checks that no other trial of the same point is done or started
+earlier (two workers enqueueing the same missing point at once): the later
+one is marked "duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
 again by the next run of the sweep, which resumes its run folder.
 """
 
