@@ -54,7 +54,7 @@ class History:
     epochs: int | None = field(default=None, metadata=_SETTING)
     seed: int = field(default=0, metadata=_SETTING)
     seconds: float = field(default=0.0, metadata=_PROGRESS)
-    # EARLY_STOPPING or INTERRUPTED when the run ended early (a checkpoint keeps only the first)
+    # EARLY_STOPPING, INTERRUPTED or on_check's reason when the run ended early (a checkpoint keeps only the first)
     stopped: str | None = field(default=None, metadata=_PROGRESS)
     resumed_from: int = 0
     # validation checks (train_rnn's validation_data): after val_iteration[k] iterations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pyrnn.errors import PyrnnError
 from pyrnn.files import write_json
-from pyrnn.history import INTERRUPTED, iterations_of
+from pyrnn.history import EARLY_STOPPING, INTERRUPTED, iterations_of
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
 from pyrnn.storage import MODEL_FILE, save_rnn
@@ -113,7 +113,10 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
 
     folder = Path(folder)
     result = RunResult(settings, history, folder)
-    result.metrics = evaluate_splits(model, {k: v for k, v in data.splits.items() if k != "train"})
+    checked = _last_check(history, data.counts.get("validation"))
+    scored = evaluate_splits(model, {k: v for k, v in data.splits.items()
+                                     if k != "train" and not (k == "validation" and checked)})
+    result.metrics = {k: checked if k == "validation" and checked else scored[k] for k in data.splits if k != "train"}
     save_rnn(model, folder / MODEL_FILE, reduce_method=settings.reduce_method)
     write_json(folder / METRICS_FILE, {
         "recipe": settings.recipe,
@@ -133,6 +136,20 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
     plot_history({RECIPE_TITLES[settings.recipe]: history}, folder / PLOT_FILE,
                  title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: test accuracy {accuracy:.1%}")
     return result
+
+
+def _last_check(history, n) -> dict | None:
+    """The validation scores ({"accuracy", "cost", "n"}) of the check made on
+    the weights the run ended with, or None: scoring the validation images
+    again would give the same numbers at the cost of another pass over them.
+    train_rnn ends on a check (one is made at the last iteration, and on_check
+    or early stopping stop at one), and after early stopping puts back the
+    weights of the best check (train_recipe keeps restore_best)."""
+    at = history.best_iteration if history.stopped == EARLY_STOPPING else history.iterations_done
+    if not n or at not in history.val_iteration:
+        return None
+    k = history.val_iteration.index(at)
+    return {"accuracy": history.val_accuracy[k], "cost": history.val_loss[k], "n": int(n)}
 
 
 def _validation_curve(history) -> dict:

@@ -160,9 +160,10 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     storage URL (e.g. postgresql://host/db) shared by several machines
     running the same sweep; None keeps the study in out/sweep.db. study: its
     name (default: out's folder name). prune: stop a trial whose validation
-    loss at a check is worse than the median of earlier trials' there.
+    loss at a check is worse than the median of earlier trials' there (it
+    keeps its run folder, and is marked "pruned").
     heartbeat: seconds between a worker's signs of life; a worker silent for
-    twice as long is taken for dead and its trial retried.
+    three times as long is taken for dead and its trial retried.
     A re-run trains only the trials not done yet; a trial that diverges is
     recorded as failed and the sweep goes on; Ctrl-C stops it cleanly
     (result.stopped == "interrupted").

@@ -43,6 +43,8 @@ class Range:
             raise PyrnnError(f"{name}: {text!r} is not a range; write low:high or low:high:log") from None
         if not low < high:
             raise PyrnnError(f"{name}: the range {text!r} is empty; write low:high with low < high")
+        if len(parts) == 3 and low <= 0:
+            raise PyrnnError(f"{name}: the log range {text!r} starts at {low:g}; a log scale needs low > 0")
         return cls(low, high, len(parts) == 3)
 
     def __str__(self) -> str:
@@ -95,10 +97,16 @@ class SweepSpec:
                                  f"{', '.join(self.values['recipe'])}; leave it out or add the stacked recipe")
         if self.search == "grid":
             self.points()  # every point checked now, before anything is written
-        else:
-            for corner in (0, -1):  # a range's ends are checked as settings
-                self.settings({name: (v[0].low if corner == 0 else v[0].high) if isinstance(v[0], Range) else v[0]
-                               for name, v in self.values.items()})
+        else:  # each end of each range is checked as a setting, the other settings at their first value
+            first = {name: v[0].low if isinstance(v[0], Range) else v[0] for name, v in self.values.items()}
+            for name in ranges:
+                span = self.values[name][0]
+                for end in (span.low, span.high):
+                    try:
+                        self.settings({**first, name: end})
+                    except PyrnnError as err:
+                        raise PyrnnError(f"{name}: the range {span} reaches {end:g}, where {err}; give a range of "
+                                         "allowed values") from None
 
     def settings(self, point: dict) -> RecipeSettings:
         """The RecipeSettings of a point (setting -> value); bad values raise PyrnnError."""

@@ -9,17 +9,19 @@ trial of the same architecture and batch size.
 
 A worker writes a heartbeat; a trial whose worker stops beating (killed, its
 machine gone) is failed after a grace period by the next worker to look and
-enqueued again (Optuna's RetryFailedTrialCallback). Before training, a worker
-checks that no other trial of the same point is done or started earlier (two
-workers enqueueing the same missing point at once): the later one is marked
-"duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
+enqueued again (Optuna's RetryHeartbeatStaleTrialCallback). A worker killed
+after taking a trial but before its first heartbeat leaves a running trial
+without one, which Optuna never fails: a worker that sees it running gives it
+one (Worker.stamp_silent), which then ages like any other. Before training, a
+worker checks that no other trial of the same point is done or started
+earlier (two workers enqueueing the same missing point at once): the later
+one is marked "duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
 again by the next run of the sweep, which resumes its run folder.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 import sys
 import time
@@ -36,6 +38,7 @@ DEFAULT_HEARTBEAT = 10  # seconds; a worker silent for GRACE times this is taken
 GRACE = 3
 _INT_SETTINGS = ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed")
 _FINAL = "final"  # user attribute of a failed trial that a retry would fail again (it diverged)
+PRUNED = "pruned"  # History.stopped of a trial the pruner stopped
 
 
 def check_workers(workers) -> int:
@@ -73,26 +76,27 @@ def open_storage(url: str, heartbeat: int):
                          "the server is running") from None
 
 
-def open_study(spec, storage, name: str, prune: bool, create: bool = True):
-    """The study `name` in `storage`: created with the sweep's description
-    (and, for a grid, its points enqueued), or loaded and checked to hold the
-    same sweep (PyrnnError saying what differs)."""
+def open_study(spec, storage, name: str, prune: bool, create: bool = True, alone: bool = False):
+    """The study `name` in `storage`: created with the sweep's description,
+    or loaded and checked to hold the same sweep (PyrnnError saying what
+    differs). A sampled search's sampler is seeded when this process is the
+    study's only worker (`alone`): by the trials stored, so that a new sweep
+    samples the same points every time and a re-run goes on with new ones
+    rather than repeat its first; workers sharing a study draw unseeded, or
+    they would all sample the same points."""
     import optuna
 
-
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2) if prune else optuna.pruners.NopPruner()
-    sampler = optuna.samplers.TPESampler(seed=0) if spec.search == "tpe" else None
     created = False
     if create:
         try:
-            study = optuna.create_study(storage=storage, study_name=name, direction="maximize", sampler=sampler,
-                                        pruner=pruner)
+            study = optuna.create_study(storage=storage, study_name=name, direction="maximize", pruner=pruner)
             study.set_user_attr("sweep", spec.describe())
             created = True
         except optuna.exceptions.DuplicatedStudyError:
             pass
     if not created:
-        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
         for _ in range(300):  # a study another worker is creating this moment gets its description soon
             stored = study.user_attrs.get("sweep")
             if stored is not None:
@@ -104,6 +108,8 @@ def open_study(spec, storage, name: str, prune: bool, create: bool = True):
         if diff:
             raise PyrnnError(f"the study {name!r} already stored holds another sweep ({'; '.join(diff)}); run it "
                              "with the same settings, or choose another study name (study=, --study) or --out")
+    if spec.search == "tpe":
+        study.sampler = optuna.samplers.TPESampler(seed=len(study.get_trials(deepcopy=False)) if alone else None)
     return study
 
 
@@ -112,11 +118,25 @@ def _trials(study, states=None):
             if not t.user_attrs.get("duplicate") and not t.user_attrs.get("spare")]
 
 
+def _point(trial):
+    """The grid point of a trial: its parameter, or before the worker that
+    took it asked for it (or if it died first), the point it was enqueued with."""
+    return trial.params.get("point") or trial.system_attrs.get("fixed_params", {}).get("point")
+
+
 def _done(trial) -> bool:
     from optuna.trial import TrialState
 
     return trial.state in (TrialState.COMPLETE, TrialState.PRUNED) or \
         (trial.state == TrialState.FAIL and trial.user_attrs.get(_FINAL))
+
+
+def _under_way(trials) -> int:
+    """How many of `trials` are done or running: what a sampled search
+    counts against its number of trials."""
+    from optuna.trial import TrialState
+
+    return sum(1 for t in trials if _done(t) or t.state == TrialState.RUNNING)
 
 
 def _fail_stale(study) -> None:
@@ -135,7 +155,7 @@ def enqueue_missing(study, keys) -> None:
     from optuna.trial import TrialState
 
     _fail_stale(study)
-    taken = {t.params.get("point") for t in _trials(study) if _done(t) or t.state in
+    taken = {_point(t) for t in _trials(study) if _done(t) or t.state in
              (TrialState.WAITING, TrialState.RUNNING)}
     for key in keys:
         if key not in taken:
@@ -153,6 +173,7 @@ class Worker:
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
+        self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
@@ -163,11 +184,11 @@ class Worker:
         from pyrnn.history import TrainingDiverged
 
         while True:
+            self.stamp_silent()
             trials = _trials(self.study)
             waiting = [t for t in trials if t.state == TrialState.WAITING]
             running = [t for t in trials if t.state == TrialState.RUNNING]
-            wanted = bool(waiting) or (self.spec.search == "tpe" and sum(
-                1 for t in trials if _done(t) or t.state == TrialState.RUNNING) < self.spec.trials)
+            wanted = bool(waiting) or (self.spec.search == "tpe" and _under_way(trials) < self.spec.trials)
             if wanted:
                 self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
             elif running:
@@ -175,6 +196,22 @@ class Worker:
                 _fail_stale(self.study)
             else:
                 return
+
+    def stamp_silent(self) -> None:
+        """Record one heartbeat for each running trial, the first time this
+        worker sees it. Optuna fails a running trial only once its last
+        heartbeat is older than the grace period, so a trial whose worker
+        died between taking it and its first heartbeat would stay running
+        (and the sweep wait for it) forever. For a live worker's trial the
+        stamp is one heartbeat more (Optuna ignores a second first one); a
+        dead worker's trial is failed a grace period later, and retried."""
+        from optuna.trial import TrialState
+
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            trial_id = trial._trial_id  # noqa: SLF001  Optuna's heartbeats are kept by trial id
+            if trial_id not in self.stamped:
+                self.study._storage.record_heartbeat(trial_id)  # noqa: SLF001  the study's RDBStorage
+                self.stamped.add(trial_id)
 
     def _objective(self, trial) -> float:
         import optuna
@@ -190,6 +227,9 @@ class Worker:
                 raise optuna.TrialPruned(f"{key} is trained by another trial")
             settings, name = self.points[key], key
         else:
+            if _under_way(t for t in _trials(self.study) if t.number < trial.number) >= self.spec.trials:
+                trial.set_user_attr("spare", True)  # other workers took the last trials first
+                raise optuna.TrialPruned("no trial left")
             settings, name = self._sample(trial), f"trial-{trial.number:04d}"
         return self._train(trial, settings, self.out / name, name)
 
@@ -197,7 +237,7 @@ class Worker:
         from optuna.trial import TrialState
 
         for other in _trials(self.study):
-            if other.number == me.number or other.params.get("point") != key:
+            if other.number == me.number or _point(other) != key:
                 continue
             if _done(other) or (other.state == TrialState.RUNNING and
                                 (other.datetime_start, other.number) < (me.datetime_start, me.number)):
@@ -221,26 +261,29 @@ class Worker:
         return self.spec.settings(point)
 
     def _train(self, trial, settings, folder: Path, name: str) -> float:
+        """Train one trial into its run folder; a pruned trial stops at the
+        check where the pruner says so and keeps its run folder (how far it
+        got), and is recorded as pruned."""
         import optuna
 
         from pyrnn.runfolder import RunFolder
         from pyrnn.runs import run_recipe
 
+        pruned = []
+
         def on_check(iteration, val_loss, val_accuracy):
             trial.report(-val_loss, iteration)  # the study maximizes: minus the loss
             if self.prune and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse "
-                                         "than the median of earlier trials there")
+                pruned.append(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse than the "
+                              "median of earlier trials there")
+                return PRUNED
+            return None
 
         existing = RunFolder(folder)
         trial.set_user_attr("folder", str(folder.absolute()))
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
                                 resume=existing.interrupted, on_check=on_check)
-        except optuna.TrialPruned as err:
-            trial.set_user_attr("message", str(err))
-            self._say(f"{name}: pruned ({err})")
-            raise
         except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
             trial.set_user_attr("message", str(err))
             trial.set_user_attr(_FINAL, True)
@@ -251,6 +294,10 @@ class Worker:
         val = result.metrics["validation"]
         trial.set_user_attr("val_cost", val["cost"])
         trial.set_user_attr("seconds", result.history.seconds)
+        if result.history.stopped == PRUNED:
+            trial.set_user_attr("message", pruned[0])
+            self._say(f"{name}: {pruned[0]}")
+            raise optuna.TrialPruned(pruned[0])
         self._say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
         return val["accuracy"]
 
@@ -260,13 +307,13 @@ class Worker:
 
 
 def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
-    """A worker process: its own TensorFlow, storage connection and data."""
+    """A worker process: its own TensorFlow (started quietly, each op on one
+    thread: the process is the sweep's own), storage connection and data."""
     import optuna
 
-    from pyrnn.kernels import use_one_thread_per_op
+    from pyrnn.tfstart import start_tensorflow
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    use_one_thread_per_op()  # the process is the sweep's own
+    start_tensorflow(log_level="3", one_thread_per_op=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(url, heartbeat)
     study = open_study(spec, storage, name, prune, create=False)
@@ -294,7 +341,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
     try:
         if storage is None:
             out.mkdir(parents=True, exist_ok=True)
-        study = open_study(spec, open_storage(url, heartbeat), name, prune)
+        study = open_study(spec, open_storage(url, heartbeat), name, prune, alone=workers == 1 and storage is None)
         if spec.search == "grid":
             enqueue_missing(study, list(spec.points()))
         stopped = None
@@ -353,7 +400,7 @@ def rows(spec, study) -> list:
         points = spec.points()
         best = {}
         for t in sorted(trials, key=place, reverse=True):
-            best[t.params.get("point")] = t
+            best[_point(t)] = t
         return [_row(settings, best.get(key)) for key, settings in points.items()]
     made = []
     for t in trials:

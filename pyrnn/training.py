@@ -73,8 +73,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
        DIR`): the training loss of every iteration, the validation checks,
        the settings.
     on_check: called as on_check(iteration, val_loss, val_accuracy) after
-       each validation check (a sweep's pruner watches them); an exception
-       it raises ends the run.
+       each validation check (a sweep's pruner watches them); a reason (a
+       string) it returns stops the run there (history.stopped = the reason),
+       an exception it raises ends the run.
     verbose: show a progress line (iteration, loss, validation accuracy) on
        stdout, redrawn in place in a terminal or a notebook, a plain line now
        and then into a file or a pipe.

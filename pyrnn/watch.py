@@ -202,7 +202,9 @@ class Callback(Watcher):
 
 class CheckCallback(Watcher):
     """on_check(iteration, val_loss, val_accuracy) after each validation check
-    (a sweep's pruner watches them); an exception it raises ends the run."""
+    (a sweep's pruner watches them). It may return a reason (a string) to end
+    the run there, as early stopping does, with history.stopped set to it: a
+    pruned trial then keeps its run folder, and shows how far it got."""
 
     def __init__(self, on_check):
         self.on_check = on_check
@@ -210,7 +212,10 @@ class CheckCallback(Watcher):
     def after_chunk(self, first, losses, history) -> bool:
         done = len(history.loss)
         if history.val_iteration[-1:] == [done]:
-            self.on_check(done, history.val_loss[-1], history.val_accuracy[-1])
+            reason = self.on_check(done, history.val_loss[-1], history.val_accuracy[-1])
+            if reason:
+                history.stopped = str(reason)
+                return True
         return False
 
 

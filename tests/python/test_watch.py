@@ -176,3 +176,22 @@ def test_the_cli_validates_by_default_and_writes_the_curves(tmp_path):
     comparison = json.loads((tmp_path / "compare" / "comparison.json").read_text())
     for recipe, entry in comparison["recipes"].items():
         assert entry["validation_curve"]["iteration"] == [3], recipe
+
+
+@pytest.mark.parametrize("more", [[], ["--lr", "1.0", "--patience", "1"]])
+def test_a_runs_validation_scores_are_its_last_check_on_the_weights_it_kept(tmp_path, more):
+    from pyrnn import load_rnn
+    from pyrnn.recipes import load_recipe_data
+
+    out = tmp_path / "run"
+    result = invoke("recipe", "basic", "--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "60",
+                    "--validate-every", "5", *more, "--out", out)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    curve, training = metrics["validation_curve"], metrics["training"]
+    assert training["stopped"] == ("early stopping" if more else None)
+    at = curve["iteration"].index(training["best_iteration"] if more else training["iterations"])
+    assert metrics["validation"] == {"accuracy": curve["accuracy"][at], "cost": curve["loss"][at], "n": 5000}
+    again = evaluate_rnn(load_rnn(out / "model.keras"), *load_recipe_data("sample").splits["validation"])
+    assert again["accuracy"] == metrics["validation"]["accuracy"]
+    assert again["cost"] == pytest.approx(metrics["validation"]["cost"], rel=1e-6)
