@@ -125,12 +125,14 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
         step_seconds = steady(recipe, data, warmup, blocks, BLOCK)
         infer = peers.keras_inference if framework == "keras" else peers.torch_inference
         infer_seconds = infer(recipe, data, repeats, INFERENCE_CHUNK)
-    import tensorflow as tf
+    result = {"first_seconds": recipe_seconds[0], "warm_seconds": recipe_seconds[1],
+              "step_ms": common.spread(step_seconds)["median_ms"],
+              "inference_seconds": float(np.median(infer_seconds))}
+    if framework != "torch":
+        import tensorflow as tf
 
-    return {"first_seconds": recipe_seconds[0], "warm_seconds": recipe_seconds[1],
-            "step_ms": common.spread(step_seconds)["median_ms"],
-            "inference_seconds": float(np.median(infer_seconds)),
-            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()}  # 0: TensorFlow's pool
+        result["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()  # 0: TensorFlow's pool
+    return result
 
 
 def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
@@ -216,8 +218,9 @@ def main(argv=None) -> int:
             order = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
             for recipe in recipes:
                 for framework in order:
-                    # pyrnn's disk cache of compiled graphs: empty for "pyrnn", then as it left it
-                    os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}")
+                    # pyrnn's disk cache of compiled graphs: empty for each pyrnn configuration, then
+                    # as "pyrnn" left it for its pyrnn-disk process
+                    os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}-{framework}")
                     t = time.perf_counter()
                     result = common.run_worker(HERE / "speed.py", [
                         "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
@@ -269,8 +272,8 @@ def print_report(report: dict, frameworks: list) -> None:
     print(f"\n{m.get('cpu', '?')}, {m['cpu_count']} cores, TensorFlow {m['tensorflow']}, Keras {m.get('keras')}, "
           f"PyTorch {m.get('torch')}; load average before {m['load_average_1_5_15min']}, "
           f"after {m['load_average_after']}; median of {report['settings']['rounds']} rounds")
-    threads = {fw: sorted({r["intra_op_threads"] for rounds in report["rounds"].values() for r in rounds.get(fw, [])})
-               for fw in frameworks}
+    threads = {fw: sorted({r["intra_op_threads"] for rounds in report["rounds"].values() for r in rounds.get(fw, [])
+                           if "intra_op_threads" in r}) for fw in frameworks}
     print("TensorFlow's intra-op threads (0: its default pool of all cores): "
           + ", ".join(f"{fw} {'/'.join(map(str, t)) if t else '-'}" for fw, t in threads.items()))
     titles = {"first": f"The recipe end to end, first model in the process: build + {ITERATIONS} iterations (s), "

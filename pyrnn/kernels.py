@@ -152,8 +152,9 @@ def use_one_thread_per_op() -> bool:
     """Let each TensorFlow op run on one thread (intra-op parallelism 1), so
     that the cores run the parts of a batch side by side (`parallel_parts`)
     instead of splitting every small op between them: on 2 cores, ops of this
-    size lose more to handing work over than they gain (the LSTM's step takes
-    about 15 to 35% longer with TensorFlow's default pool; bench/speed.py).
+    size lose more to handing work over than they gain (in TensorFlow's
+    default pool the LSTM's step takes about a quarter longer: bench/speed.py's
+    "pyrnn-tfpool" variant, quoted in the README's "Speed").
     Left alone where TensorFlow's threads are chosen already
     (TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS, tf.config.threading),
     where a GPU does the work, and once TensorFlow's runtime has started (it
@@ -178,18 +179,19 @@ def one_thread_per_op_by_default() -> None:
     takes effect only where pyrnn is the first to start TensorFlow's runtime.
     OPT_OUT_VARIABLE=0 in the environment keeps TensorFlow's default pool.
 
-    Why: the fast path must be the default path. The kernels cannot run well
-    in TensorFlow's default pool: with the batch in parts, each part's ops
-    also split over the pool's threads, and with one part (no inter-op
-    parallelism) every small op splits; both were 15 to 35% slower per LSTM
-    step than one thread per op, in one run of fresh processes on 2 cores
-    (README, "Speed"). TensorFlow offers no per-function or per-op threading,
-    so the setting is the process' intra-op pool, which can be made only
-    before the runtime starts: at the first model, not at train_rnn.
+    Why: the fast path must be the default path, and the kernels run slower
+    in TensorFlow's default pool whatever they do there: with the batch in
+    parts, each part's ops also split over the pool's threads; with one part
+    every small op splits, with four the parts also queue (no faster than two,
+    mostly slower, in a scratch run of fresh processes on 2 cores). TensorFlow offers no
+    per-function or per-op threading, so the setting is the process' intra-op
+    pool, which can be made only before the runtime starts: a Keras layer's
+    constructor starts it, so at the first model, not at train_rnn.
     tests/python/test_structure.py pins each condition in fresh processes:
     set when pyrnn starts the runtime and nothing is chosen, said once; left
     alone after the user started TensorFlow, under TF_NUM_INTRAOP_THREADS or
-    TF_NUM_INTEROP_THREADS, after tf.config.threading, and under the opt-out."""
+    TF_NUM_INTEROP_THREADS, after tf.config.threading, under the opt-out, and
+    after pyrnn.tfstart started TensorFlow with or without the setting."""
     global _defaulted
     if _defaulted:
         return
