@@ -83,8 +83,11 @@ handler = logging.Handler()
 handler.emit = records.append
 logging.getLogger("pyrnn").addHandler(handler)
 logging.getLogger("pyrnn").setLevel(logging.INFO)
-import tensorflow as tf
 first = sys.argv[1]
+if first.startswith("tfstart"):  # as the `pyrnn` command and R start TensorFlow, before importing it
+    from pyrnn.tfstart import start_tensorflow
+    start_tensorflow(one_thread_per_op=first == "tfstart-on")
+import tensorflow as tf
 if first == "user-started":
     tf.constant(1.0) + 1.0  # the user's own TensorFlow op starts the runtime
 elif first == "user-threads":
@@ -101,16 +104,18 @@ print(tf.config.threading.get_intra_op_parallelism_threads(), len(said))
 '''
 
 
-@pytest.mark.parametrize("first, settings, threads", [
-    ("build", {}, 1),  # pyrnn starts the runtime, nothing chosen: one thread per op, said once
-    ("load", {}, 1),  # the same through load_rnn
-    ("user-started", {}, 0),  # the user's TensorFlow started first: too late, left alone
-    ("user-threads", {}, 0),  # tf.config.threading chosen
-    ("build", {"TF_NUM_INTRAOP_THREADS": "2"}, 0),
-    ("build", {"TF_NUM_INTEROP_THREADS": "2"}, 0),
-    ("build", {"PYRNN_ONE_THREAD_PER_OP": "0"}, 0),  # the documented opt-out
+@pytest.mark.parametrize("first, settings, threads, said", [
+    ("build", {}, 1, 1),  # pyrnn starts the runtime, nothing chosen: one thread per op, said once
+    ("load", {}, 1, 1),  # the same through load_rnn
+    ("user-started", {}, 0, 0),  # the user's TensorFlow started first: too late, left alone
+    ("user-threads", {}, 0, 0),  # tf.config.threading chosen
+    ("build", {"TF_NUM_INTRAOP_THREADS": "2"}, 0, 0),
+    ("build", {"TF_NUM_INTEROP_THREADS": "2"}, 0, 0),
+    ("build", {"PYRNN_ONE_THREAD_PER_OP": "0"}, 0, 0),  # the documented opt-out
+    ("tfstart-on", {}, 1, 0),  # the `pyrnn` command, R by default: set when TensorFlow starts
+    ("tfstart-off", {}, 0, 0),  # R's options(pyrnn.one_thread_per_op = FALSE): the runtime starts without it
 ])
-def test_one_thread_per_op_is_the_default_only_where_nothing_is_chosen(tmp_path, first, settings, threads):
+def test_one_thread_per_op_is_the_default_only_where_nothing_is_chosen(tmp_path, first, settings, threads, said):
     args = [first]
     if first == "load":
         from pyrnn import lstm, save_rnn
@@ -120,7 +125,7 @@ def test_one_thread_per_op_is_the_default_only_where_nothing_is_chosen(tmp_path,
                           env=_fresh_env(**settings))
     assert proc.returncode == 0, proc.stderr[-3000:]
     # intra-op threads, then how many times the "pyrnn" logger said it set them
-    assert proc.stdout.split() == [str(threads), str(threads)], proc.stdout
+    assert proc.stdout.split() == [str(threads), str(said)], proc.stdout
 
 
 def test_the_same_seed_gives_the_same_weights_as_keras_global_seeding():
