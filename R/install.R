@@ -167,9 +167,9 @@ python_runs <- function(python, code = "pass") {
 #'     TensorFlow op run on one thread (intra-op parallelism 1), which makes
 #'     pyrnn's CPU kernels faster: the cores run parts of a batch side by side
 #'     instead of splitting every small op between them. It is left alone
-#'     where `TF_NUM_INTRAOP_THREADS` or `tf.config.threading` already chose a
-#'     setting, where a GPU does the work, and when TensorFlow had started
-#'     before pyrnn loaded it. `FALSE` keeps TensorFlow's own setting.}
+#'     where `TF_NUM_INTRAOP_THREADS`, `TF_NUM_INTEROP_THREADS` or
+#'     `tf.config.threading` already chose a setting, where a GPU does the
+#'     work, and when TensorFlow had started before pyrnn loaded it. `FALSE` keeps TensorFlow's own setting.}
 #' }
 #' For example `options(pyrnn.tf_log_level = "2", pyrnn.one_thread_per_op = FALSE)`
 #' before the first model is built.

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# one TensorFlow thread per op, as the `pyrnn` command sets for its CPU kernels
-# (pyrnn.kernels.use_one_thread_per_op); the Keras peer runs with the same
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+# TensorFlow's threads are left as a user finds them: pyrnn chooses its own
+# where nothing is chosen (pyrnn.kernels.one_thread_per_op_by_default), Keras
+# runs in TensorFlow's default pool
 
 import numpy as np
 

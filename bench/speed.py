@@ -16,6 +16,15 @@ fresh process (after its imports and loading the data), it times:
 - steady: ms per training step once compiled (median and interquartile range
   over blocks of 10 steps);
 - inference: predicting the classes of the 10,000 test images.
+Every framework runs in its default configuration, as a user who makes no
+call runs it: pyrnn then chooses one thread per TensorFlow op itself
+(pyrnn.kernels.one_thread_per_op_by_default), Keras runs in TensorFlow's
+default pool, PyTorch with its default threads. Two pyrnn variants may be
+added to `--frameworks` (neither is a peer): "pyrnn-tuned" calls
+`pyrnn.use_one_thread_per_op()` first, as the README once told Python users
+to; "pyrnn-tfpool" opts out (PYRNN_ONE_THREAD_PER_OP=0) and runs in
+TensorFlow's default pool, pyrnn's default before. Each result records the
+intra-op threads the process ran with.
 The processes run interleaved, recipe by recipe, the frameworks' order
 rotating, `--rounds` times; each figure is the median over the rounds. Then the
 training time the pyrnn LSTM recipe needs to reach 98% test accuracy. Prints
@@ -40,6 +49,7 @@ import common  # noqa: E402
 import numpy as np  # noqa: E402
 
 FRAMEWORKS = ("pyrnn", "keras", "torch")
+VARIANTS = ("pyrnn-tuned", "pyrnn-tfpool")  # pyrnn configured otherwise (module docstring): not peers
 ITERATIONS = 100  # the cookbook's recipe
 BLOCK = 10  # steps per timed block: pyrnn's compiled calls run 10 iterations each
 INFERENCE_CHUNK = 5000  # rows per forward call, as pyrnn's predict_rnn
@@ -96,7 +106,15 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
     data = common.load_npz(data_file)
     if framework == "pyrnn-disk":  # the graph compiled by an earlier process, on disk
         return {"first_seconds": pyrnn_recipe(recipe, data)}
-    if framework == "pyrnn":
+    if framework == "pyrnn-tuned":
+        from pyrnn import use_one_thread_per_op
+
+        use_one_thread_per_op()
+    elif framework == "pyrnn-tfpool":
+        from pyrnn.kernels import OPT_OUT_VARIABLE
+
+        os.environ[OPT_OUT_VARIABLE] = "0"
+    if framework.startswith("pyrnn"):
         recipe_seconds = [pyrnn_recipe(recipe, data) for _ in ("first", "warm")]
         step_seconds = pyrnn_steady(recipe, data, warmup, blocks)
         infer_seconds = pyrnn_inference(recipe, data, repeats)
@@ -107,9 +125,14 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
         step_seconds = steady(recipe, data, warmup, blocks, BLOCK)
         infer = peers.keras_inference if framework == "keras" else peers.torch_inference
         infer_seconds = infer(recipe, data, repeats, INFERENCE_CHUNK)
-    return {"first_seconds": recipe_seconds[0], "warm_seconds": recipe_seconds[1],
-            "step_ms": common.spread(step_seconds)["median_ms"],
-            "inference_seconds": float(np.median(infer_seconds))}
+    result = {"first_seconds": recipe_seconds[0], "warm_seconds": recipe_seconds[1],
+              "step_ms": common.spread(step_seconds)["median_ms"],
+              "inference_seconds": float(np.median(infer_seconds))}
+    if framework != "torch":
+        import tensorflow as tf
+
+        result["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()  # 0: TensorFlow's pool
+    return result
 
 
 def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
@@ -172,6 +195,9 @@ def main(argv=None) -> int:
         return 0
 
     recipes, frameworks = args.recipes.split(","), args.frameworks.split(",")
+    unknown = sorted(set(frameworks) - set(FRAMEWORKS) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown framework(s) {', '.join(unknown)}: choose from {', '.join(FRAMEWORKS + VARIANTS)}")
     if "torch" in frameworks:
         try:
             import torch  # noqa: F401
@@ -192,8 +218,9 @@ def main(argv=None) -> int:
             order = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
             for recipe in recipes:
                 for framework in order:
-                    # pyrnn's disk cache of compiled graphs: empty for "pyrnn", then as it left it
-                    os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}")
+                    # pyrnn's disk cache of compiled graphs: empty for each pyrnn configuration, then
+                    # as "pyrnn" left it for its pyrnn-disk process
+                    os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}-{framework}")
                     t = time.perf_counter()
                     result = common.run_worker(HERE / "speed.py", [
                         "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
@@ -232,7 +259,7 @@ def summarise(rounds: dict, frameworks: list, data_rows: int) -> dict:
             medians = {fw: round(float(np.median([r.get(key, r["first_seconds"]) for r in by_framework[fw]])), 4)
                        for fw in frameworks}
             entry = {"median": medians}
-            peers = {fw: value for fw, value in medians.items() if fw != "pyrnn"}
+            peers = {fw: value for fw, value in medians.items() if fw != "pyrnn" and fw not in VARIANTS}
             if "pyrnn" in medians and peers:
                 fastest = min(peers, key=peers.get)
                 entry.update(faster_peer=fastest, pyrnn_speedup=round(peers[fastest] / medians["pyrnn"], 2))
@@ -245,6 +272,10 @@ def print_report(report: dict, frameworks: list) -> None:
     print(f"\n{m.get('cpu', '?')}, {m['cpu_count']} cores, TensorFlow {m['tensorflow']}, Keras {m.get('keras')}, "
           f"PyTorch {m.get('torch')}; load average before {m['load_average_1_5_15min']}, "
           f"after {m['load_average_after']}; median of {report['settings']['rounds']} rounds")
+    threads = {fw: sorted({r["intra_op_threads"] for rounds in report["rounds"].values() for r in rounds.get(fw, [])
+                           if "intra_op_threads" in r}) for fw in frameworks}
+    print("TensorFlow's intra-op threads (0: its default pool of all cores): "
+          + ", ".join(f"{fw} {'/'.join(map(str, t)) if t else '-'}" for fw, t in threads.items()))
     titles = {"first": f"The recipe end to end, first model in the process: build + {ITERATIONS} iterations (s), "
                        "pyrnn's disk cache of compiled graphs empty",
               "first_disk": "The same, pyrnn reading the graph an earlier process compiled from its disk cache (s)",

@@ -147,8 +147,9 @@ def load_rnn(path):
     import keras
 
     from pyrnn import models  # noqa: F401  registers pyrnn's serializable classes
-    from pyrnn.savedstate import read_adam
     from pyrnn.compiled import set_optimizer
+    from pyrnn.kernels import one_thread_per_op_by_default
+    from pyrnn.savedstate import read_adam
 
     path = model_file(path)
     untrusted = _untrusted_entries(read_model_config(path), [])
@@ -156,6 +157,7 @@ def load_rnn(path):
         raise PyrnnError(f"{path}: refused to load: the model carries code that would run on loading "
                          f"({', '.join(sorted(set(untrusted)))}). Only models made of Keras layers and "
                          "pyrnn's own classes are loaded; rebuild the model with pyrnn and save it again")
+    one_thread_per_op_by_default()  # before Keras starts TensorFlow's runtime (see there)
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for a damaged archive

@@ -35,7 +35,10 @@ def start_tensorflow(log_level: str = "3", one_thread_per_op: bool = True) -> di
         messages, "1" no INFO, "2" errors only, "3" none) when the
         environment does not set it already.
     one_thread_per_op: call `pyrnn.kernels.use_one_thread_per_op` (before
-        TensorFlow starts its threads).
+        TensorFlow starts its threads). False keeps TensorFlow's default
+        pool: this call starts TensorFlow's runtime (it lists the devices),
+        so the builders' default (`one_thread_per_op_by_default`) comes too
+        late to change it.
 
     Returns a dict: "log_level" (str, the TF_CPP_MIN_LOG_LEVEL TensorFlow
     started with; None when it had started before this call, so that it
@@ -66,9 +69,7 @@ def start_tensorflow(log_level: str = "3", one_thread_per_op: bool = True) -> di
             if one_thread_per_op:
                 from pyrnn.kernels import use_one_thread_per_op
 
-                before = tensorflow.config.threading.get_intra_op_parallelism_threads()
-                use_one_thread_per_op()
-                one_thread = before != 1 and tensorflow.config.threading.get_intra_op_parallelism_threads() == 1
+                one_thread = use_one_thread_per_op()
             tensorflow.config.list_logical_devices()  # the device notices come here
             tensorflow.get_logger().setLevel("ERROR")  # retracing notices are for developers
         except KeyboardInterrupt:

@@ -50,11 +50,82 @@ print("changed:", changed)
 '''
 
 
-def test_importing_building_training_and_plotting_change_no_global_state(tmp_path):
+def _fresh_env(**settings) -> dict:
+    """The environment for a fresh Python process: no threading chosen, then `settings`."""
+    import os
+
+    from pyrnn.kernels import OPT_OUT_VARIABLE
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", OPT_OUT_VARIABLE)}
+    return {**env, **settings}
+
+
+@pytest.mark.parametrize("opt_out", [True, False])
+def test_importing_building_training_and_plotting_change_no_global_state(tmp_path, opt_out):
+    """Nothing changes, but for TensorFlow's intra-op threads, which pyrnn sets
+    to 1 where it starts TensorFlow's runtime unless told not to
+    (pyrnn.kernels.one_thread_per_op_by_default; the next test pins when)."""
+    from pyrnn.kernels import OPT_OUT_VARIABLE
+
+    env = _fresh_env(**({OPT_OUT_VARIABLE: "0"} if opt_out else {}))
     proc = subprocess.run([sys.executable, "-c", STATE, str(tmp_path / "loss.png")], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip().splitlines()[-1] == "changed: []", proc.stdout
+    expected = [] if opt_out else ["intra-op threads"]
+    assert proc.stdout.strip().splitlines()[-1] == f"changed: {expected}", proc.stdout
+
+
+THREADS = '''
+import logging, sys
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("pyrnn").addHandler(handler)
+logging.getLogger("pyrnn").setLevel(logging.INFO)
+first = sys.argv[1]
+if first.startswith("tfstart"):  # as the `pyrnn` command and R start TensorFlow, before importing it
+    from pyrnn.tfstart import start_tensorflow
+    start_tensorflow(one_thread_per_op=first == "tfstart-on")
+import tensorflow as tf
+if first == "user-started":
+    tf.constant(1.0) + 1.0  # the user's own TensorFlow op starts the runtime
+elif first == "user-threads":
+    tf.config.threading.set_inter_op_parallelism_threads(2)
+import pyrnn
+if first == "load":
+    model = pyrnn.load_rnn(sys.argv[2])
+else:
+    model = pyrnn.lstm(n_hidden=4, seed=1)
+    pyrnn.rnn(n_hidden=4, seed=1)
+pyrnn.predict_rnn(model, [[0.5] * 256])
+said = [r.getMessage() for r in records if "intra-op threads" in r.getMessage()]
+print(tf.config.threading.get_intra_op_parallelism_threads(), len(said))
+'''
+
+
+@pytest.mark.parametrize("first, settings, threads, said", [
+    ("build", {}, 1, 1),  # pyrnn starts the runtime, nothing chosen: one thread per op, said once
+    ("load", {}, 1, 1),  # the same through load_rnn
+    ("user-started", {}, 0, 0),  # the user's TensorFlow started first: too late, left alone
+    ("user-threads", {}, 0, 0),  # tf.config.threading chosen
+    ("build", {"TF_NUM_INTRAOP_THREADS": "2"}, 0, 0),
+    ("build", {"TF_NUM_INTEROP_THREADS": "2"}, 0, 0),
+    ("build", {"PYRNN_ONE_THREAD_PER_OP": "0"}, 0, 0),  # the documented opt-out
+    ("tfstart-on", {}, 1, 0),  # the `pyrnn` command, R by default: set when TensorFlow starts
+    ("tfstart-off", {}, 0, 0),  # R's options(pyrnn.one_thread_per_op = FALSE): the runtime starts without it
+])
+def test_one_thread_per_op_is_the_default_only_where_nothing_is_chosen(tmp_path, first, settings, threads, said):
+    args = [first]
+    if first == "load":
+        from pyrnn import lstm, save_rnn
+
+        args.append(str(save_rnn(lstm(n_hidden=4, seed=1), tmp_path / "m.keras")))
+    proc = subprocess.run([sys.executable, "-c", THREADS, *args], capture_output=True, text=True, timeout=300,
+                          env=_fresh_env(**settings))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # intra-op threads, then how many times the "pyrnn" logger said it set them
+    assert proc.stdout.split() == [str(threads), str(said)], proc.stdout
 
 
 def test_the_same_seed_gives_the_same_weights_as_keras_global_seeding():
