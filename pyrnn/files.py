@@ -40,10 +40,15 @@ def atomic_path(path, suffix: str | None = None):
             os.remove(tmp)
 
 
+def json_text(data) -> str:
+    """`data` as pyrnn writes JSON files: indented, keys sorted."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
 def write_json(path, data) -> None:
-    """Write `data` as indented JSON, atomically."""
+    """Write `data` as indented JSON (`json_text`), atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(json_text(data))
 
 
 def user_cache_dir() -> Path:

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError, PyrnnError
-from pyrnn.files import write_json
+from pyrnn.files import atomic_path, write_json
 from pyrnn.version import __version__
 
 MARKER_FILE = ".pyrnn-run.json"
@@ -296,6 +296,27 @@ class RunFolder:
         shutil.rmtree(self.staging, ignore_errors=True)
         self.release()
         return self.final
+
+    def rewrite(self, rel: str, text: str) -> None:
+        """Replace the text of `rel`, a file of the finished run pyrnn wrote
+        here (e.g. a score added to its metrics.json), holding the folder's
+        lock meanwhile; anything else is refused (FileInTheWayError). As in
+        `commit`, the marker lists the old and the new content while the
+        file changes."""
+        files = self.marker().get("files", {})
+        if rel not in files or rel in self.foreign_entries():
+            raise FileInTheWayError(f"{self.final / rel} is not a file of a run pyrnn wrote; pyrnn does not "
+                                    "replace it")
+        self._take_lock()
+        try:
+            data = text.encode()
+            digest = hashlib.sha256(data).hexdigest()
+            self._write_marker({**files, rel: sorted(set(files[rel]) | {digest})})
+            with atomic_path(self.final / rel) as tmp:
+                tmp.write_bytes(data)
+            self._write_marker({**files, rel: [digest]})
+        finally:
+            self.release()
 
     def discard(self) -> None:
         """Remove the staging folder, and the run folder if `open` made it

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from pyrnn.errors import PyrnnError
-from pyrnn.files import write_json
+from pyrnn.files import json_text, write_json
 from pyrnn.history import EARLY_STOPPING, INTERRUPTED, iterations_of
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
 from pyrnn.runfolder import SETTINGS_FILE, RunFolder
@@ -106,17 +106,19 @@ def _ctrl_c_between_iterations(callback):
         signal.signal(signal.SIGINT, previous)
 
 
-def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history) -> RunResult:
-    """Evaluate the trained model on the validation and test splits and write
-    metrics.json, model.keras and loss.png into `folder` (each atomically)."""
+def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, history,
+              score_test: bool = True) -> RunResult:
+    """Evaluate the trained model on the validation and (if score_test) test
+    splits and write metrics.json, model.keras and loss.png into `folder`
+    (each atomically)."""
     from pyrnn.plots import plot_history
 
     folder = Path(folder)
     result = RunResult(settings, history, folder)
     checked = _last_check(history, data.counts.get("validation"))
-    scored = evaluate_splits(model, {k: v for k, v in data.splits.items()
-                                     if k != "train" and not (k == "validation" and checked)})
-    result.metrics = {k: checked if k == "validation" and checked else scored[k] for k in data.splits if k != "train"}
+    kept = [k for k in data.splits if k != "train" and (score_test or k != "test")]
+    scored = evaluate_splits(model, {k: data.splits[k] for k in kept if not (k == "validation" and checked)})
+    result.metrics = {k: checked if k == "validation" and checked else scored[k] for k in kept}
     save_rnn(model, folder / MODEL_FILE, reduce_method=settings.reduce_method)
     write_json(folder / METRICS_FILE, {
         "recipe": settings.recipe,
@@ -132,10 +134,30 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
         "loss": history.loss,
         "validation_curve": _validation_curve(history),
     })
-    accuracy = result.metrics.get("test", {}).get("accuracy", float("nan"))
+    split = "test" if "test" in result.metrics else "validation"
+    accuracy = result.metrics.get(split, {}).get("accuracy", float("nan"))
     plot_history({RECIPE_TITLES[settings.recipe]: history}, folder / PLOT_FILE,
-                 title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: test accuracy {accuracy:.1%}")
+                 title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: {split} accuracy {accuracy:.1%}")
     return result
+
+
+def score_on_test(folder) -> dict:
+    """The test scores ({"accuracy", "cost", "n"}) of the finished run at
+    `folder`: those its metrics.json holds, or else its model scored now on
+    the test images of the data it was trained on (read and reduced as it
+    was), written into its metrics.json. A sweep scores only the trials it
+    chooses, after choosing on validation."""
+    from pyrnn.recipes import load_recipe_data
+    from pyrnn.storage import load_rnn
+
+    folder = Path(folder)
+    metrics = json.loads((folder / METRICS_FILE).read_text())
+    if "test" not in metrics:
+        data = load_recipe_data(metrics["data"]["location"], metrics["settings"]["reduce_method"],
+                                splits=("test",))
+        metrics["test"] = evaluate_splits(load_rnn(folder / MODEL_FILE), data.splits)["test"]
+        RunFolder(folder).rewrite(METRICS_FILE, json_text(metrics))
+    return metrics["test"]
 
 
 def _last_check(history, n) -> dict | None:
@@ -175,9 +197,11 @@ def settings_to_resume(out, given: dict, name=str) -> RecipeSettings:
 
 
 def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
-               callback=None, log_dir=None, on_check=None) -> RunResult:
+               callback=None, log_dir=None, on_check=None, score_test: bool = True) -> RunResult:
     """Train one recipe and leave its run folder at `out` (TensorBoard logs
-    in `log_dir` if given; on_check as for train_rnn).
+    in `log_dir` if given; on_check as for train_rnn). score_test=False
+    leaves the test images unseen (a sweep's trial: `score_on_test` scores
+    the chosen ones).
 
     With `resume`, continues the interrupted run kept beside `out` (its saved
     settings must equal `settings`). Ctrl-C stops training cleanly: the result
@@ -200,7 +224,7 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
         write_json(folder.staging / HISTORY_FILE, history.to_dict())
         folder.release()
         return RunResult(settings, history, folder.staging, stopped=history.stopped)
-    result = write_run(folder.staging, settings, data, model, history)
+    result = write_run(folder.staging, settings, data, model, history, score_test=score_test)
     result.path = folder.commit(staging_only=_STAGING_ONLY)
     return result
 

@@ -15,7 +15,6 @@ study itself (sweep.db). It must be new, empty, or a sweep pyrnn wrote.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +92,11 @@ def rank(rows: list) -> list:
 
 def choose(rows: list) -> dict:
     """recipe -> best complete row of it, and "overall" -> the best of all,
-    each updated with the test accuracy and cost its metrics.json holds
-    (only these are read)."""
+    each updated with its test accuracy and cost: the trials are trained
+    without seeing the test images, and only these are scored on them
+    (pyrnn.runs.score_on_test, kept in their metrics.json)."""
+    from pyrnn.runs import score_on_test
+
     complete = [r for r in rank(rows) if r["state"] == "complete"]
     chosen = {}
     for row in complete:
@@ -103,9 +105,9 @@ def choose(rows: list) -> dict:
         chosen["overall"] = complete[0]
     for row in {id(r): r for r in chosen.values()}.values():
         try:
-            test = json.loads((Path(row["folder"]) / "metrics.json").read_text())["test"]
+            test = score_on_test(row["folder"])
             row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
-        except (OSError, ValueError, KeyError, TypeError):  # a trial another machine trained
+        except (OSError, ValueError, KeyError, TypeError):  # a trial another machine trained (its folder or data not here)
             row["test_accuracy"] = row["test_cost"] = None
     return chosen
 

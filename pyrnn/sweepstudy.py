@@ -283,7 +283,7 @@ class Worker:
         trial.set_user_attr("folder", str(folder.absolute()))
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
-                                resume=existing.interrupted, on_check=on_check)
+                                resume=existing.interrupted, on_check=on_check, score_test=False)
         except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
             trial.set_user_attr("message", str(err))
             trial.set_user_attr(_FINAL, True)

@@ -39,6 +39,20 @@ def test_the_users_files_are_never_replaced_even_with_force(tmp_path):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "the user's"
 
 
+def test_a_finished_runs_own_file_is_rewritten_and_stays_its_own_but_never_the_users(tmp_path):
+    final = write_run(tmp_path / "run", files={"metrics.json": "{}", "notes.txt": "pyrnn's"})
+    RunFolder(final).rewrite("metrics.json", '{"test": 1}\n')
+    assert (final / "metrics.json").read_text() == '{"test": 1}\n'
+    assert RunFolder(final).foreign_entries() == [] and not RunFolder(final).interrupted
+    RunFolder.check(final, force=True)  # still a run pyrnn wrote
+    (final / "notes.txt").write_text("changed by the user")
+    (final / "mine.txt").write_text("the user's")
+    for rel in ("notes.txt", "mine.txt"):
+        with pytest.raises(FileInTheWayError, match=f"{rel} is not a file of a run pyrnn wrote"):
+            RunFolder(final).rewrite(rel, "x")
+    assert (final / "notes.txt").read_text() == "changed by the user" and (final / "mine.txt").read_text() == "the user's"
+
+
 def test_force_replaces_only_a_run_of_the_same_kind_and_drops_its_old_files(tmp_path):
     final = write_run(tmp_path / "run", files={"a.json": "1", "b.json": "2"})
     with pytest.raises(FileInTheWayError, match="already holds a run"):

@@ -37,6 +37,12 @@ def test_a_grid_trains_every_point_once_and_ranks_them_on_validation(swept):
     assert all(r.get("test_accuracy") is not None for r in swept.chosen.values())
     chosen = {id(r) for r in swept.chosen.values()}
     assert all("test_accuracy" not in r for r in swept.rows if id(r) not in chosen)
+    # trained without the test images; the chosen scored after the choice, kept in their metrics.json
+    for row in swept.rows:
+        metrics = json.loads(open(os.path.join(row["folder"], "metrics.json")).read())
+        assert ("test" in metrics) == (id(row) in chosen)
+        if id(row) in chosen:
+            assert metrics["test"]["accuracy"] == row["test_accuracy"] and metrics["test"]["n"] > 0
     with open(swept.out / "sweep.csv") as fh:
         table = list(csv.DictReader(fh))
     assert [float(r["val_accuracy"]) for r in table] == accuracies and "test_accuracy" not in table[0]
