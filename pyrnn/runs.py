@@ -141,21 +141,24 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
     return result
 
 
-def score_on_test(folder) -> dict:
+def score_on_test(folder, read: dict | None = None) -> dict:
     """The test scores ({"accuracy", "cost", "n"}) of the finished run at
     `folder`: those its metrics.json holds, or else its model scored now on
     the test images of the data it was trained on (read and reduced as it
     was), written into its metrics.json. A sweep scores only the trials it
-    chooses, after choosing on validation."""
+    chooses, after choosing on validation. read: a dict the caller keeps
+    across calls, so that runs of the same data read its test images once."""
     from pyrnn.recipes import load_recipe_data
     from pyrnn.storage import load_rnn
 
     folder = Path(folder)
     metrics = json.loads((folder / METRICS_FILE).read_text())
     if "test" not in metrics:
-        data = load_recipe_data(metrics["data"]["location"], metrics["settings"]["reduce_method"],
-                                splits=("test",))
-        metrics["test"] = evaluate_splits(load_rnn(folder / MODEL_FILE), data.splits)["test"]
+        read = {} if read is None else read
+        key = (metrics["data"]["location"], metrics["settings"]["reduce_method"])
+        if key not in read:
+            read[key] = load_recipe_data(*key, splits=("test",))
+        metrics["test"] = evaluate_splits(load_rnn(folder / MODEL_FILE), read[key].splits)["test"]
         RunFolder(folder).rewrite(METRICS_FILE, json_text(metrics))
     return metrics["test"]
 

@@ -103,9 +103,10 @@ def choose(rows: list) -> dict:
         chosen.setdefault(row["recipe"], row)
     if complete:
         chosen["overall"] = complete[0]
+    read = {}  # the test images, read once for all the chosen trials
     for row in {id(r): r for r in chosen.values()}.values():
         try:
-            test = score_on_test(row["folder"])
+            test = score_on_test(row["folder"], read)
             row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
         except (OSError, ValueError, KeyError, TypeError):  # a trial another machine trained (its folder or data not here)
             row["test_accuracy"] = row["test_cost"] = None
