@@ -100,12 +100,11 @@ def sweep(recipes, seeds, data, search, trials, prune, out, workers, storage, st
       pyrnn sweep --recipes stacked --num-layers 2,3 --cell gru,lstm --data sample --iterations 20
     """
     from pyrnn.sweep import sweep_rnn
-    from pyrnn.sweepstudy import check_workers
 
     values = {name: _values(name, text) for name, text in settings.items()}
     recipe_list = [r.strip() for r in recipes.split(",") if r.strip()]
-    if check_workers(workers) == 1:  # trained in this process; worker processes start their own
-        import_tensorflow_quietly()
+    # this process trains (one worker) or at least scores the chosen trials; worker processes start their own
+    import_tensorflow_quietly()
     result = sweep_rnn(recipes=recipe_list, seeds=_seeds(seeds), iteration=values.pop("iterations"), data=data,
                        out=out, workers=workers, storage=storage, study=study, search=search, trials=trials,
                        prune=prune, heartbeat=heartbeat, validate_every=validate_every, reduce_method=reduce_method,
