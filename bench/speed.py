@@ -23,8 +23,12 @@ default pool, PyTorch with its default threads. Two pyrnn variants may be
 added to `--frameworks` (neither is a peer): "pyrnn-tuned" calls
 `pyrnn.use_one_thread_per_op()` first, as the README once told Python users
 to; "pyrnn-tfpool" opts out (PYRNN_ONE_THREAD_PER_OP=0) and runs in
-TensorFlow's default pool, pyrnn's default before. Each result records the
-intra-op threads the process ran with.
+TensorFlow's default pool, pyrnn's default before. "R" (also not a peer)
+runs the recipe as an R user does, through the pyrnn R package
+(bench/speed_worker.R: R arrays, an R callback, times taken in R); it needs
+the package installed where R finds it (R CMD INSTALL --library=build/rlib .
+and R_LIBS=build/rlib). Each result records the intra-op threads the process
+ran with.
 The processes run interleaved, recipe by recipe, the frameworks' order
 rotating, `--rounds` times; each figure is the median over the rounds. Then the
 training time the pyrnn LSTM recipe needs to reach 98% test accuracy. Prints
@@ -37,6 +41,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +55,7 @@ import common  # noqa: E402
 import numpy as np  # noqa: E402
 
 FRAMEWORKS = ("pyrnn", "keras", "torch")
-VARIANTS = ("pyrnn-tuned", "pyrnn-tfpool")  # pyrnn configured otherwise (module docstring): not peers
+VARIANTS = ("pyrnn-tuned", "pyrnn-tfpool", "R")  # pyrnn configured or called otherwise (module docstring): not peers
 ITERATIONS = 100  # the cookbook's recipe
 BLOCK = 10  # steps per timed block: pyrnn's compiled calls run 10 iterations each
 INFERENCE_CHUNK = 5000  # rows per forward call, as pyrnn's predict_rnn
@@ -135,6 +141,29 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
     return result
 
 
+def r_worker(recipe: str, data_file, warmup: int, blocks: int, repeats: int) -> dict:
+    """The figures of `worker`, from the pyrnn R package in a fresh R process
+    (bench/speed_worker.R), on this checkout's pyrnn and this Python."""
+    proc = subprocess.run(["Rscript", str(HERE / "speed_worker.R"), recipe, str(data_file), str(warmup), str(blocks),
+                           str(repeats)], capture_output=True, text=True, cwd=common.ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RETICULATE_PYTHON": sys.executable,
+                               "PYTHONPATH": str(common.ROOT)})
+    if proc.returncode != 0:
+        raise RuntimeError(f"R worker {recipe} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def r_missing() -> str | None:
+    """Why the "R" row cannot run here, or None."""
+    if shutil.which("Rscript") is None:
+        return "R is not installed"
+    proc = subprocess.run(["Rscript", "-e", "library(pyrnn)"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return ("the pyrnn R package is not where R finds it (R CMD INSTALL --library=build/rlib . and "
+                "R_LIBS=build/rlib)")
+    return None
+
+
 def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
     """Train the LSTM recipe (64 hidden, lr 0.01, batch 500) in epochs mode,
     evaluating on the test set every `every` iterations, until `target`
@@ -204,6 +233,9 @@ def main(argv=None) -> int:
         except ImportError:
             print("PyTorch is not installed (pip install torch==2.13.0): leaving it out", file=sys.stderr)
             frameworks.remove("torch")
+    if "R" in frameworks and r_missing():
+        print(f"{r_missing()}: leaving R out", file=sys.stderr)
+        frameworks.remove("R")
     report = {"machine": common.machine(),
               "settings": {"batch": common.BATCH, "n_hidden": common.N_HIDDEN, "lr": common.LR, "optimizer": "Adam",
                            "data": "MNIST 16x16 (nearest), 55,000 training and 10,000 test images",
@@ -222,8 +254,11 @@ def main(argv=None) -> int:
                     # as "pyrnn" left it for its pyrnn-disk process
                     os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / f"graphs-{round_}-{recipe}-{framework}")
                     t = time.perf_counter()
-                    result = common.run_worker(HERE / "speed.py", [
-                        "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
+                    if framework == "R":
+                        result = r_worker(recipe, data_file, args.warmup, args.blocks, args.repeats)
+                    else:
+                        result = common.run_worker(HERE / "speed.py", [
+                            "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
                     if framework == "pyrnn":
                         result["first_disk_seconds"] = common.run_worker(HERE / "speed.py", [
                             "--worker", "pyrnn-disk", recipe, data_file, 0, 0, 0])["first_seconds"]
