@@ -72,8 +72,9 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
     running = []
     for _ in range(1200):  # the first worker's first trial, caught while it trains
         try:
-            running = optuna.load_study(study_name="shared", storage=storage).get_trials(
-                states=(optuna.trial.TrialState.RUNNING,))
+            # a trial taken from the queue names its point a moment later: wait for that
+            running = [t for t in optuna.load_study(study_name="shared", storage=storage).get_trials(
+                states=(optuna.trial.TrialState.RUNNING,)) if "point" in t.params]
         except KeyError:
             pass
         if running or first.poll() is not None:
