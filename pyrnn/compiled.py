@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn import graphcache, kernels, savedstate
+from pyrnn.calloptions import pyrnn_options
 from pyrnn.adam import AdamState, apply_adam
 from pyrnn.arrays import model_shape
 from pyrnn.errors import PyrnnError
@@ -139,7 +140,12 @@ def forward(model, backend: str = "auto"):
     x_spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)  # any number of rows
     call = _cached(("forward", low.key), lambda: _traced(
         ("forward", low.key), lambda xb, *weights: low.logits(weights, time_major(xb)), [x_spec, *weights]))
-    return lambda xb: call(xb, *weights)
+
+    def forward_pass(xb):
+        with pyrnn_options():
+            return call(xb, *weights)
+
+    return forward_pass
 
 
 def logits(model, xs: np.ndarray, backend: str) -> np.ndarray:
@@ -213,7 +219,10 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
         count = idx.shape[0]
         padded = np.zeros((CHUNK, batch), np.int32)
         padded[:count] = idx
-        return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
+        if low is None:
+            return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all)
+        with pyrnn_options():
+            return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
 
     return train
 

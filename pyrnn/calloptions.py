@@ -1,0 +1,74 @@
+"""The Grappler options pyrnn's own compiled calls run with, set per call
+and never for the process.
+
+Why: the first run of a compiled call is where TensorFlow optimises its
+graph with Grappler, and on pyrnn's graphs (a recurrence unrolled step by
+step, forward and backward, in pyrnn.recurrence) TensorFlow's default passes
+took about half of that first run, 0.1 to 0.8 s per architecture, for no
+faster steady step: bench/setup_cost.py's "grappler" and "step_ms" columns,
+quoted in the README's "Speed". The passes kept (GRAPPLER_PASSES) are those
+that paid for their time on these graphs in a scratch run of each pass alone.
+
+How: TensorFlow hands each call of a function the options of the calling
+thread (`function_call_options` of its eager context, a ConfigProto that
+becomes an attribute of the call); a function runs instantiated and optimised
+once per set of options. `pyrnn_options()` puts pyrnn's in place for the
+length of one of pyrnn's calls and puts the caller's back after it, so the
+user's own tf.functions, and the options the user chose for them
+(tf.config.optimizer), are left as they were, and pyrnn's calls run with the
+same passes whatever the user chose: the same losses either way. No public
+TensorFlow API chooses Grappler per call, so this reads and writes the eager
+context's FunctionCallOptions (tensorflow.python.eager.context).
+tests/python/test_calloptions.py pins both sides: the caller's options are
+back after train_rnn, and pyrnn's losses do not change when the user turns
+Grappler off for the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+from tensorflow.python.eager import context
+
+_RewriterConfig = rewriter_config_pb2.RewriterConfig
+GRAPPLER_PASSES = ()
+"""Grappler's passes (RewriterConfig fields) that pyrnn's calls run; every
+other pass is off."""
+
+
+def _rewriter() -> _RewriterConfig:
+    rewriter = _RewriterConfig()
+    if not GRAPPLER_PASSES:
+        rewriter.disable_meta_optimizer = True
+        return rewriter
+    for field in rewriter.DESCRIPTOR.fields:
+        if field.enum_type is not None and field.enum_type.name == "Toggle":
+            setattr(rewriter, field.name, _RewriterConfig.ON if field.name in GRAPPLER_PASSES else _RewriterConfig.OFF)
+    rewriter.memory_optimization = _RewriterConfig.NO_MEM_OPT
+    return rewriter
+
+
+_configs: dict = {}  # the caller's ConfigProto (serialized) -> the same with pyrnn's Grappler options
+
+
+def _ours(theirs: bytes) -> config_pb2.ConfigProto:
+    if theirs not in _configs:
+        config = config_pb2.ConfigProto.FromString(theirs)
+        config.graph_options.rewrite_options.CopyFrom(_rewriter())
+        _configs[theirs] = config
+    return _configs[theirs]
+
+
+@contextlib.contextmanager
+def pyrnn_options():
+    """Run the calls made inside with pyrnn's Grappler options (on this
+    thread); the caller's options are back on leaving."""
+    eager = context.context()
+    theirs = eager.function_call_options
+    eager.function_call_options = context.FunctionCallOptions(executor_type=theirs.executor_type,
+                                                              config_proto=_ours(theirs.config_proto_serialized))
+    try:
+        yield
+    finally:
+        eager.function_call_options = theirs
