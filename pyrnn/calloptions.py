@@ -32,20 +32,18 @@ from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
 _RewriterConfig = rewriter_config_pb2.RewriterConfig
-GRAPPLER_PASSES = ()
-"""Grappler's passes (RewriterConfig fields) that pyrnn's calls run; every
-other pass is off."""
+GRAPPLER_PASSES = ("remapping",)
+"""Grappler's passes (RewriterConfig toggles) that pyrnn's calls run, once
+each; every other pass is off, TensorFlow's MLIR graph optimiser and model
+pruning too (pruning nothing here: every node feeds the result)."""
 
 
 def _rewriter() -> _RewriterConfig:
-    rewriter = _RewriterConfig()
-    if not GRAPPLER_PASSES:
-        rewriter.disable_meta_optimizer = True
-        return rewriter
+    rewriter = _RewriterConfig(meta_optimizer_iterations=_RewriterConfig.ONE, disable_tfg_optimizer=True,
+                               disable_model_pruning=True, memory_optimization=_RewriterConfig.NO_MEM_OPT)
     for field in rewriter.DESCRIPTOR.fields:
         if field.enum_type is not None and field.enum_type.name == "Toggle":
             setattr(rewriter, field.name, _RewriterConfig.ON if field.name in GRAPPLER_PASSES else _RewriterConfig.OFF)
-    rewriter.memory_optimization = _RewriterConfig.NO_MEM_OPT
     return rewriter
 
 
