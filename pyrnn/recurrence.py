@@ -35,21 +35,24 @@ class _Axes:
     over its steps would add hundreds (a third of the graph), each costing
     tracing and TensorFlow's first run time (bench/setup_cost.py)."""
 
-    def __init__(self, units: int):
+    def __init__(self):
         self.zero, self.one = tf.constant(0), tf.constant(1)
-        self.zr_and_h = tf.constant([2 * units, units])  # a GRU's slices (z, r) and h
 
 
 # The cells, in Keras' weight layout and gate order. Each has
-#   steps(xw, bias, axes) -> the input projection (bias included) cut into steps, each as forward takes it;
+#   steps(xw, axes) -> the input projection [T, B, G*H] (bias included) cut into its T steps;
 #   recurrent_bias(bias) -> what forward adds to h_prev R (or None);
 #   forward(xw_t, state, R, recurrent_bias, axes) -> (new state, tensors kept for backward), state[0] being h
 #     (state: Nones at the first step);
 #   backward(dh_t, carry, kept, h_prev, axes) -> (d xw_t, d (h_prev R + recurrent bias), the part
 #     of d h_prev that bypasses R or None, carry to step t - 1 (the LSTM's dc) or None).
-# Each step is written with as few ops as the arithmetic allows: the graph
-# holds every step twice (forward, backward) per layer and part of the batch,
-# and tracing it and TensorFlow's first run cost time per op.
+# The graph holds every step twice (forward, backward) per layer, and tracing
+# it and TensorFlow's first run cost time per op: the steps are cut by one op
+# (`steps`), the recurrent bias is sliced once, the axes are shared (_Axes).
+# Fewer ops are not always faster: the GRU's z and r gates computed together
+# (one Sigmoid over 2H columns, split after) traced faster but made the
+# stacked GRU's step about a fifth slower (scratch runs of fresh processes
+# against the previous version), so each gate keeps its own ops.
 class Simple:
     """Keras SimpleRNN (tanh): h_t = tanh(x_t K + b + h_{t-1} R)."""
 
@@ -87,8 +90,7 @@ class GRU:
     """Keras GRU with reset_after=True (cuDNN's form), gates (z, r, h):
     z, r = sigmoid(x K + b_in + h R + b_rec) on their slices,
     n = tanh(x K_h + b_in_h + r * (h R_h + b_rec_h)), h' = z * h + (1 - z) * n.
-    The bias is [2, 3H]: input bias, recurrent bias. The z and r gates are
-    computed together, on their joint slice."""
+    The bias is [2, 3H]: input bias, recurrent bias."""
 
     gates = 3
 
@@ -97,14 +99,8 @@ class GRU:
         return bias[0]
 
     @staticmethod
-    def _zr_and_h(a, axes):
-        """[..., 3H] -> its (z, r) slice [..., 2H] and its h slice [..., H]."""
-        return tf.split(a, axes.zr_and_h, axis=len(a.shape) - 1 if len(a.shape) != 2 else axes.one)
-
-    @staticmethod
     def steps(xw, axes):
-        x_zr, x_h = GRU._zr_and_h(xw, axes)
-        return list(zip(tf.unstack(x_zr), tf.unstack(x_h)))
+        return tf.unstack(xw)
 
     @staticmethod
     def recurrent_bias(bias):
@@ -112,31 +108,28 @@ class GRU:
 
     @staticmethod
     def forward(xw, state, recurrent, recurrent_bias, axes):
-        (x_zr, x_h), h_prev = xw, state[0]
-        if h_prev is None:  # h_prev R is zero: the recurrent bias broadcasts
-            rec_zr, rec_h = GRU._zr_and_h(recurrent_bias, axes)
-        else:
-            rec_zr, rec_h = GRU._zr_and_h(tf.nn.bias_add(tf.matmul(h_prev, recurrent), recurrent_bias), axes)
-        zr = tf.sigmoid(x_zr + rec_zr)
-        z, r = tf.split(zr, 2, axis=axes.one)
-        n = tf.tanh(x_h + r * rec_h)
+        h_prev = state[0]
         if h_prev is None:
-            h, h_minus_n = n - z * n, None
+            rec = tf.broadcast_to(recurrent_bias, tf.shape(xw))
         else:
-            h_minus_n = h_prev - n
-            h = n + z * h_minus_n
-        return (h,), (zr, z, r, n, rec_h, h_minus_n)
+            rec = tf.nn.bias_add(tf.matmul(h_prev, recurrent), recurrent_bias)
+        xz, xr, xh = tf.split(xw, 3, axis=axes.one)
+        rz, rr, rh = tf.split(rec, 3, axis=axes.one)
+        z = tf.sigmoid(xz + rz)
+        r = tf.sigmoid(xr + rr)
+        n = tf.tanh(xh + r * rh)
+        h = n - z * n if h_prev is None else n + z * (h_prev - n)
+        return (h,), (z, r, n, rh)
 
     @staticmethod
     def backward(dh, carry, saved, h_prev, axes):
-        zr, z, r, n, rec_h, h_minus_n = saved
-        dh_z = dh * z
-        dn = tf.raw_ops.TanhGrad(y=n, dy=dh - dh_z)
-        dz = -(dh * n) if h_minus_n is None else dh * h_minus_n
-        dzr = tf.raw_ops.SigmoidGrad(y=zr, dy=tf.concat([dz, dn * rec_h], axis=axes.one))
-        dxw = tf.concat([dzr, dn], axis=axes.one)
-        drec = tf.concat([dzr, dn * r], axis=axes.one)
-        return dxw, drec, dh_z, None
+        z, r, n, rh = saved
+        dz = tf.raw_ops.SigmoidGrad(y=z, dy=dh * (-n if h_prev is None else h_prev - n))
+        dn = tf.raw_ops.TanhGrad(y=n, dy=dh - dh * z)
+        dr = tf.raw_ops.SigmoidGrad(y=r, dy=dn * rh)
+        dxw = tf.concat([dz, dr, dn], axis=axes.one)
+        drec = tf.concat([dz, dr, dn * r], axis=axes.one)
+        return dxw, drec, dh * z, None
 
     @staticmethod
     def bias_grad(dxw, drec, axes):
@@ -199,7 +192,7 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
     @tf.custom_gradient
     def run(x, kernel, recurrent_kernel, bias):
         steps = x.shape[0]
-        axes = _Axes(recurrent_kernel.shape[0])
+        axes = _Axes()
         with tf.name_scope("input_projection"):
             xw = cell.steps(_project(x, kernel, cell.input_bias(bias)), axes)
         with tf.name_scope("forward_steps"):
