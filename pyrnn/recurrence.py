@@ -40,7 +40,6 @@ class _Axes:
 
 
 # The cells, in Keras' weight layout and gate order. Each has
-#   steps(xw, axes) -> the input projection [T, B, G*H] (bias included) cut into its T steps;
 #   recurrent_bias(bias) -> what forward adds to h_prev R (or None);
 #   forward(xw_t, state, R, recurrent_bias, axes) -> (new state, tensors kept for backward), state[0] being h
 #     (state: Nones at the first step);
@@ -48,7 +47,7 @@ class _Axes:
 #     of d h_prev that bypasses R or None, carry to step t - 1 (the LSTM's dc) or None).
 # The graph holds every step twice (forward, backward) per layer, and tracing
 # it and TensorFlow's first run cost time per op: the steps are cut by one op
-# (`steps`), the recurrent bias is sliced once, the axes are shared (_Axes).
+# (tf.unstack), the recurrent bias is sliced once, the axes are shared (_Axes).
 # Fewer ops are not always faster: the GRU's z and r gates computed together
 # (one Sigmoid over 2H columns, split after) traced faster but made the
 # stacked GRU's step about a fifth slower (scratch runs of fresh processes
@@ -61,10 +60,6 @@ class Simple:
     @staticmethod
     def input_bias(bias):
         return bias
-
-    @staticmethod
-    def steps(xw, axes):
-        return tf.unstack(xw)
 
     @staticmethod
     def recurrent_bias(bias):
@@ -97,10 +92,6 @@ class GRU:
     @staticmethod
     def input_bias(bias):
         return bias[0]
-
-    @staticmethod
-    def steps(xw, axes):
-        return tf.unstack(xw)
 
     @staticmethod
     def recurrent_bias(bias):
@@ -147,10 +138,6 @@ class LSTM:
         return bias
 
     @staticmethod
-    def steps(xw, axes):
-        return tf.unstack(xw)
-
-    @staticmethod
     def recurrent_bias(bias):
         return None
 
@@ -194,7 +181,7 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
         steps = x.shape[0]
         axes = _Axes()
         with tf.name_scope("input_projection"):
-            xw = cell.steps(_project(x, kernel, cell.input_bias(bias)), axes)
+            xw = tf.unstack(_project(x, kernel, cell.input_bias(bias)))  # one op cuts the steps
         with tf.name_scope("forward_steps"):
             recurrent_bias = cell.recurrent_bias(bias)
             state = (None,) * (2 if cell is LSTM else 1)
