@@ -3,16 +3,20 @@ and never for the process.
 
 Why: the first run of a compiled call is where TensorFlow optimises its
 graph with Grappler, and on pyrnn's graphs (a recurrence unrolled step by
-step, forward and backward, in pyrnn.recurrence) TensorFlow's default passes
-took about half of that first run, 0.1 to 0.8 s per architecture, for no
-faster steady step: bench/setup_cost.py's "grappler" and "step_ms" columns,
-quoted in the README's "Speed". The passes kept (GRAPPLER_PASSES) are those
-that paid for their time on these graphs in a scratch run of each pass alone.
+step, forward and backward: pyrnn.recurrence) TensorFlow's default passes
+took 0.05 to 0.9 s of it per architecture: bench/setup_cost.py's
+"first_run" against "first_run_tf_grappler", quoted in the README's "Speed".
+In scratch runs that timed each pass alone and each pass left out (calls
+with alternating options in one process), no pass showed in the steady step
+beyond the noise of this shared 2-core machine (about 5%) except the
+remapper, without which the bidirectional RNN's step was about 7% slower;
+it costs little, so it is the one kept (GRAPPLER_PASSES).
 
 How: TensorFlow hands each call of a function the options of the calling
 thread (`function_call_options` of its eager context, a ConfigProto that
-becomes an attribute of the call); a function runs instantiated and optimised
-once per set of options. `pyrnn_options()` puts pyrnn's in place for the
+becomes an attribute of the call); a function is instantiated and optimised
+once per set of options (called with other options, it is optimised anew:
+so every call of pyrnn's runs inside, not the first only). `pyrnn_options()` puts pyrnn's in place for the
 length of one of pyrnn's calls and puts the caller's back after it, so the
 user's own tf.functions, and the options the user chose for them
 (tf.config.optimizer), are left as they were, and pyrnn's calls run with the

@@ -2,7 +2,7 @@
 
 On the CPU the models run through pyrnn.kernels, and a compiled call serves
 every model of an architecture: only the first model of an architecture pays
-for compiling (0.3 to 5 s, tens of training steps; bench/speed.py), and the
+for compiling (0.4 to 1.6 s, tens of training steps; bench/setup_cost.py), and the
 disk cache (pyrnn.graphcache) spares even that in a later process. A call
 through Keras reads its model's own variables and is kept per model. Each
 model's Adam is kept here too, so that a second `train_rnn` continues the
