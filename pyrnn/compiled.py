@@ -20,9 +20,9 @@ import numpy as np
 import tensorflow as tf
 
 from pyrnn import graphcache, kernels, savedstate
-from pyrnn.calloptions import pyrnn_options
 from pyrnn.adam import AdamState, apply_adam
 from pyrnn.arrays import model_shape
+from pyrnn.calloptions import pyrnn_options
 from pyrnn.errors import PyrnnError
 from pyrnn.models import gpu_available
 

@@ -38,7 +38,7 @@ def test_the_users_grappler_options_neither_change_pyrnn_nor_are_changed_by_it(d
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     try:
         user_off = losses(data)
-        options, off = thread_options()
+        _, off = thread_options()
         assert off, "the user's choice (Grappler off) is the thread's options after pyrnn's calls"
     finally:
         tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
