@@ -14,11 +14,12 @@ after imports and loading the data, the first model's set-up taken apart:
 - first run: its first execution (TensorFlow optimises the graph with
   Grappler, instantiates it and creates the kernels) less one steady call;
 then, in a second fresh process, the same with the graph read back from the
-disk cache instead of traced (read_back), and in a third, the first run with
-Grappler's optimisers turned off (`disable_meta_optimizer`), the difference
-being Grappler's share. Last, the fixed cost of later calls in the first
-process: a whole `train_rnn(..., iteration=10)` less ten steady steps, for a
-second fresh model of the same architecture and for the same model again.
+disk cache instead of traced (read_back), and in a third, the first run and
+the steady step with TensorFlow's default Grappler passes instead of pyrnn's
+(pyrnn.calloptions): what pyrnn's choice saves, and what it costs per step.
+Last, the fixed cost of later calls in the first process: a whole
+`train_rnn(..., iteration=10)` less ten steady steps, for a second fresh
+model of the same architecture and for the same model again.
 """
 
 from __future__ import annotations
@@ -37,18 +38,21 @@ sys.path.insert(0, str(HERE))
 import common  # noqa: E402
 import numpy as np  # noqa: E402
 
-CALLS = 10  # steady calls timed (each CHUNK iterations)
+CALLS = 20  # steady calls timed (each CHUNK iterations)
 
 
 def worker(recipe: str, data_file: str, mode: str) -> dict:
     """mode "trace": Grappler on, graphs traced (the disk cache, in a folder
-    of the benchmark's own, filled); "disk": Grappler on, graphs read back
-    from that folder; "no-grappler": traced, Grappler's optimisers off."""
+    of the benchmark's own, filled); "disk": graphs read back from that
+    folder; "tf-grappler": traced, and run with TensorFlow's default Grappler
+    passes instead of pyrnn's."""
     import tensorflow as tf
+    from tensorflow.core.protobuf import rewriter_config_pb2
 
-    if mode == "no-grappler":
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    from pyrnn import BUILDERS, compiled, kernels, train_rnn
+    from pyrnn import BUILDERS, calloptions, compiled, kernels, train_rnn
+
+    if mode == "tf-grappler":
+        calloptions._rewriter = rewriter_config_pb2.RewriterConfig  # TensorFlow's defaults
 
     data = common.load_npz(data_file)
     x, y = data["x_train"], data["y_train"]
@@ -105,24 +109,25 @@ def main(argv=None) -> int:
         os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / "graphs")  # the workers' disk cache, empty at first
         for recipe in args.recipes.split(","):
             run = {mode: common.run_worker(HERE / "setup_cost.py", ["--worker", recipe, data_file, mode])
-                   for mode in ("trace", "disk", "no-grappler")}
+                   for mode in ("trace", "disk", "tf-grappler")}
             row = run["trace"]
             row["read_back"] = run["disk"]["read_back"]
             row["first_model_read_back"] = round(row["build"] + run["disk"]["lower"] + row["read_back"]
                                                  + run["disk"]["first_run"], 4)
             row["first_model_traced"] = round(row["build"] + row["lower"] + row["trace"] + row["first_run"], 4)
-            row["grappler"] = round(row["first_run"] - run["no-grappler"]["first_run"], 4)
-            row["step_ms_without_grappler"] = run["no-grappler"]["step_ms"]
+            row["first_run_tf_grappler"] = run["tf-grappler"]["first_run"]
+            row["step_ms_tf_grappler"] = run["tf-grappler"]["step_ms"]
             report["seconds"][recipe] = row
     report["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
-    columns = ["build", "lower", "trace", "read_back", "first_run", "grappler", "first_model_traced",
-               "first_model_read_back", "second_model", "same_model_again", "step_ms", "step_ms_without_grappler"]
+    columns = ["build", "lower", "trace", "read_back", "first_run", "first_run_tf_grappler", "first_model_traced",
+               "first_model_read_back", "second_model", "same_model_again", "step_ms", "step_ms_tf_grappler"]
     print("\nFirst model's set-up (s), and the fixed cost of later calls (s); step in ms\n")
     common.print_table(["recipe", *columns],
                        [[recipe, *(f"{row[c]:.3f}" for c in columns)] for recipe, row in report["seconds"].items()])
     print("\ntrace: tracing the training call (disk cache empty); read_back: reading it from the disk cache "
-          "instead (another process); first_run: its first execution less a steady call; grappler: Grappler's "
-          "share of that (first_run with its optimisers on less off); first_model_traced / _read_back: build + "
+          "instead (another process); first_run: its first execution less a steady call (Grappler's passes as "
+          "pyrnn.calloptions chooses them); first_run_tf_grappler, step_ms_tf_grappler: the same with TensorFlow's "
+          "default passes (a third process); first_model_traced / _read_back: build + "
           "lower + trace or read back + first_run; second_model / same_model_again: a whole "
           "train_rnn(iteration=10) less ten steady steps")
     from pyrnn.files import write_json

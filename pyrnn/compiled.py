@@ -2,7 +2,7 @@
 
 On the CPU the models run through pyrnn.kernels, and a compiled call serves
 every model of an architecture: only the first model of an architecture pays
-for compiling (0.3 to 5 s, tens of training steps; bench/speed.py), and the
+for compiling (0.4 to 1.6 s, tens of training steps; bench/setup_cost.py), and the
 disk cache (pyrnn.graphcache) spares even that in a later process. A call
 through Keras reads its model's own variables and is kept per model. Each
 model's Adam is kept here too, so that a second `train_rnn` continues the
@@ -22,6 +22,7 @@ import tensorflow as tf
 from pyrnn import graphcache, kernels, savedstate
 from pyrnn.adam import AdamState, apply_adam
 from pyrnn.arrays import model_shape
+from pyrnn.calloptions import pyrnn_options
 from pyrnn.errors import PyrnnError
 from pyrnn.models import gpu_available
 
@@ -139,7 +140,12 @@ def forward(model, backend: str = "auto"):
     x_spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)  # any number of rows
     call = _cached(("forward", low.key), lambda: _traced(
         ("forward", low.key), lambda xb, *weights: low.logits(weights, time_major(xb)), [x_spec, *weights]))
-    return lambda xb: call(xb, *weights)
+
+    def forward_pass(xb):
+        with pyrnn_options():
+            return call(xb, *weights)
+
+    return forward_pass
 
 
 def logits(model, xs: np.ndarray, backend: str) -> np.ndarray:
@@ -213,7 +219,10 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
         count = idx.shape[0]
         padded = np.zeros((CHUNK, batch), np.int32)
         padded[:count] = idx
-        return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
+        if low is None:
+            return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all)
+        with pyrnn_options():
+            return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
 
     return train
 

@@ -1,7 +1,8 @@
 """Compiled calls kept on disk, so that a new process skips tracing them.
 
-Tracing a recipe's training call (Python building its graph) takes 0.2 to 3 s
-(bench/setup_cost.py); reading the graph back takes a tenth of that. An entry
+Tracing a recipe's training call (Python building its graph) takes 0.15 to
+0.75 s (bench/setup_cost.py); reading the graph back takes a tenth of that
+or less. An entry
 holds the GraphDef of one traced call and the names of its inputs and output,
 in a file named by the hash of its key: everything that shapes the graph (the
 architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes) and

@@ -219,11 +219,27 @@ def _usable_cores() -> int:
 
 
 def _in_parts(logits, parts: int):
+    """`logits` over a batch cut into `parts` parts along its rows.
+
+    The parts call one tf.function of a part, traced once for any number of
+    rows, rather than each part tracing the whole unrolled recurrence anew:
+    the graph's Python tracing (forward, and the backward pass TensorFlow
+    derives once per function) is then paid once instead of once per part,
+    half the tracing of a recipe's training call on 2 cores
+    (bench/setup_cost.py). TensorFlow still runs the calls side by side.
+    tests/python/test_kernels.py checks the result against Keras' autodiff,
+    tests/python/test_graphcache.py that such a graph is kept on disk and read
+    back to the same losses."""
     if parts == 1:
         return logits
 
     def in_parts(weights, x):
-        return tf.concat([logits(weights, part) for part in tf.split(x, _part_sizes(x, parts), axis=1)], axis=0)
+        values = [tf.convert_to_tensor(w) for w in weights]
+        specs = [tf.TensorSpec(v.shape, v.dtype) for v in values]
+        part_spec = tf.TensorSpec([x.shape[0], None, *x.shape[2:]], x.dtype)
+        one_part = tf.function(lambda part, *ws: logits(list(ws), part), autograph=False,
+                               input_signature=[part_spec, *specs])
+        return tf.concat([one_part(part, *values) for part in tf.split(x, _part_sizes(x, parts), axis=1)], axis=0)
 
     return in_parts
 
