@@ -90,11 +90,11 @@ def rank(rows: list) -> list:
     return sorted(rows, key=key)
 
 
-def choose(rows: list) -> dict:
+def choose(rows: list, read: dict | None = None) -> dict:
     """recipe -> best complete row of it, and "overall" -> the best of all,
     each updated with its test accuracy and cost: the trials are trained
     without seeing the test images, and only these are scored on them
-    (pyrnn.runs.score_on_test, kept in their metrics.json)."""
+    (pyrnn.runs.score_on_test, kept in their metrics.json; `read` as there)."""
     from pyrnn.runs import score_on_test
 
     complete = [r for r in rank(rows) if r["state"] == "complete"]
@@ -103,7 +103,7 @@ def choose(rows: list) -> dict:
         chosen.setdefault(row["recipe"], row)
     if complete:
         chosen["overall"] = complete[0]
-    read = {}  # the test images, read once for all the chosen trials
+    read = {} if read is None else read  # the test images, read once for all the chosen trials
     for row in {id(r): r for r in chosen.values()}.values():
         try:
             test = score_on_test(row["folder"], read)
@@ -182,10 +182,11 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     spec = SweepSpec(values, fixed, search=search, trials=trials)
     out = check_sweep_folder(out)
     workers = sweepstudy.check_workers(workers)
+    read = {}  # the data this process read for training, its test images reused for the chosen trials
     rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=study, workers=workers,
-                                         prune=prune, heartbeat=heartbeat, verbose=verbose)
+                                         prune=prune, heartbeat=heartbeat, verbose=verbose, read=read)
     rows = rank(rows)
-    result = SweepResult(rows, choose(rows), out, spec.swept(), stopped)
+    result = SweepResult(rows, choose(rows, read), out, spec.swept(), stopped)
     result.to_csv(out / CSV_FILE)
     plot_sweep(result, out / PLOT_FILE)
     return result

@@ -172,7 +172,8 @@ class Worker:
         self.spec, self.out, self.study, self.prune = spec, Path(out), study, prune
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
-        self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
+        self.reduce_method = spec.fixed.get("reduce_method", "nearest")
+        self.data = load_recipe_data(spec.fixed.get("data", "auto"), self.reduce_method)
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
 
     def run(self) -> None:
@@ -273,7 +274,7 @@ class Worker:
 
         def on_check(iteration, val_loss, val_accuracy):
             trial.report(-val_loss, iteration)  # the study maximizes: minus the loss
-            if self.prune and trial.should_prune():
+            if trial.should_prune():
                 pruned.append(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse than the "
                               "median of earlier trials there")
                 return PRUNED
@@ -283,7 +284,8 @@ class Worker:
         trial.set_user_attr("folder", str(folder.absolute()))
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
-                                resume=existing.interrupted, on_check=on_check, score_test=False)
+                                resume=existing.interrupted, score_test=False,
+                                on_check=on_check if self.prune else None)  # the pruner alone reads the checks
         except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
             trial.set_user_attr("message", str(err))
             trial.set_user_attr(_FINAL, True)
@@ -324,10 +326,13 @@ def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
 
 
 def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, prune: bool = False,
-              heartbeat=None, verbose: bool = True):
+              heartbeat=None, verbose: bool = True, read: dict | None = None):
     """Train the sweep's missing trials with `workers` processes (in this
     process when 1) and return (rows, stopped): one row per grid point (per
-    trial for a sampled search), stopped "interrupted" after Ctrl-C."""
+    trial for a sampled search), stopped "interrupted" after Ctrl-C.
+    read: given, it gets the data a worker in this process read, as
+    pyrnn.runs.score_on_test keeps it (so the chosen trials' test images are
+    not read again)."""
     import optuna
 
     heartbeat = DEFAULT_HEARTBEAT if heartbeat is None else heartbeat
@@ -347,7 +352,10 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
         stopped = None
         try:
             if workers == 1:
-                Worker(spec, out, study, prune, heartbeat, verbose).run()
+                worker = Worker(spec, out, study, prune, heartbeat, verbose)
+                if read is not None:
+                    read[(worker.data.source.location, worker.reduce_method)] = worker.data
+                worker.run()
             else:
                 context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
                 procs = [context.Process(target=_work, args=(spec, out, url, name, prune, heartbeat, verbose))

@@ -53,12 +53,13 @@ def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path)
     again = sweep_rnn(out=swept.out, **SMALL)
     assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
                                                                       for r in swept.rows]
-    row = next(r for r in swept.rows if r["recipe"] == "lstm" and r["lr"] == 0.03)
-    result = invoke("recipe", "lstm", "--lr", "0.03", "--seed", "0", "--n-hidden", "8", "--batch", "50",
+    row = swept.chosen["lstm"]  # scored on the test images after the choice, from its saved model
+    result = invoke("recipe", "lstm", "--lr", str(row["lr"]), "--seed", "0", "--n-hidden", "8", "--batch", "50",
                     "--iterations", "10", "--validate-every", "5", "--data", "sample", "--out", tmp_path / "one")
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "one" / "metrics.json").read_text())["validation"]["accuracy"] == \
-        row["val_accuracy"]
+    metrics = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    assert (metrics["validation"]["accuracy"], metrics["test"]["accuracy"], metrics["test"]["cost"]) == \
+        (row["val_accuracy"], row["test_accuracy"], row["test_cost"])
 
 
 def test_runs_lists_every_run_at_any_depth(swept, tmp_path):
