@@ -302,7 +302,8 @@ class RunFolder:
         here (e.g. a score added to its metrics.json), holding the folder's
         lock meanwhile; anything else is refused (FileInTheWayError). As in
         `commit`, the marker lists the old and the new content while the
-        file changes."""
+        file changes. The file keeps its modification time: the run's date
+        (pyrnn.runlist) stays when it ran."""
         files = self.marker().get("files", {})
         if rel not in files or rel in self.foreign_entries():
             raise FileInTheWayError(f"{self.final / rel} is not a file of a run pyrnn wrote; pyrnn does not "
@@ -312,8 +313,10 @@ class RunFolder:
             data = text.encode()
             digest = hashlib.sha256(data).hexdigest()
             self._write_marker({**files, rel: sorted(set(files[rel]) | {digest})})
+            ran = (self.final / rel).stat()
             with atomic_path(self.final / rel) as tmp:
                 tmp.write_bytes(data)
+                os.utime(tmp, ns=(ran.st_atime_ns, ran.st_mtime_ns))
             self._write_marker({**files, rel: [digest]})
         finally:
             self.release()

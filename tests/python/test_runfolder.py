@@ -3,6 +3,7 @@ empty folder or over a run of its own, never over the user's files, and a
 run appears whole or not at all."""
 
 import json
+import os
 
 import pytest
 
@@ -41,8 +42,10 @@ def test_the_users_files_are_never_replaced_even_with_force(tmp_path):
 
 def test_a_finished_runs_own_file_is_rewritten_and_stays_its_own_but_never_the_users(tmp_path):
     final = write_run(tmp_path / "run", files={"metrics.json": "{}", "notes.txt": "pyrnn's"})
+    os.utime(final / "metrics.json", (1_000_000_000, 1_000_000_000))  # when the run was made
     RunFolder(final).rewrite("metrics.json", '{"test": 1}\n')
     assert (final / "metrics.json").read_text() == '{"test": 1}\n'
+    assert (final / "metrics.json").stat().st_mtime == 1_000_000_000  # the run's date stays
     assert RunFolder(final).foreign_entries() == [] and not RunFolder(final).interrupted
     RunFolder.check(final, force=True)  # still a run pyrnn wrote
     (final / "notes.txt").write_text("changed by the user")
