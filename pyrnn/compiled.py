@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections import OrderedDict
+from contextlib import nullcontext
 
 import keras
 import numpy as np
@@ -215,13 +216,13 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
         run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(low, len(weights), clipnorm, loss_fn)),
                                            [*specs, *state]))
 
+    options = nullcontext if low is None else pyrnn_options  # pyrnn's Grappler passes for the kernels' graphs
+
     def train(x_all, y_all, idx):
         count = idx.shape[0]
         padded = np.zeros((CHUNK, batch), np.int32)
         padded[:count] = idx
-        if low is None:
-            return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all)
-        with pyrnn_options():
+        with options():
             return run(tf.constant(padded), tf.constant(count, tf.int32), x_all, y_all, *state)
 
     return train

@@ -108,8 +108,8 @@ def choose(rows: list, read: dict | None = None) -> dict:
         try:
             test = score_on_test(row["folder"], read)
             row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
-        except (OSError, ValueError, KeyError, TypeError):  # a trial another machine trained (its folder or data not here)
-            row["test_accuracy"] = row["test_cost"] = None
+        except (OSError, ValueError, KeyError, TypeError):
+            row["test_accuracy"] = row["test_cost"] = None  # another machine's trial: its folder or data not here
     return chosen
 
 

@@ -53,7 +53,8 @@ def test_a_finished_runs_own_file_is_rewritten_and_stays_its_own_but_never_the_u
     for rel in ("notes.txt", "mine.txt"):
         with pytest.raises(FileInTheWayError, match=f"{rel} is not a file of a run pyrnn wrote"):
             RunFolder(final).rewrite(rel, "x")
-    assert (final / "notes.txt").read_text() == "changed by the user" and (final / "mine.txt").read_text() == "the user's"
+    assert (final / "notes.txt").read_text() == "changed by the user"
+    assert (final / "mine.txt").read_text() == "the user's"
 
 
 def test_force_replaces_only_a_run_of_the_same_kind_and_drops_its_old_files(tmp_path):
