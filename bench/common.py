@@ -59,13 +59,15 @@ def block_times(stamps, block: int) -> list:
     return list(np.diff(ends) / block)
 
 
-def run_worker(script: Path, args: list) -> dict:
-    """Run `python script args...` in a fresh process (so that each framework
-    keeps its own thread settings) and return the JSON it prints last."""
-    proc = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+def run_worker(script: Path, args: list, program=(sys.executable,), env: dict | None = None) -> dict:
+    """Run `python script args...` (or `program script args...`, e.g.
+    Rscript) in a fresh process (so that each framework keeps its own thread
+    settings), with `env` added to the environment, and return the JSON it
+    prints last."""
+    proc = subprocess.run([*program, str(script), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     if proc.returncode != 0:
-        raise RuntimeError(f"worker {args} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"worker {script.name} {args} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

@@ -143,14 +143,11 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
 
 def r_worker(recipe: str, data_file, warmup: int, blocks: int, repeats: int) -> dict:
     """The figures of `worker`, from the pyrnn R package in a fresh R process
-    (bench/speed_worker.R), on this checkout's pyrnn and this Python."""
-    proc = subprocess.run(["Rscript", str(HERE / "speed_worker.R"), recipe, str(data_file), str(warmup), str(blocks),
-                           str(repeats)], capture_output=True, text=True, cwd=common.ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RETICULATE_PYTHON": sys.executable,
-                               "PYTHONPATH": str(common.ROOT)})
-    if proc.returncode != 0:
-        raise RuntimeError(f"R worker {recipe} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    (bench/speed_worker.R, given this benchmark's settings), on this
+    checkout's pyrnn and this Python."""
+    return common.run_worker(HERE / "speed_worker.R", [
+        recipe, data_file, warmup, blocks, repeats, common.N_HIDDEN, common.BATCH, common.LR, ITERATIONS, BLOCK],
+        program=("Rscript",), env={"RETICULATE_PYTHON": sys.executable, "PYTHONPATH": str(common.ROOT)})
 
 
 def r_missing() -> str | None:
@@ -233,8 +230,9 @@ def main(argv=None) -> int:
         except ImportError:
             print("PyTorch is not installed (pip install torch==2.13.0): leaving it out", file=sys.stderr)
             frameworks.remove("torch")
-    if "R" in frameworks and r_missing():
-        print(f"{r_missing()}: leaving R out", file=sys.stderr)
+    why_not_r = "R" in frameworks and r_missing()
+    if why_not_r:
+        print(f"{why_not_r}: leaving R out", file=sys.stderr)
         frameworks.remove("R")
     report = {"machine": common.machine(),
               "settings": {"batch": common.BATCH, "n_hidden": common.N_HIDDEN, "lr": common.LR, "optimizer": "Adam",

@@ -1,7 +1,7 @@
 # One process of bench/speed.py's "R" row: a recipe as an R user runs it, through the pyrnn R
 # package (reticulate), with no call beyond those of the README's R example. bench/speed.py starts
-# it as
-#   Rscript bench/speed_worker.R RECIPE DATA.npz WARMUP BLOCKS REPEATS
+# it, with its own settings, as
+#   Rscript bench/speed_worker.R RECIPE DATA.npz WARMUP BLOCKS REPEATS N_HIDDEN BATCH LR ITERATIONS BLOCK
 # and reads the JSON line it prints last: the same figures as its Python workers (first and warm
 # recipe seconds, steady ms per step, inference seconds), each timed in R around the R call, so
 # that they include what R adds: converting R arrays at the boundary and the R callback.
@@ -13,13 +13,13 @@ data_file <- args[[2]]
 warmup <- as.integer(args[[3]])
 blocks <- as.integer(args[[4]])
 repeats <- as.integer(args[[5]])
+n_hidden <- as.integer(args[[6]])
+batch <- as.integer(args[[7]])
+lr <- as.numeric(args[[8]])
+iterations <- as.integer(args[[9]])
+block <- as.integer(args[[10]])
 
-# the Python workers' settings (bench/common.py), and the recipes' builders under their R names
-n_hidden <- 64L
-batch <- 500L
-lr <- 0.01
-iterations <- 100L
-block <- 10L
+# the recipes' builders under their R names
 builders <- list(basic = rnn, bidirectional = bidirectionRNN, stacked = stacked_rnn, lstm = lstm)
 build <- function() builders[[recipe]](n_hidden = n_hidden, seed = 1L)
 

@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     report["speedup_of_medians"] = {w: round(median["commands"] / median[w], 2) for w in sweeps}
     report["speedup_per_round"] = {w: [round(c / t, 2) for c, t in zip(commands, s)] for w, s in sweeps.items()}
     report["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
-    common.print_table(["way", "median seconds", "each round", "speed-up (medians)", "each round", "same val. accuracy"],
+    common.print_table(["way", "median seconds", "each round", "speed-up (medians)", "each round",
+                        "same val. accuracy"],
                        [["16 pyrnn recipe commands", median["commands"], commands, 1.0, "-", "-"]] +
                        [[f"pyrnn sweep --workers {w}", median[w], s, report["speedup_of_medians"][w],
                          report["speedup_per_round"][w], same[w]] for w, s in sweeps.items()])
