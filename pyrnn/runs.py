@@ -122,9 +122,7 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
     save_rnn(model, folder / MODEL_FILE, reduce_method=settings.reduce_method)
     write_json(folder / METRICS_FILE, {
         "recipe": settings.recipe,
-        # with epochs, the iterations those make: never a count that did not run
-        "settings": {**asdict(settings), "iterations": iterations_of(settings.iterations, settings.epochs,
-                                                                     data.counts["train"], settings.batch)},
+        "settings": _recorded_settings(settings, data),
         "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
         **result.metrics,
         "training": {"iterations": history.iterations_done, "resumed_from": history.resumed_from,
@@ -139,6 +137,28 @@ def write_run(folder: Path, settings: RecipeSettings, data: RecipeData, model, h
     plot_history({RECIPE_TITLES[settings.recipe]: history}, folder / PLOT_FILE,
                  title=f"{RECIPE_TITLES[settings.recipe]} on {_data_name(data)}: {split} accuracy {accuracy:.1%}")
     return result
+
+
+def _recorded_settings(settings: RecipeSettings, data: RecipeData) -> dict:
+    """The settings as metrics.json records them: with epochs, the iterations
+    those make on `data` (never a count that did not run)."""
+    return {**asdict(settings), "iterations": iterations_of(settings.iterations, settings.epochs,
+                                                            data.counts["train"], settings.batch)}
+
+
+def finished_run_metrics(folder, settings: RecipeSettings, data: RecipeData) -> dict | None:
+    """The metrics.json of the finished run at `folder` if it was trained with
+    `settings` on `data` (run_recipe would train the same run again), else
+    None. A sweep's retried trial keeps such a run instead of training it twice."""
+    if not RunFolder(folder).finished:
+        return None
+    try:
+        metrics = json.loads((Path(folder) / METRICS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    same = isinstance(metrics, dict) and metrics.get("settings") == _recorded_settings(settings, data) and \
+        (metrics.get("data") or {}).get("location") == data.source.location and "validation" in metrics
+    return metrics if same else None
 
 
 def score_on_test(folder, read: dict | None = None) -> dict:

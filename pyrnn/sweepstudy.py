@@ -12,11 +12,16 @@ machine gone) is failed after a grace period by the next worker to look and
 enqueued again (Optuna's RetryHeartbeatStaleTrialCallback). A worker killed
 after taking a trial but before its first heartbeat leaves a running trial
 without one, which Optuna never fails: a worker that sees it running gives it
-one (Worker.stamp_silent), which then ages like any other. Before training, a
-worker checks that no other trial of the same point is done or started
-earlier (two workers enqueueing the same missing point at once): the later
-one is marked "duplicate" and skipped. A trial interrupted by Ctrl-C is failed and enqueued
-again by the next run of the sweep, which resumes its run folder.
+one (Worker.stamp_silent), which then ages like any other. A live worker
+taken for dead (its heartbeat late: a starved machine, a jump of the clock)
+cannot report its trial; it says so and goes on, and the trial's retry keeps
+the run it finished, waiting while it still trains (Worker._kept_run).
+
+Before training, a worker checks that no other trial of the same point is
+done or started earlier (two workers enqueueing the same missing point at
+once): the later one is marked "duplicate" and skipped. A trial interrupted
+by Ctrl-C is failed and enqueued again by the next run of the sweep, which
+resumes its run folder.
 """
 
 from __future__ import annotations
@@ -175,6 +180,7 @@ class Worker:
         self.reduce_method = spec.fixed.get("reduce_method", "nearest")
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), self.reduce_method)
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
+        self.taking = None  # (number, name) of the trial being trained
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
@@ -191,12 +197,35 @@ class Worker:
             running = [t for t in trials if t.state == TrialState.RUNNING]
             wanted = bool(waiting) or (self.spec.search == "tpe" and _under_way(trials) < self.spec.trials)
             if wanted:
-                self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
+                self.taking = None  # _objective names it
+                try:
+                    self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
+                except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+                    if not self._failed_while_alive():
+                        raise
             elif running:
                 time.sleep(self.heartbeat)
                 _fail_stale(self.study)
             else:
                 return
+
+    def _failed_while_alive(self) -> bool:
+        """Whether the trial this worker was training was failed under it by
+        another worker that took it for dead (its heartbeat late, e.g. on a
+        starved machine or after a jump of the clock): Optuna then refuses
+        this worker's result, and its retry takes the point over, keeping
+        the run this worker finished (Worker._kept_run). Says so when it was."""
+        from optuna.trial import TrialState
+
+        if self.taking is None:
+            return False
+        number, name = self.taking
+        trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
+        if trial.state != TrialState.FAIL or trial.user_attrs.get(_FINAL):
+            return False
+        self._say(f"{name}: another worker found this one's heartbeat late and failed its trial; the trial's retry "
+                  "takes the point over")
+        return True
 
     def stamp_silent(self) -> None:
         """Record one heartbeat for each running trial, the first time this
@@ -217,6 +246,7 @@ class Worker:
     def _objective(self, trial) -> float:
         import optuna
 
+        self.taking = (trial.number, f"trial {trial.number}")
         me = next(t for t in self.study.get_trials(deepcopy=False) if t.number == trial.number)
         if self.spec.search == "grid":
             if "fixed_params" not in me.system_attrs:  # another worker took the last waiting trial first
@@ -232,7 +262,8 @@ class Worker:
                 trial.set_user_attr("spare", True)  # other workers took the last trials first
                 raise optuna.TrialPruned("no trial left")
             settings, name = self._sample(trial), f"trial-{trial.number:04d}"
-        return self._train(trial, settings, self.out / name, name)
+        self.taking = (trial.number, name)
+        return self._train(trial, settings, self.out / name, name, retry_of=me.system_attrs.get("failed_trial"))
 
     def _taken(self, me, key: str) -> bool:
         from optuna.trial import TrialState
@@ -261,10 +292,11 @@ class Worker:
                 point[name] = value
         return self.spec.settings(point)
 
-    def _train(self, trial, settings, folder: Path, name: str) -> float:
+    def _train(self, trial, settings, folder: Path, name: str, retry_of: int | None = None) -> float:
         """Train one trial into its run folder; a pruned trial stops at the
         check where the pruner says so and keeps its run folder (how far it
-        got), and is recorded as pruned."""
+        got), and is recorded as pruned. retry_of: the number of the trial
+        this one retries (Optuna's retry of a trial taken for dead)."""
         import optuna
 
         from pyrnn.runfolder import RunFolder
@@ -282,6 +314,14 @@ class Worker:
 
         existing = RunFolder(folder)
         trial.set_user_attr("folder", str(folder.absolute()))
+        kept = None if retry_of is None else self._kept_run(existing, settings)
+        if kept is not None:
+            val = kept["validation"]
+            trial.set_user_attr("val_cost", val["cost"])
+            trial.set_user_attr("seconds", kept["training"]["seconds"])
+            self._say(f"{name}: validation accuracy {val['accuracy']:.4f} (the run trial {retry_of} finished "
+                      "before it was taken for dead)")
+            return val["accuracy"]
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
                                 resume=existing.interrupted, score_test=False,
@@ -302,6 +342,18 @@ class Worker:
             raise optuna.TrialPruned(pruned[0])
         self._say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
         return val["accuracy"]
+
+    def _kept_run(self, existing, settings) -> dict | None:
+        """For Optuna's retry of a trial taken for dead: the metrics of the
+        run that trial's worker finished in the folder, if it was alive after
+        all (waiting while it still trains there), so that the point is not
+        trained twice; None to train it (again)."""
+        from pyrnn.runs import finished_run_metrics
+
+        while existing.writer() is not None:
+            time.sleep(1)
+        kept = finished_run_metrics(existing.final, settings, self.data)
+        return kept if kept is not None and kept["training"]["stopped"] != PRUNED else None
 
     def _say(self, line: str) -> None:
         if self.verbose:

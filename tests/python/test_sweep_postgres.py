@@ -18,8 +18,10 @@ import pytest
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 USER = "pyrnntest"
+# a trial trains for a few seconds, so that the kill lands in the trial caught running (at 100 iterations
+# one took 0.2 s, and the kill could land in the next one)
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02,0.03", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
-        "--iterations", "100", "--data", "sample", "--heartbeat", "1"]
+        "--iterations", "2000", "--validate-every", "1000", "--data", "sample", "--heartbeat", "1"]
 _CLI = "from pyrnn.cli import main; main(prog_name='pyrnn')"
 
 

@@ -1,15 +1,20 @@
 """A worker killed between taking a trial and its first heartbeat: a real
 process takes a grid point from the sweep's study (SQLite) and is SIGKILLed
 before any heartbeat; the next run of the sweep fails that trial after the
-grace period, trains its point again, and every point ends complete once."""
+grace period, trains its point again, and every point ends complete once.
+And a live worker taken for dead: its trial failed as stale while it trains
+(tests/python/test_sweep_options.py's two workers met this on a loaded CI
+machine, and the worker crashed); it goes on, and the retry keeps its run."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +70,77 @@ def test_a_trial_taken_by_a_worker_killed_before_its_first_heartbeat_is_retried(
     with open(out / "sweep.csv") as fh:
         assert [row["state"] for row in csv.DictReader(fh)] == ["complete", "complete"]
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["basic-lr0.01", "basic-lr0.02"]
+
+
+# one point whose trial trains for long enough that a second command starts while it does
+_LONG = ["--recipes", "lstm", "--lr", "0.01", "--seeds", "0", "--n-hidden", "64", "--batch", "100",
+         "--iterations", "4000", "--validate-every", "2000", "--data", "sample", "--heartbeat", "2"]
+
+
+def _sweep(out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from pyrnn.cli import main; main(prog_name='pyrnn')",
+                             "sweep", *_LONG, "--out", str(out)], env=_ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _fail_as_dead(out: Path, study, trial_id: int) -> None:
+    """What a worker that finds a trial's heartbeat older than the grace
+    period does (a starved machine, a jump of the clock): its heartbeat is
+    made an hour old and Optuna's fail_stale_trials fails it and enqueues its
+    retry, until it is failed (the worker's own beat may land in between)."""
+    import sqlite3
+    import warnings
+
+    import optuna
+    from optuna.trial import TrialState
+
+    for _ in range(100):
+        with sqlite3.connect(out / "sweep.db", timeout=60) as db:
+            db.execute("UPDATE trial_heartbeats SET heartbeat = datetime('now', '-1 hour') WHERE trial_id = ?",
+                       (trial_id,))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        if study._storage.get_trial(trial_id).state == TrialState.FAIL:  # noqa: SLF001
+            return
+        time.sleep(0.05)
+    raise AssertionError("the trial could not be failed as stale")
+
+
+def test_a_live_worker_taken_for_dead_keeps_its_run_and_the_retry_does_not_train_it_again(tmp_path):
+    import optuna
+    from optuna.trial import TrialState
+
+    from pyrnn.sweepstudy import open_storage
+
+    out = tmp_path / "s"
+    first = _sweep(out)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "sweep.db").exists() or not (out / "lstm" / ".pyrnn-lock").exists():
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
+            time.sleep(0.05)
+        study = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{out}/sweep.db", 2))
+        taken = study.get_trials(states=(TrialState.RUNNING,))
+        assert len(taken) == 1
+        _fail_as_dead(out, study, taken[0]._trial_id)  # noqa: SLF001  while its worker trains
+        second = _sweep(out)  # takes the retry while the first worker still trains: it waits, then keeps the run
+        output_second = second.communicate(timeout=300)[0]
+        output_first = first.communicate(timeout=300)[0]
+    finally:
+        for proc in (first, locals().get("second")):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert first.returncode == 0, output_first
+    assert second.returncode == 0, output_second
+    assert "found this one's heartbeat late and failed its trial" in output_first
+    assert f"(the run trial {taken[0].number} finished before it was taken for dead)" in output_second
+
+    trials = study.get_trials()
+    assert [t.state for t in trials if t.params.get("point") == "lstm"].count(TrialState.COMPLETE) == 1
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == taken[0].number)
+    metrics = json.loads((out / "lstm" / "metrics.json").read_text())
+    assert retry.state == TrialState.COMPLETE and retry.value == metrics["validation"]["accuracy"]
+    assert retry.user_attrs["seconds"] == metrics["training"]["seconds"]
+    with open(out / "sweep.csv") as fh:
+        assert [row["state"] for row in csv.DictReader(fh)] == ["complete"]
