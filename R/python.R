@@ -166,7 +166,7 @@ muffle_path_requirement <- function(warning) {
 # pyrnn.tf_log_level (default "1": TensorFlow's INFO notices hidden, its
 # warnings and errors shown on stderr); then, unless the option
 # pyrnn.one_thread_per_op is FALSE, pyrnn's CPU kernels get one thread per
-# TensorFlow op (pyrnn.kernels.use_one_thread_per_op; it must come before
+# TensorFlow op (pyrnn.threads.use_one_thread_per_op; it must come before
 # TensorFlow starts its threads). What was done is kept for pyrnn_config().
 pyrnn_tf <- function() {
   module <- pyrnn_module()

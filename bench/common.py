@@ -13,7 +13,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # TensorFlow's threads are left as a user finds them: pyrnn chooses its own
-# where nothing is chosen (pyrnn.kernels.one_thread_per_op_by_default), Keras
+# where nothing is chosen (pyrnn.threads.one_thread_per_op_by_default), Keras
 # runs in TensorFlow's default pool
 
 import numpy as np

@@ -18,7 +18,7 @@ fresh process (after its imports and loading the data), it times:
 - inference: predicting the classes of the 10,000 test images.
 Every framework runs in its default configuration, as a user who makes no
 call runs it: pyrnn then chooses one thread per TensorFlow op itself
-(pyrnn.kernels.one_thread_per_op_by_default), Keras runs in TensorFlow's
+(pyrnn.threads.one_thread_per_op_by_default), Keras runs in TensorFlow's
 default pool, PyTorch with its default threads. Two pyrnn variants may be
 added to `--frameworks` (neither is a peer): "pyrnn-tuned" calls
 `pyrnn.use_one_thread_per_op()` first, as the README once told Python users
@@ -117,7 +117,7 @@ def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int
 
         use_one_thread_per_op()
     elif framework == "pyrnn-tfpool":
-        from pyrnn.kernels import OPT_OUT_VARIABLE
+        from pyrnn.threads import OPT_OUT_VARIABLE
 
         os.environ[OPT_OUT_VARIABLE] = "0"
     if framework.startswith("pyrnn"):

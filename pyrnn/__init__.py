@@ -19,7 +19,7 @@ _LAZY = {
     "lstm": "pyrnn.models", "BUILDERS": "pyrnn.models",
     "train_rnn": "pyrnn.training", "evaluate_rnn": "pyrnn.training", "eval_acc": "pyrnn.scores",
     "predict_rnn": "pyrnn.training", "History": "pyrnn.history", "TrainingDiverged": "pyrnn.history",
-    "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage", "use_one_thread_per_op": "pyrnn.kernels",
+    "save_rnn": "pyrnn.storage", "load_rnn": "pyrnn.storage", "use_one_thread_per_op": "pyrnn.threads",
     "cell_forward": "pyrnn.cells", "worked_example": "pyrnn.cells", "format_worked_example": "pyrnn.cells",
     "echo_data": "pyrnn.sequences", "train_echo": "pyrnn.sequences", "dependency_data": "pyrnn.sequences",
     "expected_cross_entropy": "pyrnn.sequences", "train_dependency": "pyrnn.sequences",

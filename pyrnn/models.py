@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from pyrnn.arrays import check_finite, check_positive, check_seed, check_sizes
 from pyrnn.errors import PyrnnError
-from pyrnn.kernels import one_thread_per_op_by_default
+from pyrnn.threads import one_thread_per_op_by_default
 from pyrnn.names import check_cell
 
 
@@ -112,7 +112,7 @@ def _python_random_seeded(seed: int):
 def _seeded(seed):
     """The context a builder makes its layers in: TensorFlow's threads
     settled first (a layer's constructor starts TensorFlow's runtime;
-    pyrnn.kernels.one_thread_per_op_by_default says why), then Python's random
+    pyrnn.threads.one_thread_per_op_by_default says why), then Python's random
     seeded when `seed` is given."""
     one_thread_per_op_by_default()
     return nullcontext() if seed is None else _python_random_seeded(int(seed))

@@ -148,7 +148,7 @@ def load_rnn(path):
 
     from pyrnn import models  # noqa: F401  registers pyrnn's serializable classes
     from pyrnn.compiled import set_optimizer
-    from pyrnn.kernels import one_thread_per_op_by_default
+    from pyrnn.threads import one_thread_per_op_by_default
     from pyrnn.savedstate import read_adam
 
     path = model_file(path)

@@ -34,7 +34,7 @@ def start_tensorflow(log_level: str = "3", one_thread_per_op: bool = True) -> di
     log_level: the TF_CPP_MIN_LOG_LEVEL to set ("0" all of TensorFlow's C++
         messages, "1" no INFO, "2" errors only, "3" none) when the
         environment does not set it already.
-    one_thread_per_op: call `pyrnn.kernels.use_one_thread_per_op` (before
+    one_thread_per_op: call `pyrnn.threads.use_one_thread_per_op` (before
         TensorFlow starts its threads). False keeps TensorFlow's default
         pool: this call starts TensorFlow's runtime (it lists the devices),
         so the builders' default (`one_thread_per_op_by_default`) comes too
@@ -67,7 +67,7 @@ def start_tensorflow(log_level: str = "3", one_thread_per_op: bool = True) -> di
 
             one_thread = False
             if one_thread_per_op:
-                from pyrnn.kernels import use_one_thread_per_op
+                from pyrnn.threads import use_one_thread_per_op
 
                 one_thread = use_one_thread_per_op()
             tensorflow.config.list_logical_devices()  # the device notices come here

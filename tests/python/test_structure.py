@@ -54,7 +54,7 @@ def _fresh_env(**settings) -> dict:
     """The environment for a fresh Python process: no threading chosen, then `settings`."""
     import os
 
-    from pyrnn.kernels import OPT_OUT_VARIABLE
+    from pyrnn.threads import OPT_OUT_VARIABLE
 
     env = {k: v for k, v in os.environ.items()
            if k not in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", OPT_OUT_VARIABLE)}
@@ -65,8 +65,8 @@ def _fresh_env(**settings) -> dict:
 def test_importing_building_training_and_plotting_change_no_global_state(tmp_path, opt_out):
     """Nothing changes, but for TensorFlow's intra-op threads, which pyrnn sets
     to 1 where it starts TensorFlow's runtime unless told not to
-    (pyrnn.kernels.one_thread_per_op_by_default; the next test pins when)."""
-    from pyrnn.kernels import OPT_OUT_VARIABLE
+    (pyrnn.threads.one_thread_per_op_by_default; the next test pins when)."""
+    from pyrnn.threads import OPT_OUT_VARIABLE
 
     env = _fresh_env(**({OPT_OUT_VARIABLE: "0"} if opt_out else {}))
     proc = subprocess.run([sys.executable, "-c", STATE, str(tmp_path / "loss.png")], capture_output=True, text=True,
