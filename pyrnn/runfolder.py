@@ -303,13 +303,16 @@ class RunFolder:
         lock meanwhile; anything else is refused (FileInTheWayError). As in
         `commit`, the marker lists the old and the new content while the
         file changes. The file keeps its modification time: the run's date
-        (pyrnn.runlist) stays when it ran."""
-        files = self.marker().get("files", {})
-        if rel not in files or rel in self.foreign_entries():
-            raise FileInTheWayError(f"{self.final / rel} is not a file of a run pyrnn wrote; pyrnn does not "
-                                    "replace it")
+        (pyrnn.runlist) stays when it ran. The checks come after the lock is
+        taken: a writer that held it may have changed the folder meanwhile."""
         self._take_lock()
         try:
+            marker = self.marker()
+            files = marker.get("files", {})
+            if rel not in files or rel in self.foreign_entries():
+                raise FileInTheWayError(f"{self.final / rel} is not a file of a run pyrnn wrote; pyrnn does not "
+                                        "replace it")
+            self.kind = marker.get("kind", self.kind)  # the marker keeps naming what wrote the run
             data = text.encode()
             digest = hashlib.sha256(data).hexdigest()
             self._write_marker({**files, rel: sorted(set(files[rel]) | {digest})})

@@ -57,6 +57,19 @@ def test_a_finished_runs_own_file_is_rewritten_and_stays_its_own_but_never_the_u
     assert (final / "mine.txt").read_text() == "the user's"
 
 
+def test_a_rewrite_keeps_the_runs_kind_and_is_refused_while_a_live_process_writes(tmp_path):
+    final = write_run(tmp_path / "run", kind="compare", files={"comparison.json": "{}"})
+    RunFolder(final).rewrite("comparison.json", "[]")
+    assert json.loads((final / MARKER_FILE).read_text())["kind"] == "compare"  # not the RunFolder's default
+    writer = RunFolder.open(final, kind="compare", force=True)  # a run replacing it, live: it holds the lock
+    try:
+        with pytest.raises(FileInTheWayError, match="being written by a live run"):
+            RunFolder(final).rewrite("comparison.json", "{}")
+    finally:
+        writer.discard()
+    assert (final / "comparison.json").read_text() == "[]"
+
+
 def test_force_replaces_only_a_run_of_the_same_kind_and_drops_its_old_files(tmp_path):
     final = write_run(tmp_path / "run", files={"a.json": "1", "b.json": "2"})
     with pytest.raises(FileInTheWayError, match="already holds a run"):
