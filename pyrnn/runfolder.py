@@ -312,15 +312,15 @@ class RunFolder:
             if rel not in files or rel in self.foreign_entries():
                 raise FileInTheWayError(f"{self.final / rel} is not a file of a run pyrnn wrote; pyrnn does not "
                                         "replace it")
-            self.kind = marker.get("kind", self.kind)  # the marker keeps naming what wrote the run
+            kind = marker.get("kind", self.kind)  # the marker keeps naming what wrote the run
             data = text.encode()
             digest = hashlib.sha256(data).hexdigest()
-            self._write_marker({**files, rel: sorted(set(files[rel]) | {digest})})
+            self._write_marker({**files, rel: sorted(set(files[rel]) | {digest})}, kind)
             ran = (self.final / rel).stat()
             with atomic_path(self.final / rel) as tmp:
                 tmp.write_bytes(data)
                 os.utime(tmp, ns=(ran.st_atime_ns, ran.st_mtime_ns))
-            self._write_marker({**files, rel: [digest]})
+            self._write_marker({**files, rel: [digest]}, kind)
         finally:
             self.release()
 
@@ -332,8 +332,8 @@ class RunFolder:
         if self._created and self.final.is_dir() and not any(self.final.iterdir()):
             self.final.rmdir()
 
-    def _write_marker(self, files: dict) -> None:
-        write_json(self.final / MARKER_FILE, {"kind": self.kind, "pyrnn": __version__, "files": files})
+    def _write_marker(self, files: dict, kind: str | None = None) -> None:
+        write_json(self.final / MARKER_FILE, {"kind": kind or self.kind, "pyrnn": __version__, "files": files})
 
 
 @contextmanager
