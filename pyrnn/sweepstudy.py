@@ -185,7 +185,6 @@ class Worker:
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
         workers' running trials, which may have to be retried)."""
-        import optuna
         from optuna.trial import TrialState
 
         from pyrnn.history import TrainingDiverged
@@ -200,7 +199,7 @@ class Worker:
                 self.taking = None  # _objective names it
                 try:
                     self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
-                except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+                except ValueError:  # Optuna's "Cannot tell a FAIL trial", whatever the objective met
                     if not self._failed_while_alive():
                         raise
             elif running:
