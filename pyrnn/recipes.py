@@ -107,10 +107,22 @@ class RecipeData:
     step_size: int = 16
     n_input: int = 16
     splits: dict = field(default_factory=dict)
+    _tensors: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def counts(self) -> dict:
         return {name: int(x.shape[0]) for name, (x, _) in self.splits.items()}
+
+    def images_tensor(self, split: str):
+        """The split's images as a float32 tf.Tensor [N, step_size * n_input],
+        copied into TensorFlow on the first call only: every run trained on this
+        data (a sweep's trials, `compare`'s recipes) then shares one copy
+        (`train_rnn` takes it without copying; pinned by test_training.py)."""
+        import tensorflow as tf
+
+        if split not in self._tensors:
+            self._tensors[split] = tf.constant(self.splits[split][0], tf.float32)
+        return self._tensors[split]
 
     def describe(self) -> str:
         counts = ", ".join(f"{n:,} {name}" for name, n in self.counts.items())

@@ -62,7 +62,7 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
     """
     from pyrnn.training import train_rnn
 
-    x, y = data.splits["train"]
+    x, y = data.images_tensor("train"), data.splits["train"][1]
     checkpoint = Path(folder) / CHECKPOINT_FILE
     with _ctrl_c_between_iterations(callback) as callback:
         return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,

@@ -25,6 +25,24 @@ def test_same_seed_gives_the_same_loss_curve(small16):
     assert other != curves[0]
 
 
+def test_a_float32_tensor_of_images_trains_as_its_array_and_a_recipes_data_copies_it_once():
+    import tensorflow as tf
+
+    from pyrnn.recipes import load_recipe_data
+
+    data = load_recipe_data("sample")
+    images = data.images_tensor("train")
+    assert data.images_tensor("train") is images  # every run on this data (a sweep's trials) shares one copy
+    assert images.dtype == tf.float32 and images.shape == data.splits["train"][0].shape
+    x, y = data.splits["train"]
+    curves = [train_rnn(rnn(n_hidden=8, seed=1), given, y, batch=50, iteration=20, seed=1).loss
+              for given in (x, images)]
+    assert curves[0] == curves[1]
+    bad = tf.constant(np.full((4, 256), 2.0, np.float32))  # a tensor is checked as an array is
+    with pytest.raises(ValueError, match="values up to 2"):
+        train_rnn(rnn(n_hidden=8, seed=1), bad, [0, 1, 2, 3], batch=2, iteration=1)
+
+
 def test_history_reports_what_was_done(small16):
     history = train_rnn(rnn(n_hidden=8, seed=0), small16["x_train"][:1000], small16["y_train"][:1000],
                         batch=50, iteration=7, seed=0)
