@@ -107,7 +107,13 @@ class RecipeData:
     step_size: int = 16
     n_input: int = 16
     splits: dict = field(default_factory=dict)
+    reduce_method: str = "nearest"
     _tensors: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple:
+        """What names this data among others read (`data_key`)."""
+        return data_key(self.source.location, self.reduce_method)
 
     @property
     def counts(self) -> dict:
@@ -129,6 +135,14 @@ class RecipeData:
         return f"{self.source.describe()}: {counts} images"
 
 
+def data_key(location: str, reduce_method: str) -> tuple:
+    """The identity of recipe data: the MNIST folder it was read from and the
+    way its images were reduced. A sweep keeps the data it read under this
+    key, and scoring a run looks its test images up by the same key, taken
+    from the run's metrics.json (pyrnn.runs.score_on_test)."""
+    return location, reduce_method
+
+
 def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "nearest", step_size: int = 16,
                      n_input: int = 16, splits=SPLITS) -> RecipeData:
     """Find MNIST (`find_mnist(data)`, unless data is a DataSource already),
@@ -141,7 +155,7 @@ def load_recipe_data(data: str | DataSource = "auto", reduce_method: str = "near
     """
     source = data if isinstance(data, DataSource) else find_mnist(data)
     mnist = read_data_sets(source.location, one_hot=True, validation_size=None)
-    out = RecipeData(source, step_size, n_input)
+    out = RecipeData(source, step_size, n_input, reduce_method=reduce_method)
     for name in splits:
         part = getattr(mnist, name)
         out.splits[name] = (reduceImage(part.images, n_pixel_x=n_input, n_pixel_y=step_size, method=reduce_method),

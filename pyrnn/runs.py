@@ -167,16 +167,16 @@ def score_on_test(folder, read: dict | None = None) -> dict:
     the test images of the data it was trained on (read and reduced as it
     was), written into its metrics.json. A sweep scores only the trials it
     chooses, after choosing on validation. read: a dict the caller keeps
-    across calls, (data location, reduce method) -> RecipeData holding a
-    "test" split, so that runs of the same data read its test images once."""
-    from pyrnn.recipes import load_recipe_data
+    across calls, RecipeData.key -> RecipeData holding a "test" split, so
+    that runs of the same data read its test images once."""
+    from pyrnn.recipes import data_key, load_recipe_data
     from pyrnn.storage import load_rnn
 
     folder = Path(folder)
     metrics = json.loads((folder / METRICS_FILE).read_text())
     if "test" not in metrics:
         read = {} if read is None else read
-        key = (metrics["data"]["location"], metrics["settings"]["reduce_method"])
+        key = data_key(metrics["data"]["location"], metrics["settings"]["reduce_method"])
         if key not in read:
             read[key] = load_recipe_data(*key, splits=("test",))
         metrics["test"] = evaluate_splits(load_rnn(folder / MODEL_FILE), {"test": read[key].splits["test"]})["test"]

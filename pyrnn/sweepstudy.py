@@ -177,8 +177,7 @@ class Worker:
         self.spec, self.out, self.study, self.prune = spec, Path(out), study, prune
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
-        self.reduce_method = spec.fixed.get("reduce_method", "nearest")
-        self.data = load_recipe_data(spec.fixed.get("data", "auto"), self.reduce_method)
+        self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
         self.taking = None  # (number, name) of the trial being trained
 
@@ -405,7 +404,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
             if workers == 1:
                 worker = Worker(spec, out, study, prune, heartbeat, verbose)
                 if read is not None:
-                    read[(worker.data.source.location, worker.reduce_method)] = worker.data
+                    read[worker.data.key] = worker.data
                 worker.run()
             else:
                 context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork

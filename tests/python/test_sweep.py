@@ -17,10 +17,23 @@ SMALL = {"recipes": ["basic", "lstm"], "lr": [0.01, 0.03], "seeds": [0], "n_hidd
          "iteration": 10, "validate_every": 5, "data": "sample", "verbose": False}
 
 
+DATA_READS = []  # the splits each load_recipe_data call of the `swept` sweep asked for
+
+
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
+    import pyrnn.recipes
+
     out = tmp_path_factory.mktemp("sweeps") / "small"
-    return sweep_rnn(out=out, **SMALL)
+    real = pyrnn.recipes.load_recipe_data
+
+    def counted(*args, **kwargs):
+        DATA_READS.append(kwargs.get("splits", "all"))
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pyrnn.recipes, "load_recipe_data", counted)
+        return sweep_rnn(out=out, **SMALL)
 
 
 def test_a_grid_trains_every_point_once_and_ranks_them_on_validation(swept):
@@ -31,7 +44,8 @@ def test_a_grid_trains_every_point_once_and_ranks_them_on_validation(swept):
     assert accuracies == sorted(accuracies, reverse=True)
     for row in swept.rows:  # each trial a recipe run folder as pyrnn recipe leaves it
         assert {"metrics.json", "model.keras", "loss.png"} <= set(os.listdir(row["folder"]))
-    # test images only for the chosen trials
+    # test images only for the chosen trials, taken from the data the worker read (RecipeData.key)
+    assert DATA_READS == ["all"]
     assert swept.best is swept.chosen["overall"] and swept.best["val_accuracy"] == accuracies[0]
     assert set(swept.chosen) == {"basic", "lstm", "overall"}
     assert all(r.get("test_accuracy") is not None for r in swept.chosen.values())
