@@ -31,7 +31,9 @@
 #' @param verbose Print a line per trial.
 #' @return A data.frame of class `pyrnn_sweep`, one row per trial, best
 #'   validation accuracy first; `attr(, "chosen")` holds the chosen trials
-#'   with their test accuracy. It has `print`, `summary` and `plot` methods.
+#'   with their test accuracy, scored only once every trial is done
+#'   (`attr(, "scored")`: `FALSE` after an interruption, the test accuracy
+#'   then `NA`). It has `print`, `summary` and `plot` methods.
 #' @seealso [ls_runs()]; `pyrnn sweep --help` on the command line.
 #' @export
 #' @examplesIf pyrnn_available()
@@ -59,7 +61,7 @@ sweep_rnn <- function(recipes = c("basic", "bidirectional", "stacked", "lstm"), 
   chosen <- result$chosen
   chosen_frame <- rows_frame(unname(chosen), c("recipe", "val_accuracy", "test_accuracy", "test_cost", "folder"))
   if (nrow(chosen_frame)) chosen_frame <- cbind(chosen = names(chosen), chosen_frame)
-  structure(rows, class = c("pyrnn_sweep", "data.frame"), chosen = chosen_frame,
+  structure(rows, class = c("pyrnn_sweep", "data.frame"), chosen = chosen_frame, scored = result$scored,
             swept = unlist(result$swept), out = reticulate::py_str(result$out))
 }
 
@@ -67,8 +69,9 @@ sweep_rnn <- function(recipes = c("basic", "bidirectional", "stacked", "lstm"), 
 #'
 #' One row per recipe run folder under `folder`, at any depth (a sweep's
 #' trials and a comparison's recipes too): recipe, settings, date, validation
-#' and test accuracy, training seconds and state ("finished", "interrupted",
-#' "damaged"). Folders that are not runs are skipped.
+#' and test accuracy, training seconds and state ("finished", "pruned": a
+#' sweep's trial its pruner stopped, "interrupted", "damaged"). Folders that
+#' are not runs are skipped.
 #'
 #' @param folder The folder to look in.
 #' @param order The column to sort by: "date" (newest first, the default),
@@ -92,7 +95,9 @@ ls_runs <- function(folder = "runs", order = "date") {
 print.pyrnn_sweep <- function(x, ...) {
   shown <- c(attr(x, "swept"), "state", "val_accuracy", "val_cost", "seconds")
   print(as.data.frame(unclass(x))[, shown, drop = FALSE], row.names = FALSE)
-  cat("\nChosen on validation accuracy; the test images are scored for these trials only:\n")
+  cat("\nChosen on validation accuracy; the test images are scored for these trials only",
+      if (isTRUE(attr(x, "scored"))) ":\n" else ", once every trial is done (the choice may change until then):\n",
+      sep = "")
   chosen <- attr(x, "chosen")
   print(chosen[, setdiff(names(chosen), "folder"), drop = FALSE], row.names = FALSE)
   invisible(x)

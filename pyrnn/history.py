@@ -16,6 +16,7 @@ from pyrnn.errors import PyrnnError
 
 EARLY_STOPPING = "early stopping"  # History.stopped when patience ran out
 INTERRUPTED = "interrupted"  # History.stopped (and the sequence experiments' `stopped`) after Ctrl-C
+PRUNED = "pruned"  # History.stopped of a sweep's trial that its pruner stopped
 
 _SETTING, _PROGRESS = {"checkpoint": "setting"}, {"checkpoint": "progress"}
 

@@ -15,6 +15,12 @@ ROWS28_CELLS = ("basic", "lstm")  # the row-by-row experiment's (pyrnn.sequences
 STACKED_DEFAULTS = {"num_layers": 3, "cell": "gru"}  # the cookbook's deep RNN; the stacked recipe's only
 
 
+def value_text(value) -> str:
+    """A setting's value as a trial's name and the run list write it: a
+    float in its shortest form (0.0233712, 1e-05), anything else as str."""
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
 def check_name(kind: str, value, names) -> None:
     """Raise PyrnnError unless `value` is one of `names` ("unknown cell 'x';
     choose one of ...")."""

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from pyrnn.errors import MissingFileError, PyrnnError
+from pyrnn.history import PRUNED
+from pyrnn.names import value_text
 from pyrnn.runfolder import MARKER_FILE, RunFolder
 from pyrnn.runs import METRICS_FILE
 
@@ -21,7 +23,7 @@ def _describe(settings: dict) -> str:
     layers = f", {settings.get('num_layers')} {settings.get('cell')} layers" if settings.get("recipe") == "stacked" \
         else ""
     extra = "".join(f", {k} {settings[k]:g}" for k in ("input_gain", "clipnorm") if settings.get(k) is not None)
-    return (f"n_hidden {settings.get('n_hidden')}{layers}, lr {settings.get('lr')}, batch {settings.get('batch')}, "
+    return (f"n_hidden {settings.get('n_hidden')}{layers}, lr {value_text(settings.get('lr'))}, batch {settings.get('batch')}, "
             f"{length}, seed {settings.get('seed')}{extra}")
 
 
@@ -49,7 +51,9 @@ def _row(folder: Path) -> dict | None:
                    date=datetime.fromtimestamp(metrics_path.stat().st_mtime).isoformat(" ", "seconds"),
                    val_accuracy=metrics.get("validation", {}).get("accuracy"),
                    test_accuracy=metrics.get("test", {}).get("accuracy"), seconds=metrics["training"]["seconds"],
-                   state="finished")
+                   state=PRUNED if metrics["training"].get("stopped") == PRUNED else "finished")
+        if row["state"] == PRUNED:
+            row["settings"] += f" (pruned at iteration {metrics['training']['iterations']})"
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         row["state"] = "damaged"
     return row
@@ -59,8 +63,9 @@ def ls_runs(folder="runs", order: str = "date") -> list:
     """One dict per recipe run folder under `folder`, at any depth (a
     sweep's trials, a comparison's recipes): folder, recipe, settings (a
     short description), date (of its metrics), val_accuracy, test_accuracy,
-    seconds (training), state ("finished", "interrupted" or "damaged": a
-    run whose files cannot be read is listed, not an exception). Folders that
+    seconds (training), state ("finished", "pruned": a sweep's trial its
+    pruner stopped, "interrupted" or "damaged": a run whose files cannot be
+    read is listed, not an exception). Folders that
     are not runs are skipped.
 
     order: a column; "date" (the default), val_accuracy and test_accuracy sort

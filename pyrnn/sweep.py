@@ -19,23 +19,36 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyrnn.data import find_mnist
 from pyrnn.errors import FileInTheWayError
+from pyrnn.files import atomic_path
 from pyrnn.names import RECIPES
 from pyrnn.runfolder import RunFolder
-from pyrnn.sweepgrid import CSV_FILE, DB_FILE, PLOT_FILE, SWEPT, SweepSpec
+from pyrnn.sweepgrid import CSV_FILE, DB_FILE, MARKER_FILE, PLOT_FILE, SWEPT, SweepSpec
 
-_OWN_FILES = {CSV_FILE, PLOT_FILE, DB_FILE, f"{DB_FILE}-journal", f"{DB_FILE}-wal", f"{DB_FILE}-shm"}
-from pyrnn.files import atomic_path
+_OWN_FILES = {CSV_FILE, PLOT_FILE, DB_FILE, MARKER_FILE, f"{DB_FILE}-journal", f"{DB_FILE}-wal", f"{DB_FILE}-shm"}
+DONE = ("complete", "pruned", "failed")
+"""The states of a trial that is over: the choice is made (and the test
+images scored) only once every trial is in one of them."""
 
-def check_sweep_folder(out) -> Path:
+def check_sweep_folder(out, study: str) -> Path:
     """Refuse (FileInTheWayError) a sweep folder holding anything pyrnn did
-    not write: only its own files (sweep.csv, sweep.png, sweep.db) and run
-    folders pyrnn wrote may be there. Creates nothing."""
+    not write (only its own files, sweep.csv, sweep.png, sweep.db and its
+    marker, and run folders pyrnn wrote may be there), a recipe's run
+    folder, or the folder of another study than `study`. Creates nothing."""
+    from pyrnn.sweepstudy import marked_study
+
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileInTheWayError(f"{out} is a file, not a sweep folder; choose another output folder (--out)")
     if not out.is_dir():
         return out
+    if RunFolder(out).finished or RunFolder(out).interrupted:
+        raise FileInTheWayError(f"{out} is a recipe's run folder, not a sweep's; choose another output folder (--out)")
+    marked = marked_study(out)
+    if marked is not None and marked != study:
+        raise FileInTheWayError(f"{out} holds the trials and results of the sweep {marked!r}, and a sweep folder holds "
+                                f"one sweep; sweep {study!r} into another output folder (--out)")
     foreign = []
     for entry in sorted(out.iterdir()):
         if entry.name in _OWN_FILES and entry.is_file() and not entry.is_symlink():
@@ -59,13 +72,16 @@ class SweepResult:
     "val_cost", "seconds", "folder", "message"), best validation accuracy
     first. `chosen`: recipe -> the best complete row of that recipe, and
     "overall" -> the best of all, each with its "test_accuracy" and
-    "test_cost" (the only rows scored on the test images)."""
+    "test_cost" (the only rows scored on the test images). `scored`: False
+    while trials are left to train (stopped, or other workers' trials still
+    running): the choice may still change, so nothing is scored yet."""
 
     rows: list
     chosen: dict
     out: Path
     swept: list
     stopped: str | None = None
+    scored: bool = True
 
     @property
     def best(self) -> dict | None:
@@ -90,11 +106,12 @@ def rank(rows: list) -> list:
     return sorted(rows, key=key)
 
 
-def choose(rows: list, read: dict | None = None) -> dict:
+def choose(rows: list, read: dict | None = None, score: bool = True) -> dict:
     """recipe -> best complete row of it, and "overall" -> the best of all,
     each updated with its test accuracy and cost: the trials are trained
     without seeing the test images, and only these are scored on them
-    (pyrnn.runs.score_on_test, kept in their metrics.json; `read` as there)."""
+    (pyrnn.runs.score_on_test, kept in their metrics.json; `read` as there).
+    score False: the choice so far, not scored (test accuracy and cost None)."""
     from pyrnn.runs import score_on_test
 
     complete = [r for r in rank(rows) if r["state"] == "complete"]
@@ -105,11 +122,14 @@ def choose(rows: list, read: dict | None = None) -> dict:
         chosen["overall"] = complete[0]
     read = {} if read is None else read  # the test images, read once for all the chosen trials
     for row in {id(r): r for r in chosen.values()}.values():
+        row["test_accuracy"] = row["test_cost"] = None
+        if not score:
+            continue
         try:
             test = score_on_test(row["folder"], read)
             row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
         except (OSError, ValueError, KeyError, TypeError):
-            row["test_accuracy"] = row["test_cost"] = None  # another machine's trial: its folder or data not here
+            pass  # another machine's trial: its folder or data not here
     return chosen
 
 
@@ -180,13 +200,17 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     fixed = {k: v for k, v in {"data": data, "validate_every": validate_every,
                                "reduce_method": reduce_method}.items() if v is not None}
     spec = SweepSpec(values, fixed, search=search, trials=trials)
-    out = check_sweep_folder(out)
+    out = check_sweep_folder(out, sweepstudy.study_name_of(out, study))
     workers = sweepstudy.check_workers(workers)
+    source = find_mnist(data)  # a data folder that is not there is refused before the study is stored
+    if verbose:
+        print(f"data: {source.describe()}", flush=True)
     read = {}  # the data this process read for training, its test images reused for the chosen trials
     rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=study, workers=workers,
                                          prune=prune, heartbeat=heartbeat, verbose=verbose, read=read)
     rows = rank(rows)
-    result = SweepResult(rows, choose(rows, read), out, spec.swept(), stopped)
+    scored = all(row["state"] in DONE for row in rows)
+    result = SweepResult(rows, choose(rows, read, score=scored), out, spec.swept(), stopped, scored)
     result.to_csv(out / CSV_FILE)
     plot_sweep(result, out / PLOT_FILE)
     return result

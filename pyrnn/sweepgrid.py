@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from pyrnn.errors import PyrnnError
-from pyrnn.names import RECIPES, STACKED_DEFAULTS
+from pyrnn.names import RECIPES, STACKED_DEFAULTS, value_text
 from pyrnn.recipes import RecipeSettings
 
 SWEPT = ("recipe", "lr", "seed", "n_hidden", "batch", "iterations", "epochs", "num_layers", "cell", "input_gain",
@@ -19,6 +19,8 @@ FIXED = ("data", "reduce_method", "validate_every", "patience", "checkpoint_ever
 """Settings shared by every trial of a sweep."""
 SEARCHES = ("grid", "tpe")
 CSV_FILE, PLOT_FILE, DB_FILE = "sweep.csv", "sweep.png", "sweep.db"
+MARKER_FILE = ".pyrnn-sweep.json"
+"""In a sweep folder: the name of the study whose trials and results it holds."""
 _SHORT = {"lr": "lr", "seed": "seed", "n_hidden": "h", "batch": "batch", "iterations": "it", "epochs": "ep",
           "num_layers": "layers", "cell": "", "input_gain": "gain", "clipnorm": "clip"}
 
@@ -85,9 +87,15 @@ class SweepSpec:
         ranges = [name for name, values in self.values.items() if any(isinstance(v, Range) for v in values)]
         if self.search == "grid" and ranges:
             raise PyrnnError(f"{ranges[0]} is a range ({self.values[ranges[0]][0]}), which a grid cannot "
-                             "enumerate: give a list of values, or sample with search='tpe'")
+                             "enumerate: give a list of values, or sample with search='tpe' (--search tpe)")
         if self.search == "tpe" and not (self.trials and self.trials > 0):
-            raise PyrnnError("a sampled search (tpe) needs trials, a whole number > 0")
+            raise PyrnnError("a sampled search (tpe) needs trials, a whole number > 0 (--trials)")
+        if self.search == "grid" and self.trials is not None:
+            raise PyrnnError(f"trials={self.trials} is for a sampled search, and a grid trains every point: add "
+                             "search='tpe' (--search tpe), or leave trials out")
+        if "iterations" in self.values and "epochs" in self.values:
+            raise PyrnnError("iteration and epochs both say how long to train (epochs=N runs N passes over the "
+                             "training images); give one of them (--iterations or --epochs)")
         for name in ranges:
             if len(self.values[name]) > 1:
                 raise PyrnnError(f"{name}: give either one range or a list of values, not both")
@@ -128,7 +136,7 @@ class SweepSpec:
         for combo in itertools.product(*(self.values[n] for n in names)):
             point = dict(zip(names, combo))
             key = "-".join([str(point["recipe"])] + [
-                f"{_SHORT[n]}{_short(point[n])}" for n in several
+                f"{_SHORT[n]}{value_text(point[n])}" for n in several
                 if point["recipe"] == "stacked" or n not in STACKED_DEFAULTS])
             if key not in points:
                 points[key] = self.settings(point)
@@ -142,10 +150,6 @@ class SweepSpec:
         """A plain dict of the whole sweep (stored with the study, compared on a re-run)."""
         return {"search": self.search, "trials": self.trials, "fixed": self.fixed,
                 "values": {n: [str(v) if isinstance(v, Range) else v for v in vs] for n, vs in self.values.items()}}
-
-
-def _short(value) -> str:
-    return format(value, "g") if isinstance(value, float) else str(value)
 
 
 def differences(stored: dict, now: dict) -> list:

@@ -34,7 +34,8 @@ import warnings
 from pathlib import Path
 
 from pyrnn.errors import PyrnnError
-from pyrnn.sweepgrid import DB_FILE, SWEPT, Range, differences
+from pyrnn.history import PRUNED, iterations_of
+from pyrnn.sweepgrid import DB_FILE, MARKER_FILE, SWEPT, Range, differences
 
 DEFAULT_WORKERS = 1
 """One worker process: on this 2-core machine two workers train 16 trials no
@@ -43,7 +44,6 @@ DEFAULT_HEARTBEAT = 10  # seconds; a worker silent for GRACE times this is taken
 GRACE = 3
 _INT_SETTINGS = ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed")
 _FINAL = "final"  # user attribute of a failed trial that a retry would fail again (it diverged)
-PRUNED = "pruned"  # History.stopped of a trial the pruner stopped
 
 
 def check_workers(workers) -> int:
@@ -52,6 +52,33 @@ def check_workers(workers) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise PyrnnError(f"workers must be a whole number >= 1, got {workers!r}")
     return workers
+
+
+def study_name_of(out, study: str | None = None) -> str:
+    """The study a sweep into `out` trains: `study`, or out's folder name."""
+    return study or Path(out).absolute().name
+
+
+def marked_study(out) -> str | None:
+    """The study whose trials the sweep folder `out` holds (its marker), or
+    None for a folder no sweep has written into (or one it cannot read)."""
+    import json
+
+    try:
+        return json.loads((Path(out) / MARKER_FILE).read_text())["study"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _mark(out: Path, name: str) -> None:
+    """Record in `out` that it holds the study `name`'s trials and results
+    (pyrnn.sweep refuses another study there: its trial folders and
+    sweep.csv would take the same names)."""
+    from pyrnn.files import write_json
+
+    if marked_study(out) != name:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / MARKER_FILE, {"study": name})
 
 
 def _hide_password(url: str) -> str:
@@ -73,8 +100,9 @@ def open_storage(url: str, heartbeat: int):
             return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=GRACE * heartbeat,
                               heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
     except ImportError as err:
-        raise PyrnnError(f"the storage {_hide_password(url)} needs {err.name or 'a database driver'}: "
-                         "pip install 'pyrnn[postgres]' for PostgreSQL") from None
+        how = "pip install 'pyrnn[postgres]'" if url.startswith("postgresql") else "install it with pip"
+        raise PyrnnError(f"the storage {_hide_password(url)} needs the database driver "
+                         f"{err.name or '(not installed)'}: {how}") from None
     except Exception as err:  # noqa: BLE001  sqlalchemy's and the drivers' errors share no base pyrnn can name
         reason = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
         raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and that "
@@ -109,10 +137,15 @@ def open_study(spec, storage, name: str, prune: bool, create: bool = True, alone
             time.sleep(0.1)
         else:
             raise PyrnnError(f"the study {name!r} in this storage is not a pyrnn sweep; choose another name (study=)")
-        diff = differences(stored, spec.describe())
+        now = spec.describe()
+        more = spec.search == "tpe" and stored.get("search") == "tpe"  # a sampled search may be given more trials
+        diff = [line for line in differences(stored, now) if not (more and line.startswith("trials:"))]
         if diff:
             raise PyrnnError(f"the study {name!r} already stored holds another sweep ({'; '.join(diff)}); run it "
-                             "with the same settings, or choose another study name (study=, --study) or --out")
+                             "with the same settings, or sweep into another output folder (--out; and, if you named "
+                             "the study, under another name: study=, --study)")
+        if stored.get("trials") != now["trials"]:
+            study.set_user_attr("sweep", now)
     if spec.search == "tpe":
         study.sampler = optuna.samplers.TPESampler(seed=len(study.get_trials(deepcopy=False)) if alone else None)
     return study
@@ -301,10 +334,12 @@ class Worker:
         from pyrnn.runs import run_recipe
 
         pruned = []
+        last = iterations_of(settings.iterations, settings.epochs, self.data.counts["train"], settings.batch)
 
         def on_check(iteration, val_loss, val_accuracy):
             trial.report(-val_loss, iteration)  # the study maximizes: minus the loss
-            if trial.should_prune():
+            # at the last check the training is done: stopping there would save nothing and drop a finished trial
+            if iteration < last and trial.should_prune():
                 pruned.append(f"pruned at iteration {iteration}: validation loss {val_loss:.4f} worse than the "
                               "median of earlier trials there")
                 return PRUNED
@@ -389,7 +424,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
     if isinstance(heartbeat, bool) or not isinstance(heartbeat, int) or heartbeat < 1:
         raise PyrnnError(f"heartbeat must be a whole number of seconds >= 1, got {heartbeat!r}")
     out = Path(out)
-    name = study_name or out.absolute().name
+    name = study_name_of(out, study_name)
     url = storage or f"sqlite:///{(out / DB_FILE).absolute()}"
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial's line comes from the worker
@@ -397,6 +432,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
         if storage is None:
             out.mkdir(parents=True, exist_ok=True)
         study = open_study(spec, open_storage(url, heartbeat), name, prune, alone=workers == 1 and storage is None)
+        _mark(out, name)
         if spec.search == "grid":
             enqueue_missing(study, list(spec.points()))
         stopped = None

@@ -10,6 +10,7 @@ from pyrnn.cli.common import EXIT_INTERRUPTED, POSITIVE_WHOLE, data_option, impo
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
 from pyrnn.recipes import RECIPES, RecipeSettings
+from pyrnn.runlist import COLUMNS
 
 _DEFAULTS = RecipeSettings()
 _NUMBERS = {"lr": float, "n_hidden": int, "batch": int, "iterations": int, "epochs": int, "num_layers": int,
@@ -29,13 +30,16 @@ def _values(name: str, text: str | None):
                                  param_hint=f"'--{name.replace('_', '-')}'")
     try:
         return [_NUMBERS[name](item) for item in items]
-    except ValueError as err:
-        raise click.BadParameter(f"{err}; give numbers separated by commas (or a range low:high[:log])",
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a list of numbers; give numbers separated by commas (or a range "
+                                 "low:high[:log])",
                                  param_hint=f"'--{name.replace('_', '-')}'") from None
 
 
 def _seeds(text: str):
     """Seeds "0,3,7" or "0-2" (0, 1, 2)."""
+    if not text.strip():
+        raise click.BadParameter("no seeds: give seeds as 0,1,5 or a range 0-2", param_hint="'--seeds'")
     try:
         if "-" in text:
             first, last = (int(part) for part in text.split("-"))
@@ -44,12 +48,14 @@ def _seeds(text: str):
             return list(range(first, last + 1))
         return [int(item) for item in text.split(",")]
     except ValueError as err:
-        raise click.BadParameter(f"{err}; give seeds as 0,1,5 or a range 0-2", param_hint="'--seeds'") from None
+        why = str(err) if "empty" in str(err) else f"{text!r} is not a list of whole numbers >= 0"
+        raise click.BadParameter(f"{why}; give seeds as 0,1,5 or a range 0-2", param_hint="'--seeds'") from None
 
 
 def _setting(name: str, what: str):
     return click.option(f"--{name.replace('_', '-')}", name, default=None, metavar="V[,V...]",
-                        help=f"{what}; several values separated by commas, or a range low:high[:log] with --search tpe.")
+                        help=f"{what}; several values separated by commas" + (
+                            "." if name == "cell" else ", or a range low:high[:log] with --search tpe."))
 
 
 @click.command("sweep")
@@ -115,7 +121,8 @@ def sweep(recipes, seeds, data, search, trials, prune, out, workers, storage, st
                     row["state"], _show(row["val_accuracy"], 4), _show(row["val_cost"], 4),
                     _show(row["seconds"], 1), row["folder"] or "-"] for row in result.rows])
     if result.chosen:
-        click.echo("\nChosen on validation accuracy; the test images are scored for these trials only:")
+        click.echo("\nChosen on validation accuracy; the test images are scored for these trials only" + (
+            ":" if result.scored else ", once every trial is done (the choice may change until then):"))
         print_table(["chosen", "trial", "val. accuracy", "test accuracy", "test cost"],
                     [[which, Path(row["folder"]).name, _show(row["val_accuracy"], 4),
                       _show(row.get("test_accuracy"), 4), _show(row.get("test_cost"), 4)]
@@ -139,8 +146,9 @@ def _show(value, digits=None) -> str:
 
 @click.command("runs")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), required=False)
-@click.option("--order", default="date", show_default=True,
-              help="Column to sort by (date: newest first; val_accuracy, test_accuracy: best first; or any other).")
+@click.option("--order", type=click.Choice(COLUMNS), default="date", show_default=True,
+              help="Column to sort by: date newest first, val_accuracy and test_accuracy best first, the others "
+                   "ascending.")
 def runs(folder, order):
     """List the run folders under FOLDER (default runs/), at any depth.
 
@@ -152,12 +160,12 @@ def runs(folder, order):
       pyrnn runs
       pyrnn runs runs/sweep --order val_accuracy
     """
-    from pyrnn.runlist import COLUMNS, ls_runs
+    from pyrnn.runlist import ls_runs
 
     try:
         rows = ls_runs(folder, order=order)
-    except PyrnnError as err:
-        raise click.BadParameter(str(err), param_hint="'--order'" if "order" in str(err) else "'FOLDER'") from None
+    except PyrnnError as err:  # no such folder (--order is checked by click)
+        raise click.BadParameter(str(err), param_hint="'FOLDER'") from None
     if not rows:
         click.echo(f"no runs under {folder}")
         return 0

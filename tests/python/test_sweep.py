@@ -97,10 +97,17 @@ def test_runs_lists_every_run_at_any_depth(swept, tmp_path):
     (["--lr", ","], "no values"),
     (["--lr", "0.001:0.1:log"], "a range"),
     (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach the sweep storage"),
+    (["--data", "no-such-folder"], "no-such-folder: no such data folder"),  # nothing stored: the next try is free
+    (["--trials", "3"], "trials=3 is for a sampled search"),
+    (["--epochs", "1"], "iteration and epochs both say how long to train"),
+    (["--seeds", ""], "no seeds"),
+    (["--seeds", "-1"], "'-1' is not a list of whole numbers >= 0"),
+    (["--lr", "0.01,fast"], "'0.01,fast' is not a list of numbers"),
 ])
 def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, args, needle):
     result = invoke("sweep", "--data", "sample", "--iterations", "2", "--out", tmp_path / "s", *args)
-    assert_one_line_error(result, 2 if needle == "no values" else 1, needle)
+    usage = needle in ("no values", "no seeds") or "is not a list" in needle
+    assert_one_line_error(result, 2 if usage else 1, needle)
     assert not (tmp_path / "s").exists()
 
 
@@ -110,6 +117,12 @@ def test_an_out_of_the_users_and_a_changed_grid_are_refused(swept, tmp_path):
     changed = {**SMALL, "lr": [0.01, 0.1]}
     with pytest.raises(ValueError, match=r"lr: stored 0.01, 0.03; now 0.01, 0.1"):
         sweep_rnn(out=swept.out, **changed)
+    before = {p: p.stat().st_mtime_ns for p in swept.out.rglob("*")}
+    with pytest.raises(ValueError, match="holds the trials and results of the sweep 'small'"):
+        sweep_rnn(out=swept.out, study="other", **SMALL)  # its trials and sweep.csv would take the same names
+    assert {p: p.stat().st_mtime_ns for p in swept.out.rglob("*")} == before
+    assert_one_line_error(invoke("sweep", "--data", "sample", "--out", swept.rows[0]["folder"]), 1,
+                          "is a recipe's run folder, not a sweep's")
 
 
 def test_a_diverging_trial_is_recorded_as_failed_and_the_sweep_goes_on(tmp_path):
@@ -130,3 +143,31 @@ def test_a_live_writer_is_told_apart_from_an_interrupted_run(tmp_path):
     live.release()  # now an interrupted run: --force may start over
     assert invoke("recipe", "basic", "--data", "sample", "--n-hidden", "8", "--batch", "50", "--iterations", "3",
                   "--out", out, "--force").exit_code == 0
+
+
+def test_an_interrupted_sweep_scores_no_test_images_while_its_choice_may_change(tmp_path):
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "s"
+    endless = out / "basic-it100000"  # the second trial: interrupted while it trains
+
+    def ctrl_c_once_it_trains():
+        deadline = time.monotonic() + 120
+        while not endless.exists():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_it_trains, daemon=True).start()
+    result = sweep_rnn(recipes=["basic"], iteration=[5, 100000], seeds=[0], n_hidden=8, batch=50,
+                       validate_every=1000, data="sample", out=out, verbose=False)
+    assert result.stopped == "interrupted" and not result.scored
+    assert {r["iterations"]: r["state"] for r in result.rows} == {5: "complete", 100000: "interrupted"}
+    chosen = result.chosen["basic"]  # the best so far, on validation; the rest could still beat it
+    assert chosen["iterations"] == 5 and chosen["test_accuracy"] is None
+    with open(os.path.join(chosen["folder"], "metrics.json")) as fh:
+        assert "test" not in json.load(fh)

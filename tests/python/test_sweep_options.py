@@ -65,6 +65,22 @@ def test_prune_stops_trials_worse_than_the_median_at_a_check_and_marks_them_prun
         if trial.state.name == "COMPLETE":
             complete_before.append(trial)
     assert "pruned at iteration" in result.output
+    from pyrnn.runlist import ls_runs
+
+    listed = {r["folder"]: r for r in ls_runs(out)}  # pyrnn runs tells a pruned trial from a finished one
+    for row in rows.values():
+        run = listed[row["folder"]]
+        assert run["state"] == ("pruned" if row["state"] == "pruned" else "finished")
+        assert ("(pruned at iteration" in run["settings"]) == (row["state"] == "pruned")
+
+
+def test_a_trial_is_never_pruned_at_its_last_check(tmp_path):
+    out = tmp_path / "last"  # one check per trial, at its last iteration: stopping there would save nothing
+    result = invoke("sweep", "--recipes", "basic", "--lr", "0.03,0.01,0.00001", *TINY, "--iterations", "10",
+                    "--validate-every", "10", "--prune", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert [r["state"] for r in _csv(out)] == ["complete"] * 3
+    assert all(t.intermediate_values.keys() == {10} for t in _study(out).get_trials())  # reported all the same
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +102,10 @@ def test_a_sampled_search_trains_n_trials_inside_the_ranges_reproducibly(sampled
     assert points(first) == points(second)  # one worker, a new study: the same points every time
     again = sweep_rnn(out=first.out, **args)  # a re-run: all 4 trials done, nothing more
     assert points(again) == points(first) and len(_study(first.out).get_trials()) == 4
+    more = sweep_rnn(out=first.out, **{**args, "trials": 5})  # more trials: the same study goes on sampling
+    assert len(more.rows) == 5 and set(points(first)) < set(points(more))
+    with pytest.raises(ValueError, match=r"n_hidden: stored 4:12; now 4:16"):  # other ranges are another sweep
+        sweep_rnn(out=first.out, **{**args, "n_hidden": "4:16"})
 
 
 def test_a_sampled_search_from_the_cli(tmp_path):
