@@ -101,8 +101,8 @@ def open_storage(url: str, heartbeat: int):
                               heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
     except ImportError as err:
         how = "pip install 'pyrnn[postgres]'" if url.startswith("postgresql") else "install it with pip"
-        raise PyrnnError(f"the storage {_hide_password(url)} needs the database driver "
-                         f"{err.name or '(not installed)'}: {how}") from None
+        raise PyrnnError(f"the storage {_hide_password(url)} needs a database driver that is not installed "
+                         f"({err.name or err}): {how}") from None
     except Exception as err:  # noqa: BLE001  sqlalchemy's and the drivers' errors share no base pyrnn can name
         reason = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
         raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and that "
