@@ -41,10 +41,16 @@ def check_sweep_folder(out, study: str) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileInTheWayError(f"{out} is a file, not a sweep folder; choose another output folder (--out)")
-    if not out.is_dir():
-        return out
     if RunFolder(out).finished or RunFolder(out).interrupted:
         raise FileInTheWayError(f"{out} is a recipe's run folder, not a sweep's; choose another output folder (--out)")
+    for parent in out.absolute().parents:  # a run's or a sweep's folder holds only what pyrnn writes there
+        kind = "sweep" if (parent / MARKER_FILE).is_file() else \
+            "run" if RunFolder(parent).finished or RunFolder(parent).interrupted else None
+        if kind:
+            raise FileInTheWayError(f"{out} is inside {parent}, a {kind} folder pyrnn wrote; choose an output folder "
+                                    "outside it (--out)")
+    if not out.is_dir():
+        return out
     marked = marked_study(out)
     if marked is not None and marked != study:
         raise FileInTheWayError(f"{out} holds the trials and results of the sweep {marked!r}, and a sweep folder holds "
@@ -111,8 +117,10 @@ def choose(rows: list, read: dict | None = None, score: bool = True) -> dict:
     each updated with its test accuracy and cost: the trials are trained
     without seeing the test images, and only these are scored on them
     (pyrnn.runs.score_on_test, kept in their metrics.json; `read` as there).
-    score False: the choice so far, not scored (test accuracy and cost None)."""
-    from pyrnn.runs import score_on_test
+    score False: the choice so far, not scored (test accuracy and cost None).
+    Scoring also drops the test scores of trials an earlier choice scored
+    and a later trial has beaten (pyrnn.runs.drop_test_scores)."""
+    from pyrnn.runs import drop_test_scores, score_on_test
 
     complete = [r for r in rank(rows) if r["state"] == "complete"]
     chosen = {}
@@ -130,6 +138,14 @@ def choose(rows: list, read: dict | None = None, score: bool = True) -> dict:
             row["test_accuracy"], row["test_cost"] = test["accuracy"], test["cost"]
         except (OSError, ValueError, KeyError, TypeError):
             pass  # another machine's trial: its folder or data not here
+    if score:
+        chosen_ids = {id(r) for r in chosen.values()}
+        for row in complete:
+            if id(row) not in chosen_ids:
+                try:
+                    drop_test_scores(row["folder"])
+                except (OSError, ValueError, TypeError):
+                    pass  # another machine's trial
     return chosen
 
 

@@ -78,7 +78,8 @@ def _setting(name: str, what: str):
               help="Every point of the grid, or --trials points sampled by Optuna's TPE.")
 @click.option("--trials", type=POSITIVE_WHOLE, default=None, help="Trials of a sampled search (--search tpe).")
 @click.option("--prune", is_flag=True,
-              help="Stop a trial whose validation loss at a check is worse than the median of earlier trials there.")
+              help="Stop a trial whose validation loss at a check is worse than the median of earlier trials there "
+                   "(once two trials are complete; never at a trial's last check).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs") / "sweep",
               show_default=True, help="Sweep folder: one run folder per trial, sweep.csv, sweep.png, sweep.db.")
 @click.option("--workers", type=POSITIVE_WHOLE, default=None,
@@ -97,7 +98,8 @@ def sweep(recipes, seeds, data, search, trials, prune, out, workers, storage, st
     Trials are ranked on the validation images; the test images are scored
     only for the chosen trials (the best of each recipe, and overall). Each
     trial leaves a run folder under --out, as 'pyrnn recipe' does. Running the
-    command again trains only what is missing; Ctrl-C stops cleanly.
+    command again trains only what is missing; Ctrl-C stops cleanly (the
+    test images are then scored once a later run has trained every trial).
 
     \b
     Examples:
@@ -152,8 +154,10 @@ def _show(value, digits=None) -> str:
 def runs(folder, order):
     """List the run folders under FOLDER (default runs/), at any depth.
 
-    One line per run: recipe, settings, date, validation and test accuracy,
-    training seconds. A damaged run is listed as damaged.
+    One line per run: folder, recipe, settings, date, validation and test
+    accuracy, training seconds, and state: finished, pruned (a sweep's trial
+    its pruner stopped), interrupted (continue it with 'pyrnn recipe
+    --resume' or the same sweep), or damaged (its files cannot be read).
 
     \b
     Examples:

@@ -64,7 +64,16 @@ def test_a_grid_trains_every_point_once_and_ranks_them_on_validation(swept):
 
 
 def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path):
+    chosen = {id(r) for r in swept.chosen.values()}
+    folder = next(r for r in swept.rows if id(r) not in chosen)["folder"]
+    beaten = os.path.join(folder, "metrics.json")
+    with open(beaten) as fh:
+        metrics = json.load(fh)
+    # scored as an earlier choice (of a smaller sampled search) would have left it
+    RunFolder(folder).rewrite("metrics.json", json.dumps({**metrics, "test": {"accuracy": 0.5, "cost": 1.0, "n": 10}}))
     again = sweep_rnn(out=swept.out, **SMALL)
+    with open(beaten) as fh:  # the test scores stay with the chosen trials only
+        assert json.load(fh) == metrics
     assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
                                                                       for r in swept.rows]
     row = swept.chosen["lstm"]  # scored on the test images after the choice, from its saved model
@@ -123,6 +132,9 @@ def test_an_out_of_the_users_and_a_changed_grid_are_refused(swept, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in swept.out.rglob("*")} == before
     assert_one_line_error(invoke("sweep", "--data", "sample", "--out", swept.rows[0]["folder"]), 1,
                           "is a recipe's run folder, not a sweep's")
+    for inside, kind in ((os.path.join(swept.rows[0]["folder"], "sub"), "a run folder"), (swept.out / "sub", "a sweep folder")):
+        assert_one_line_error(invoke("sweep", "--data", "sample", "--out", inside), 1, "is inside", kind)
+        assert not os.path.exists(inside)
 
 
 def test_a_diverging_trial_is_recorded_as_failed_and_the_sweep_goes_on(tmp_path):
