@@ -213,6 +213,7 @@ class Worker:
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
         self.taking = None  # (number, name) of the trial being trained
+        self.trained = 0  # trials this worker trained (or went on training)
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
@@ -355,6 +356,7 @@ class Worker:
             self._say(f"{name}: validation accuracy {val['accuracy']:.4f} (the run trial {retry_of} finished "
                       "before it was taken for dead)")
             return val["accuracy"]
+        self.trained += 1
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
                                 resume=existing.interrupted, score_test=False,
@@ -442,6 +444,8 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
                 if read is not None:
                     read[worker.data.key] = worker.data
                 worker.run()
+                if not worker.trained:
+                    worker._say("nothing left to train: every trial of this sweep is done")
             else:
                 context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
                 procs = [context.Process(target=_work, args=(spec, out, url, name, prune, heartbeat, verbose))

@@ -74,6 +74,9 @@ def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path)
     again = sweep_rnn(out=swept.out, **SMALL)
     with open(beaten) as fh:  # the test scores stay with the chosen trials only
         assert json.load(fh) == metrics
+    rerun = invoke("sweep", "--recipes", "basic,lstm", "--lr", "0.01,0.03", "--seeds", "0", "--n-hidden", "8",
+                   "--batch", "50", "--iterations", "10", "--validate-every", "5", "--data", "sample", "--out", swept.out)
+    assert rerun.exit_code == 0 and "nothing left to train: every trial of this sweep is done" in rerun.output
     assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
                                                                       for r in swept.rows]
     row = swept.chosen["lstm"]  # scored on the test images after the choice, from its saved model
