@@ -98,6 +98,11 @@ class RunFolder:
         """Whether an interrupted recipe run is kept in the staging folder."""
         return (self.staging / SETTINGS_FILE).is_file()
 
+    @property
+    def holds_run(self) -> bool:
+        """Whether a run pyrnn wrote is here, finished or interrupted."""
+        return self.finished or self.interrupted
+
     def writer(self) -> int | None:
         """The PID of the live process writing this run folder (holding its
         lock), 0 if it holds the lock without a readable PID yet; None if no

@@ -23,8 +23,8 @@ def _describe(settings: dict) -> str:
     layers = f", {settings.get('num_layers')} {settings.get('cell')} layers" if settings.get("recipe") == "stacked" \
         else ""
     extra = "".join(f", {k} {settings[k]:g}" for k in ("input_gain", "clipnorm") if settings.get(k) is not None)
-    return (f"n_hidden {settings.get('n_hidden')}{layers}, lr {value_text(settings.get('lr'))}, batch {settings.get('batch')}, "
-            f"{length}, seed {settings.get('seed')}{extra}")
+    return (f"n_hidden {settings.get('n_hidden')}{layers}, lr {value_text(settings.get('lr'))}, "
+            f"batch {settings.get('batch')}, {length}, seed {settings.get('seed')}{extra}")
 
 
 def _row(folder: Path) -> dict | None:

@@ -184,18 +184,16 @@ def score_on_test(folder, read: dict | None = None) -> dict:
     return metrics["test"]
 
 
-def drop_test_scores(folder) -> bool:
+def drop_test_scores(folder) -> None:
     """Remove the test scores from the metrics.json of the finished run at
-    `folder`, if it has any; returns whether it had. For a sweep's trial an
-    earlier choice scored and a later trial has since beaten (a sampled
-    search given more trials): the test scores stay with the chosen trials."""
+    `folder`, if it has any. For a sweep's trial an earlier choice scored
+    and a later trial has since beaten (a sampled search given more
+    trials): the test scores stay with the chosen trials."""
     folder = Path(folder)
     metrics = json.loads((folder / METRICS_FILE).read_text())
-    if "test" not in metrics:
-        return False
-    del metrics["test"]
-    RunFolder(folder).rewrite(METRICS_FILE, json_text(metrics))
-    return True
+    if "test" in metrics:
+        del metrics["test"]
+        RunFolder(folder).rewrite(METRICS_FILE, json_text(metrics))
 
 
 def _last_check(history, n) -> dict | None:

@@ -41,11 +41,10 @@ def check_sweep_folder(out, study: str) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileInTheWayError(f"{out} is a file, not a sweep folder; choose another output folder (--out)")
-    if RunFolder(out).finished or RunFolder(out).interrupted:
+    if RunFolder(out).holds_run:
         raise FileInTheWayError(f"{out} is a recipe's run folder, not a sweep's; choose another output folder (--out)")
     for parent in out.absolute().parents:  # a run's or a sweep's folder holds only what pyrnn writes there
-        kind = "sweep" if (parent / MARKER_FILE).is_file() else \
-            "run" if RunFolder(parent).finished or RunFolder(parent).interrupted else None
+        kind = "sweep" if (parent / MARKER_FILE).is_file() else "run" if RunFolder(parent).holds_run else None
         if kind:
             raise FileInTheWayError(f"{out} is inside {parent}, a {kind} folder pyrnn wrote; choose an output folder "
                                     "outside it (--out)")
@@ -60,8 +59,7 @@ def check_sweep_folder(out, study: str) -> Path:
         if entry.name in _OWN_FILES and entry.is_file() and not entry.is_symlink():
             continue
         run = RunFolder(entry)
-        if entry.is_dir() and not entry.is_symlink() and (run.finished or run.interrupted) \
-                and not run.foreign_entries():
+        if entry.is_dir() and not entry.is_symlink() and run.holds_run and not run.foreign_entries():
             continue
         foreign.append(entry.name)
     if foreign:
@@ -216,13 +214,14 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     fixed = {k: v for k, v in {"data": data, "validate_every": validate_every,
                                "reduce_method": reduce_method}.items() if v is not None}
     spec = SweepSpec(values, fixed, search=search, trials=trials)
-    out = check_sweep_folder(out, sweepstudy.study_name_of(out, study))
+    name = sweepstudy.study_name_of(out, study)
+    out = check_sweep_folder(out, name)
     workers = sweepstudy.check_workers(workers)
     source = find_mnist(data)  # a data folder that is not there is refused before the study is stored
     if verbose:
         print(f"data: {source.describe()}", flush=True)
     read = {}  # the data this process read for training, its test images reused for the chosen trials
-    rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=study, workers=workers,
+    rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=name, workers=workers,
                                          prune=prune, heartbeat=heartbeat, verbose=verbose, read=read)
     rows = rank(rows)
     scored = all(row["state"] in DONE for row in rows)

@@ -9,6 +9,7 @@ import click
 from pyrnn.cli.common import EXIT_INTERRUPTED, POSITIVE_WHOLE, data_option, import_tensorflow_quietly, print_table
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
+from pyrnn.names import value_text
 from pyrnn.recipes import RECIPES, RecipeSettings
 from pyrnn.runlist import COLUMNS
 
@@ -143,7 +144,7 @@ def _show(value, digits=None) -> str:
         return "-"
     if isinstance(value, float) and digits is not None:
         return f"{value:.{digits}f}"
-    return format(value, "g") if isinstance(value, float) else str(value)
+    return value_text(value)
 
 
 @click.command("runs")

@@ -75,7 +75,8 @@ def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path)
     with open(beaten) as fh:  # the test scores stay with the chosen trials only
         assert json.load(fh) == metrics
     rerun = invoke("sweep", "--recipes", "basic,lstm", "--lr", "0.01,0.03", "--seeds", "0", "--n-hidden", "8",
-                   "--batch", "50", "--iterations", "10", "--validate-every", "5", "--data", "sample", "--out", swept.out)
+                   "--batch", "50", "--iterations", "10", "--validate-every", "5", "--data", "sample",
+                   "--out", swept.out)
     assert rerun.exit_code == 0 and "nothing left to train: every trial of this sweep is done" in rerun.output
     assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
                                                                       for r in swept.rows]
@@ -135,7 +136,8 @@ def test_an_out_of_the_users_and_a_changed_grid_are_refused(swept, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in swept.out.rglob("*")} == before
     assert_one_line_error(invoke("sweep", "--data", "sample", "--out", swept.rows[0]["folder"]), 1,
                           "is a recipe's run folder, not a sweep's")
-    for inside, kind in ((os.path.join(swept.rows[0]["folder"], "sub"), "a run folder"), (swept.out / "sub", "a sweep folder")):
+    for inside, kind in ((os.path.join(swept.rows[0]["folder"], "sub"), "a run folder"),
+                         (swept.out / "sub", "a sweep folder")):
         assert_one_line_error(invoke("sweep", "--data", "sample", "--out", inside), 1, "is inside", kind)
         assert not os.path.exists(inside)
 
