@@ -5,8 +5,11 @@ Tracing a recipe's training call (Python building its graph) takes 0.15 to
 or less. An entry
 holds the GraphDef of one traced call and the names of its inputs and output,
 in a file named by the hash of its key: everything that shapes the graph (the
-architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes) and
-the versions of pyrnn, TensorFlow, Keras and Python. An entry whose key,
+architecture's plan, the batch, clipnorm, the inputs' shapes and dtypes), a
+digest of pyrnn's code that builds it (GRAPH_SOURCES: an edited kernel in a
+source checkout or an editable install, same version number, never reads a
+graph traced before the edit) and the versions of pyrnn, TensorFlow, Keras and
+Python. An entry whose key,
 checksum or graph does not match is ignored and written anew, never trusted.
 
 The folder is PYRNN_CACHE_DIR, else pyrnn's user cache folder
@@ -20,6 +23,7 @@ not pyrnn's is left alone and the graph not stored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -47,11 +51,26 @@ def cache_dir() -> Path | None:
     return user_cache_dir()
 
 
+GRAPH_SOURCES = ("compiled.py", "kernels.py", "recurrence.py", "adam.py")
+"""pyrnn's modules whose code is traced into the cached graphs (tests/python/
+test_graphcache.py pins that an edit of one is a miss)."""
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest() -> str:
+    """SHA-256 (hex, 16 digits) of GRAPH_SOURCES as this process runs them."""
+    digest = hashlib.sha256()
+    for name in GRAPH_SOURCES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _full_key(key) -> str:
     import keras
     import tensorflow as tf
 
-    return repr((key, __version__, tf.__version__, keras.__version__, sys.version_info[:3], platform.machine()))
+    return repr((key, code_digest(), __version__, tf.__version__, keras.__version__, sys.version_info[:3],
+                 platform.machine()))
 
 
 def _entry(full_key: str) -> Path | None:

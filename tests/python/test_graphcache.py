@@ -4,6 +4,7 @@ another key, or cut short is ignored and written anew, never trusted."""
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,18 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", "~/relative")
     assert graphcache.cache_dir() == tmp_path / ".cache" / "pyrnn"
+
+
+def test_a_graph_traced_from_other_kernel_code_is_not_read_back(cache, data, monkeypatch):
+    losses(data)
+    assert len(entries(cache)) == 1
+    for name in graphcache.GRAPH_SOURCES:  # every module the digest covers is there to read
+        assert (Path(graphcache.__file__).parent / name).is_file()
+    # as after an edit of the kernels' code under the same version number
+    monkeypatch.setattr(graphcache, "code_digest", lambda: "edited")
+    loads = []
+    real_load = graphcache.load
+    monkeypatch.setattr(graphcache, "load", lambda key: loads.append(real_load(key)) or loads[-1])
+    losses(data)
+    assert loads and all(call is None for call in loads)
+    assert len(entries(cache)) == 2  # traced anew and kept beside the other
