@@ -1,5 +1,6 @@
 """Which kinds of op take a training step's time, and what a fresh output
-buffer costs an elementwise op: the evidence behind the LSTM's next step.
+buffer costs an elementwise op: the evidence that led the LSTM kernel to
+TensorFlow's fused LSTMBlockCellGrad (pyrnn/recurrence.py).
 
     python bench/op_types.py --out bench/results/op_types.json
 
