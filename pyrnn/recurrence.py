@@ -44,7 +44,8 @@ class _Axes:
 #   input_bias_in_product: whether the input bias joins the kernel as a last row, against a column of
 #     ones joined to the inputs, so that the weight gradient's products give its gradient too: the
 #     LSTM's step took some 4% in the column sums of its gate gradients (perf, a scratch run), while
-#     the other cells' steps were 3 to 5% slower with the odd width (scratch A/B runs in one process);
+#     the basic and bidirectional RNNs' steps were 3 to 6% slower with it (scratch A/B runs in one
+#     process), so the other cells sum the columns;
 #   input_bias(bias) -> the bias added to x K; bias_grad(d input bias, d (h_prev R + recurrent bias)
 #     per step, axes) -> d bias, as Keras stores it;
 #   gate_order(w) -> w with its gate columns in the order the cell computes them (Keras' own, except the
