@@ -7,6 +7,8 @@ module docstring there says why the kernels exist and how they are built.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import tensorflow as tf
 
 
@@ -147,6 +149,23 @@ class GRU:
         return tf.stack([dinput_bias, _sum_over_steps(drec, axes.zero)])
 
 
+class _StandIns(NamedTuple):
+    """LSTMBlockCellGrad's inputs for one layer that are not the step's values:
+    zeros [B, H] (c before the first step), and what the op reads for its
+    shape only without peepholes: an input of width 0 (w is then R alone),
+    a bias [4H] and a peephole [H]."""
+
+    zeros: tf.Tensor
+    no_input: tf.Tensor
+    bias: tf.Tensor
+    peephole: tf.Tensor
+
+    @classmethod
+    def like(cls, dh, recurrent):
+        zeros = tf.zeros_like(dh)
+        return cls(zeros, zeros[:, :0], tf.zeros(recurrent.shape[1:]), tf.zeros(recurrent.shape[1] // 4))
+
+
 class LSTM:
     """Keras LSTM, gates (i, f, c, o): z = x K + b + h R; c' = f * c + i * g;
     h' = o * tanh(c'), with i, f, o = sigmoid and g = tanh of their slices.
@@ -192,15 +211,15 @@ class LSTM:
     @staticmethod
     def backward(dh, carry, saved, h_prev, recurrent, axes):
         i, c, f, o, g, tc, c_prev = saved
-        if carry is None:  # the last step, where backward starts: the stand-ins, made once per layer
-            zeros = tf.zeros_like(dh)
-            carry = zeros, (zeros, zeros[:, :0], tf.zeros(recurrent.shape[1:]), tf.zeros(recurrent.shape[1] // 4))
-        dc_next, (zeros, no_input, bias_shape, peephole) = carry
+        if carry is None:  # the last step, where backward starts: no dc yet, and the stand-ins made once
+            stand_ins = _StandIns.like(dh, recurrent)
+            carry = stand_ins.zeros, stand_ins
+        dc_next, stand_ins = carry
         dc, dz, _, _, _ = tf.raw_ops.LSTMBlockCellGrad(
-            x=no_input, cs_prev=zeros if c_prev is None else c_prev, h_prev=zeros, w=recurrent, wci=peephole,
-            wcf=peephole, wco=peephole, b=bias_shape, i=i, cs=c, f=f, o=o, ci=g, co=tc, cs_grad=dc_next, h_grad=dh,
-            use_peephole=False)
-        return dz, dz, None, (dc, carry[1])
+            x=stand_ins.no_input, cs_prev=stand_ins.zeros if c_prev is None else c_prev, h_prev=stand_ins.zeros,
+            w=recurrent, wci=stand_ins.peephole, wcf=stand_ins.peephole, wco=stand_ins.peephole, b=stand_ins.bias,
+            i=i, cs=c, f=f, o=o, ci=g, co=tc, cs_grad=dc_next, h_grad=dh, use_peephole=False)
+        return dz, dz, None, (dc, stand_ins)
 
     @staticmethod
     def bias_grad(dinput_bias, drec, axes):
