@@ -174,7 +174,8 @@ class LSTM:
     LSTMBlockCell order, so that one op, TensorFlow's LSTMBlockCellGrad, forms
     a step's gate gradients [B, 4H] and dc from the kept values where a dozen
     elementwise ops did: the recipe's training graph has 807 ops instead of
-    937 to trace and run first (its first call 0.47 -> 0.35 s), and a step 14 to 16%
+    937 to trace and run first (each 0.18 -> 0.16 s, bench/setup_cost.py on
+    this version and the one before), and a step 14 to 16%
     shorter in scratch A/B runs in one process (in fresh processes the gain
     was within this machine's noise, about 5%). Without peepholes that op
     reads x, h_prev, w, the peepholes and b for their shapes only (a scratch
