@@ -82,18 +82,20 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
         raise PyrnnError(f"{name} has shape {np.shape(x)}; the model expects {expected}")
     if arr.shape[0] == 0:
         raise PyrnnError(f"{name} is empty (0 rows); expected {expected}")
-    if not np.isfinite(arr).all():
+    # NaN carries through max and min, and an infinity is one of them: two passes without a
+    # temporary array (np.isfinite(arr).all() makes one as large as arr)
+    top = float(arr.max())
+    if not (math.isfinite(top) and math.isfinite(arr.min())):
         bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=(1, 2))))
         raise PyrnnError(f"{name} contains NaN or infinite values in {bad} row(s); clean or drop them first")
-    check_pixel_scale(arr, name)
+    check_pixel_scale(top, name)
     return arr
 
 
-def check_pixel_scale(pixels: np.ndarray, name: str = "x") -> None:
-    """Raise PyrnnError if any value of `pixels` (a float array) is above 1:
-    pyrnn's models read pixels in [0, 1] (MNIST's scale), and images in
+def check_pixel_scale(top: float, name: str = "x") -> None:
+    """Raise PyrnnError if `top`, the largest value of the images, is above
+    1: pyrnn's models read pixels in [0, 1] (MNIST's scale), and images in
     0..255 (the usual 8-bit scale) would be read silently wrong."""
-    top = float(pixels.max())
     if top > 1.0:
         raise PyrnnError(f"{name} has values up to {top:g}, but pyrnn's models read pixels in [0, 1] (as "
                          f"read_data_sets gives them); for 0..255 images divide by 255 first ({name} / 255)")

@@ -11,7 +11,9 @@ ops than needed. These kernels run as ordinary TensorFlow
 ops, without XLA, and:
 - keep a batch time-major, [step, batch, feature], so each step reads one
   contiguous slice;
-- project the inputs of all steps with one matrix product, bias included;
+- project the inputs of all steps with one matrix product, bias included
+  (the LSTM instead forms each step's gates as one product of the step's
+  inputs and state: pyrnn.recurrence's `joined_product`);
 - run the recurrence step by step, forward and backward (it is sequential),
   the backward pass written out (tf.custom_gradient) from the gate values the
   forward pass kept;

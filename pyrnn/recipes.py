@@ -124,10 +124,10 @@ class RecipeData:
         copied into TensorFlow on the first call only: every run trained on this
         data (a sweep's trials, `compare`'s recipes) then shares one copy
         (`train_rnn` takes it without copying; pinned by test_training.py)."""
-        import tensorflow as tf
+        from pyrnn.training import tensor_copy
 
         if split not in self._tensors:
-            self._tensors[split] = tf.constant(self.splits[split][0], tf.float32)
+            self._tensors[split] = tensor_copy(self.splits[split][0])
         return self._tensors[split]
 
     def describe(self) -> str:

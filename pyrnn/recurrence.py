@@ -43,18 +43,22 @@ class _Axes:
 
 
 # The cells, in Keras' weight layout. Each has
-#   input_bias_in_product: whether the input bias joins the kernel as a last row, against a column of
-#     ones joined to the inputs, so that the weight gradient's products give its gradient too: the
-#     LSTM's step took some 4% in the column sums of its gate gradients (perf, a scratch run), while
-#     the basic and bidirectional RNNs' steps were 3 to 6% slower with it (scratch A/B runs in one
-#     process), so the other cells sum the columns;
+#   joined_product: whether each step forms its whole pre-activation as one product
+#     [x_t, 1, h_{t-1}] @ [K; b; R] (the input bias a row of the weights, against a column of ones),
+#     so that one product per step also gives the weights' gradient, the bias' with it; forward then
+#     receives that product as its xw and no R. The LSTM's step was about 6% shorter so than with
+#     x K + b projected for all steps at once and h R added per step (median 4.33 against 4.63 ms,
+#     six fresh processes each, alternating; 5 to 6% in one process). The bidirectional RNN's step
+#     was slower so, as the basic and bidirectional RNNs' were (3 to 6%) with the bias alone in the
+#     product (scratch runs), so the other cells project the inputs for all steps and sum the
+#     bias' columns;
 #   input_bias(bias) -> the bias added to x K; bias_grad(d input bias, d (h_prev R + recurrent bias)
 #     per step, axes) -> d bias, as Keras stores it;
 #   gate_order(w) -> w with its gate columns in the order the cell computes them (Keras' own, except the
 #     LSTM's), applied to the weights on the way in and to their gradients on the way out;
 #   recurrent_bias(bias) -> what forward adds to h_prev R (or None);
 #   forward(xw_t, state, R, recurrent_bias, axes) -> (new state, tensors kept for backward), state[0] being h
-#     (state: Nones at the first step);
+#     (state: Nones at the first step; with joined_product, xw_t is the step's whole product and R None);
 #   backward(dh_t, carry, kept, h_prev, R, axes) -> (d xw_t, d (h_prev R + recurrent bias), the part
 #     of d h_prev that bypasses R or None, carry to step t - 1 (the LSTM's dc) or None).
 # The graph holds every step twice (forward, backward) per layer, and tracing
@@ -68,7 +72,7 @@ class Simple:
     """Keras SimpleRNN (tanh): h_t = tanh(x_t K + b + h_{t-1} R)."""
 
     gates = 1
-    input_bias_in_product = False
+    joined_product = False
 
     @staticmethod
     def gate_order(w):
@@ -105,7 +109,7 @@ class GRU:
     The bias is [2, 3H]: input bias, recurrent bias."""
 
     gates = 3
-    input_bias_in_product = False
+    joined_product = False
 
     @staticmethod
     def gate_order(w):
@@ -183,7 +187,7 @@ class LSTM:
     tests/python/test_kernels.py pins the result against Keras' autodiff."""
 
     gates = 4
-    input_bias_in_product = True
+    joined_product = True
 
     @staticmethod
     def gate_order(w):
@@ -200,9 +204,8 @@ class LSTM:
         return None
 
     @staticmethod
-    def forward(xw, state, recurrent, recurrent_bias, axes):
-        h_prev, c_prev = state
-        z = xw if h_prev is None else xw + tf.matmul(h_prev, recurrent)
+    def forward(z, state, recurrent, recurrent_bias, axes):
+        _, c_prev = state
         zi, zc, zf, zo = tf.split(z, 4, axis=axes.one)
         i, g, f, o = tf.sigmoid(zi), tf.tanh(zc), tf.sigmoid(zf), tf.sigmoid(zo)
         c = i * g if c_prev is None else f * c_prev + i * g
@@ -241,20 +244,24 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
         steps = x.shape[0]
         axes = _Axes()
         kernel, recurrent_kernel, bias = (cell.gate_order(w) for w in (keras_kernel, keras_recurrent_kernel, keras_bias))
+        x_steps = tf.unstack(x)  # one op cuts the steps
         with tf.name_scope("input_projection"):
-            inputs, input_bias = x, cell.input_bias(bias)
-            if cell.input_bias_in_product:
-                inputs = tf.concat([x, tf.ones_like(x[:, :, :1])], axis=2)
-                xw = _project(inputs, tf.concat([kernel, input_bias[None]], axis=0))
+            if cell.joined_product:
+                weights = tf.concat([kernel, cell.input_bias(bias)[None], recurrent_kernel], axis=0)
+                ones = tf.ones_like(x_steps[0][:, :1])
+                no_state = tf.zeros(tf.stack([tf.shape(x)[1], recurrent_kernel.shape[0]]), x.dtype)
             else:
-                xw = _project(x, kernel, input_bias)
-            xw = tf.unstack(xw)  # one op cuts the steps
+                xw = tf.unstack(_project(x, kernel, cell.input_bias(bias)))
         with tf.name_scope("forward_steps"):
             recurrent_bias = cell.recurrent_bias(bias)
             state = (None,) * (2 if cell is LSTM else 1)
-            hs, saved = [], []
+            hs, saved, joined = [], [], []
             for t in range(steps):
-                state, keep = cell.forward(xw[t], state, recurrent_kernel, recurrent_bias, axes)
+                if cell.joined_product:
+                    joined.append(tf.concat([x_steps[t], ones, state[0] if t else no_state], axis=axes.one))
+                    state, keep = cell.forward(tf.matmul(joined[t], weights), state, None, None, axes)
+                else:
+                    state, keep = cell.forward(xw[t], state, recurrent_kernel, recurrent_bias, axes)
                 hs.append(state[0])
                 saved.append(keep)
             outputs = tf.stack(hs) if return_sequences else hs[-1]
@@ -279,13 +286,15 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
                 kernel_t = tf.transpose(kernel)
                 dx = tf.stack([tf.matmul(d, kernel_t) for d in dxw])
             with tf.name_scope("weight_gradients"):
-                x_steps = tf.unstack(inputs)
-                dkernel = tf.add_n([tf.matmul(x_steps[t], dxw[t], transpose_a=True) for t in range(steps)])
-                if cell.input_bias_in_product:
-                    dkernel, dinput_bias = dkernel[:-1], dkernel[-1]
+                if cell.joined_product:
+                    dweights = tf.add_n([tf.matmul(joined[t], dxw[t], transpose_a=True) for t in range(steps)])
+                    dkernel, dinput_bias, drecurrent = tf.split(dweights, [x.shape[2], 1, -1], axis=0)
+                    dinput_bias = dinput_bias[0]
                 else:
+                    dkernel = tf.add_n([tf.matmul(x_steps[t], dxw[t], transpose_a=True) for t in range(steps)])
                     dinput_bias = _sum_over_steps(dxw, axes.zero)
-                drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True) for t in range(1, steps)])
+                    drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True)
+                                           for t in range(1, steps)])
                 dbias = cell.bias_grad(dinput_bias, drec, axes)
             return dx, *(cell.gate_order(d) for d in (dkernel, drecurrent, dbias))
 

@@ -43,6 +43,28 @@ def test_a_float32_tensor_of_images_trains_as_its_array_and_a_recipes_data_copie
         train_rnn(rnn(n_hidden=8, seed=1), bad, [0, 1, 2, 3], batch=2, iteration=1)
 
 
+def test_tensor_copy_is_an_aligned_copy_that_outlives_its_array():
+    import gc
+
+    import tensorflow as tf
+
+    from pyrnn.training import tensor_copy
+
+    rows = np.random.default_rng(0).random((7, 3, 5))  # float64, cast on the copy
+    expected = rows.astype(np.float32)
+    copied = tensor_copy(rows)
+    rows[0, 0, 0] = 9.0  # the tensor holds a copy, not a view of the array
+    del rows
+    gc.collect()
+    assert copied.dtype == tf.float32 and copied.shape == (7, 3, 5)
+    np.testing.assert_array_equal(copied.numpy(), expected)
+    # TensorFlow's kernels abort on misaligned data: a slice (StridedSlice checks) and a reduction run
+    np.testing.assert_array_equal(copied[2:, 1].numpy(), expected[2:, 1])
+    assert float(tf.reduce_sum(copied)) == pytest.approx(float(expected.sum()), rel=1e-6)
+    odd = np.arange(1, 200, dtype=np.float32)[1:].reshape(3, 11, 6)[:, ::2]  # unaligned and strided
+    np.testing.assert_array_equal(tensor_copy(odd).numpy(), odd)
+
+
 def test_history_reports_what_was_done(small16):
     history = train_rnn(rnn(n_hidden=8, seed=0), small16["x_train"][:1000], small16["y_train"][:1000],
                         batch=50, iteration=7, seed=0)
