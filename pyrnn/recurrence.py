@@ -177,9 +177,9 @@ class LSTM:
     The cell computes its gates in the order (i, c, f, o), TensorFlow's
     LSTMBlockCell order, so that one op, TensorFlow's LSTMBlockCellGrad, forms
     a step's gate gradients [B, 4H] and dc from the kept values where a dozen
-    elementwise ops did: the recipe's training graph has 807 ops instead of
+    elementwise ops did: the recipe's training graph had 807 ops instead of
     937 to trace and run first (each 0.18 -> 0.16 s, bench/setup_cost.py on
-    this version and the one before), and a step 14 to 16%
+    that version and the one before; 797 since the joined product), and a step 14 to 16%
     shorter in scratch A/B runs in one process (in fresh processes the gain
     was within this machine's noise, about 5%). Without peepholes that op
     reads x, h_prev, w, the peepholes and b for their shapes only (a scratch
@@ -288,6 +288,7 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
             with tf.name_scope("weight_gradients"):
                 if cell.joined_product:
                     dweights = tf.add_n([tf.matmul(joined[t], dxw[t], transpose_a=True) for t in range(steps)])
+                    # a Python 0: with the tensor axes.zero, tracing inferred SplitV's shapes as cut by columns
                     dkernel, dinput_bias, drecurrent = tf.split(dweights, [x.shape[2], 1, -1], axis=0)
                     dinput_bias = dinput_bias[0]
                 else:
