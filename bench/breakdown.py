@@ -75,12 +75,18 @@ def recipe_flops(model) -> dict:
             layers.append(layer)
     forward = backward = 0
     for k, layer in enumerate(layers):
-        gates = kernels.LAYER_CELLS[type(layer)].gates
+        cell = kernels.LAYER_CELLS[type(layer)]
         width_in, hidden = layer.cell.kernel.shape[0], layer.cell.recurrent_kernel.shape[0]
-        projection = 2 * steps * batch * width_in * gates * hidden
-        recurrent = 2 * (steps - 1) * batch * hidden * gates * hidden
-        forward += projection + recurrent
-        backward += 2 * recurrent + projection + (projection if width_in != model.input_shape[2] else 0)
+        projection = 2 * steps * batch * width_in * cell.gates * hidden
+        recurrent = 2 * (steps - 1) * batch * hidden * cell.gates * hidden
+        input_gradient = projection if width_in != model.input_shape[2] else 0
+        if cell.joined_product:  # [x_t, 1, h_{t-1}] @ [K; b; R] every step, forward and for the weights' gradient
+            joined = 2 * steps * batch * (width_in + 1 + hidden) * cell.gates * hidden
+            forward += joined
+            backward += recurrent + joined + input_gradient
+        else:
+            forward += projection + recurrent
+            backward += 2 * recurrent + projection + input_gradient
     return {"forward": forward, "backward": backward}
 
 
@@ -149,11 +155,10 @@ def keras_xla_step(recipe: str, data: dict) -> float:
     return round(min(_time(lambda: step(idx).numpy(), CHUNK_ITERATIONS) for _ in range(3)) * 1e3, 3)
 
 
-MATMUL_SHAPES = {  # (rows, inner, cols) of the LSTM recipe's products, batch 500
-    "recurrent step h R (500x64 @ 64x256)": (500, 64, 256),
+MATMUL_SHAPES = {  # (rows, inner, cols) of the LSTM recipe's products, batch 500 (pyrnn.recurrence: joined)
+    "step [x_t, 1, h] W (500x81 @ 81x256)": (500, 81, 256),
     "backward step dz R^T (500x256 @ 256x64)": (500, 256, 64),
-    "weight gradient h^T dz (64x500 @ 500x256)": (64, 500, 256),
-    "input projection (8000x16 @ 16x256)": (8000, 16, 256),
+    "weight gradient [x_t, 1, h]^T dz (81x500 @ 500x256)": (81, 500, 256),
 }
 
 
