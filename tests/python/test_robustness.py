@@ -176,6 +176,8 @@ def _bad(small16, case):
         x[5, 7] = np.nan
     elif case == "infinite pixel":
         x[9, 0] = np.inf
+    elif case == "minus infinite pixel":  # found by the minimum, as +inf by the maximum and NaN by both
+        x[9, 0] = -np.inf
     elif case == "label 10":
         y = y.argmax(axis=1)
         y[3] = 10
@@ -199,6 +201,7 @@ def _bad(small16, case):
 
 BAD_ARRAYS = {
     "nan pixel": "NaN or infinite values in 1 row", "infinite pixel": "NaN or infinite values in 1 row",
+    "minus infinite pixel": "NaN or infinite values in 1 row",
     "label 10": "class ids must be whole numbers in 0..9", "label -1": "class ids must be whole numbers in 0..9",
     "one-hot row summing to 2": "1 one-hot row(s) are not a single 1", "one-hot row of zeros": "not a single 1",
     "wrong image length": "the model expects", "28x28 images not reduced": "reduceImage",
