@@ -64,10 +64,17 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
     (step_size * n_input numbers) or a step_size x n_input array, as R drops
     the dimensions of one row. Rejects empty, non-numeric and non-finite input,
     and values above 1 (see `check_pixel_scale`)."""
+    numeric = f"{name} must be numeric (an N x {step_size * n_input} matrix of pixels)"
+    if np.iscomplexobj(x):
+        raise PyrnnError(f"{numeric}, not complex numbers")
     try:
-        arr = np.asarray(x, dtype=np.float32)
+        with np.errstate(over="raise"):
+            arr = np.asarray(x, dtype=np.float32)
+    except FloatingPointError:  # finite values beyond float32's range would become infinities
+        raise PyrnnError(f"{name} has values beyond float32's range (about 3.4e38); pyrnn's models read "
+                         f"pixels in [0, 1]: scale {name} first") from None
     except (TypeError, ValueError):
-        raise PyrnnError(f"{name} must be numeric (an N x {step_size * n_input} matrix of pixels)") from None
+        raise PyrnnError(numeric) from None
     expected = f"N x {step_size * n_input} rows or an N x {step_size} x {n_input} array"
     if arr.ndim == 1 and arr.size == step_size * n_input:
         arr = arr.reshape(1, step_size, n_input)
@@ -97,13 +104,14 @@ def check_pixel_scale(top: float, name: str = "x") -> None:
     1: pyrnn's models read pixels in [0, 1] (MNIST's scale), and images in
     0..255 (the usual 8-bit scale) would be read silently wrong."""
     if top > 1.0:
-        raise PyrnnError(f"{name} has values up to {top:g}, but pyrnn's models read pixels in [0, 1] (as "
+        raise PyrnnError(f"{name} has values up to {top:.9g}, but pyrnn's models read pixels in [0, 1] (as "
                          f"read_data_sets gives them); for 0..255 images divide by 255 first ({name} / 255)")
 
 
 def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y", rows_name: str = "x") -> np.ndarray:
-    """One-hot N x n_class rows or N class ids in 0..n_class-1 (a single id
-    for one row) -> int32 [N]."""
+    """One-hot N x n_class rows or N class ids in 0..n_class-1 (for one row,
+    a single id or a single one-hot row as a vector, as R drops the
+    dimensions of one row) -> int32 [N]."""
     try:
         arr = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
@@ -112,6 +120,8 @@ def as_labels(y, n_class: int, n_rows: int | None = None, name: str = "y", rows_
         arr = arr[None]
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
+    if n_rows == 1 and arr.shape == (n_class,):  # n_class ids cannot label one row: its one-hot vector
+        arr = arr[None]
     if not np.isfinite(arr).all():
         raise PyrnnError(f"{name} contains NaN or infinite values")
     if arr.ndim == 2:

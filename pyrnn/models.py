@@ -26,7 +26,8 @@ set, at the cookbook's settings (the README quotes it).
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager, nullcontext
+import threading
+from contextlib import contextmanager
 
 import keras
 import tensorflow as tf
@@ -94,28 +95,40 @@ def _check(n_class, input_gain, seed, **sizes) -> None:
     check_seed(seed)
 
 
+_building = threading.Lock()
+"""Held while a builder makes its layers: Python's `random` is one stream per
+process, and builders running at once in threads would draw from each other's
+seeded stream (tests/python/test_structure.py pins it)."""
+
+
 @contextmanager
-def _python_random_seeded(seed: int):
+def _python_random_seeded(seed: int | None):
     """Keras draws each initializer's (and cell's) own seed from Python's
     `random` when it is made: seeding that stream while the layers are made
     fixes every initial weight, the same weights as
     keras.utils.set_random_seed(seed) gives, and restoring its state after
-    leaves the process' random streams (Python, NumPy, TensorFlow) as they were."""
-    state = random.getstate()
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(state)
+    leaves the process' random streams (Python, NumPy, TensorFlow) as they were.
+    Unseeded (None), the builder still holds the lock: its draws would move a
+    seeded builder's stream."""
+    with _building:
+        if seed is None:
+            yield
+            return
+        state = random.getstate()
+        random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state)
 
 
 def _seeded(seed):
     """The context a builder makes its layers in: TensorFlow's threads
     settled first (a layer's constructor starts TensorFlow's runtime;
     pyrnn.threads.one_thread_per_op_by_default says why), then Python's random
-    seeded when `seed` is given."""
+    seeded when `seed` is given, one builder at a time."""
     one_thread_per_op_by_default()
-    return nullcontext() if seed is None else _python_random_seeded(int(seed))
+    return _python_random_seeded(None if seed is None else int(seed))
 
 
 def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, input_gain: float = 1.0,

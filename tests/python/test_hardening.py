@@ -221,6 +221,10 @@ def test_one_row_and_one_label(data100):
     from pyrnn import eval_acc
     assert eval_acc(predict_rnn(model, x[0]), y[:1]) in (0.0, 1.0)
     assert eval_acc(3, 3) == 1.0 and eval_acc(3, 4) == 0.0
+    # one row and its one-hot label, both as vectors (R's x[1, ] and y[1, ])
+    one_hot = np.eye(10, dtype=np.float32)[7]
+    assert train_rnn(rnn(n_hidden=4, seed=1), x[0], one_hot, batch=1, iteration=2, seed=1).loss == history.loss
+    assert evaluate_rnn(model, x[0], one_hot) == evaluate_rnn(model, x[:1], [7])
 
 
 # --- models and runs -----------------------------------------------------------

@@ -31,3 +31,6 @@ def test_train_evaluate_predict_refuse_0_to_255_pixels_and_say_divide_by_255(mod
     # [0, 1] as before, the very top included
     assert evaluate_rnn(model, bytes_ / 255, y)["n"] == 50
     assert predict_rnn(model, np.ones((2, 256))).shape == (2,)
+    # a value just above 1 is named unrounded, not as "1"
+    with pytest.raises(PyrnnError, match=r"values up to 1\.00000012,"):
+        predict_rnn(model, np.full((2, 256), np.nextafter(np.float32(1), np.float32(2))))

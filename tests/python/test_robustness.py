@@ -178,6 +178,11 @@ def _bad(small16, case):
         x[9, 0] = np.inf
     elif case == "minus infinite pixel":  # found by the minimum, as +inf by the maximum and NaN by both
         x[9, 0] = -np.inf
+    elif case == "pixel beyond float32":  # finite, but an infinity once cast
+        x = x.astype(np.float64)
+        x[9, 0] = 1e39
+    elif case == "complex pixels":
+        x = x + 0j
     elif case == "label 10":
         y = y.argmax(axis=1)
         y[3] = 10
@@ -202,6 +207,7 @@ def _bad(small16, case):
 BAD_ARRAYS = {
     "nan pixel": "NaN or infinite values in 1 row", "infinite pixel": "NaN or infinite values in 1 row",
     "minus infinite pixel": "NaN or infinite values in 1 row",
+    "pixel beyond float32": "values beyond float32's range", "complex pixels": "not complex numbers",
     "label 10": "class ids must be whole numbers in 0..9", "label -1": "class ids must be whole numbers in 0..9",
     "one-hot row summing to 2": "1 one-hot row(s) are not a single 1", "one-hot row of zeros": "not a single 1",
     "wrong image length": "the model expects", "28x28 images not reduced": "reduceImage",

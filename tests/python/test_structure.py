@@ -141,6 +141,38 @@ def test_the_same_seed_gives_the_same_weights_as_keras_global_seeding():
         assert all(np.array_equal(a, b) for a, b in zip(ours, theirs)), build.__name__
 
 
+def test_builders_in_threads_at_once_give_each_seed_its_weights():
+    """Keras draws its initializers' seeds from Python's `random`, one stream
+    per process: builders running at once in threads (a user's thread pool)
+    must not draw from each other's seeded stream."""
+    import threading
+
+    import numpy as np
+
+    from pyrnn import lstm, rnn
+
+    expected = {seed: [w.numpy() for w in lstm(n_hidden=4, seed=seed).weights] for seed in (0, 1)}
+    start, built = threading.Barrier(4), {}
+
+    def build(k):
+        start.wait()
+        for r in range(5):
+            seed = (k + r) % 2
+            if k == 3:
+                rnn(n_hidden=4)  # an unseeded build draws from Python's stream too
+            else:
+                built[k, r] = seed, [w.numpy() for w in lstm(n_hidden=4, seed=seed).weights]
+
+    threads = [threading.Thread(target=build, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 15
+    for (k, r), (seed, weights) in built.items():
+        assert all(np.array_equal(a, b) for a, b in zip(weights, expected[seed])), (k, r, seed)
+
+
 def _layers_in_the_readme() -> dict:
     """Module name ("pyrnn.training", "pyrnn.cli" for a folder) -> its layer,
     from the README's layout table."""

@@ -18,10 +18,10 @@ import pytest
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 USER = "pyrnntest"
-# a trial trains for a few seconds, so that the kill lands in the trial caught running (at 100 iterations
-# one took 0.2 s, and the kill could land in the next one)
+# a trial trains for a few seconds, so that the kill lands mid-trial (2,000 iterations took 0.4 s on
+# pyrnn 0.2, less than the wait for a heartbeat, and the kill could land in the next trial)
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02,0.03", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
-        "--iterations", "2000", "--validate-every", "1000", "--data", "sample", "--heartbeat", "1"]
+        "--iterations", "12000", "--validate-every", "1000", "--data", "sample", "--heartbeat", "1"]
 _CLI = "from pyrnn.cli import main; main(prog_name='pyrnn')"
 
 
@@ -87,14 +87,18 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
     assert first.poll() is None
     first.kill()  # SIGKILL, mid-trial
     first.wait()
+    killed = [t.number for t in optuna.load_study(study_name="shared", storage=storage).get_trials(
+        states=(optuna.trial.TrialState.RUNNING,))]
+    assert len(killed) == 1, killed  # the one the kill interrupted, left running
     second = _worker(server, tmp_path / "b")
     output = second.communicate(timeout=300)[0]
     assert second.returncode == 0, output
     trials = optuna.load_study(study_name="shared", storage=storage).get_trials()
     complete = [t.params["point"] for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert sorted(complete) == ["basic-lr0.01", "basic-lr0.02", "basic-lr0.03"]
-    assert any(t.state == optuna.trial.TrialState.FAIL and t.params.get("point") == running[0].params["point"]
-               for t in trials)  # the killed one, failed once its heartbeat stopped, then trained again
+    # the killed one, failed once its heartbeat stopped, then its point trained again
+    killed_trial = {t.number: t for t in trials}[killed[0]]
+    assert killed_trial.state == optuna.trial.TrialState.FAIL and "point" in killed_trial.params
     again = _worker(server, tmp_path / "b")  # a re-run trains nothing more
     assert again.communicate(timeout=300)[0].count("validation accuracy 0.") == 0 and again.returncode == 0
     assert len(optuna.load_study(study_name="shared", storage=storage).get_trials()) == len(trials)

@@ -26,6 +26,12 @@ test_that("one row with one label trains and evaluates", {
   expect_true(result$accuracy %in% c(0, 1))
   norms <- gradient_norms_by_step(rnn(n.hidden = 4, seed = 1), x, factor("7"))
   expect_length(norms, 16)
+  one_hot <- data$y_train[1, ]  # `[` drops the dimensions of one row: a one-hot vector
+  expect_null(dim(one_hot))
+  from_vectors <- train_rnn(rnn(n.hidden = 4, seed = 1), data$x_train[1, ], one_hot, batch = 1, iteration = 2,
+                            seed = 1)
+  expect_identical(from_vectors$loss, train_rnn(rnn(n.hidden = 4, seed = 1), x, which(one_hot == 1) - 1,
+                                                batch = 1, iteration = 2, seed = 1)$loss)
 })
 
 test_that("eval_acc on the prediction of one row is 1 or 0", {
