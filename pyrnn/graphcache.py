@@ -53,7 +53,8 @@ def cache_dir() -> Path | None:
 
 GRAPH_SOURCES = ("compiled.py", "kernels.py", "recurrence.py", "adam.py")
 """pyrnn's modules whose code is traced into the cached graphs (tests/python/
-test_graphcache.py pins that an edit of one is a miss)."""
+test_graphcache.py pins that an edit of one is a miss; test_structure.py that
+every module pyrnn.compiled reaches is here or declared as tracing nothing)."""
 
 
 @functools.lru_cache(maxsize=None)

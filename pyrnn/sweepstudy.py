@@ -255,8 +255,8 @@ class Worker:
         trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
         if trial.state != TrialState.FAIL or trial.user_attrs.get(_FINAL):
             return False
-        self._say(f"{name}: another worker found this one's heartbeat late and failed its trial; the trial's retry "
-                  "takes the point over")
+        self.say(f"{name}: another worker found this one's heartbeat late and failed its trial; the trial's retry "
+                 "takes the point over")
         return True
 
     def stamp_silent(self) -> None:
@@ -353,8 +353,8 @@ class Worker:
             val = kept["validation"]
             trial.set_user_attr("val_cost", val["cost"])
             trial.set_user_attr("seconds", kept["training"]["seconds"])
-            self._say(f"{name}: validation accuracy {val['accuracy']:.4f} (the run trial {retry_of} finished "
-                      "before it was taken for dead)")
+            self.say(f"{name}: validation accuracy {val['accuracy']:.4f} (the run trial {retry_of} finished "
+                     "before it was taken for dead)")
             return val["accuracy"]
         self.trained += 1
         try:
@@ -364,7 +364,7 @@ class Worker:
         except PyrnnError as err:  # it diverged, or its settings do not fit the data: a retry would fail again
             trial.set_user_attr("message", str(err))
             trial.set_user_attr(_FINAL, True)
-            self._say(f"{name}: failed ({err})")
+            self.say(f"{name}: failed ({err})")
             raise
         if result.stopped:
             raise KeyboardInterrupt
@@ -373,9 +373,9 @@ class Worker:
         trial.set_user_attr("seconds", result.history.seconds)
         if result.history.stopped == PRUNED:
             trial.set_user_attr("message", pruned[0])
-            self._say(f"{name}: {pruned[0]}")
+            self.say(f"{name}: {pruned[0]}")
             raise optuna.TrialPruned(pruned[0])
-        self._say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
+        self.say(f"{name}: validation accuracy {val['accuracy']:.4f} ({result.history.seconds:.1f} s)")
         return val["accuracy"]
 
     def _kept_run(self, existing, settings) -> dict | None:
@@ -390,7 +390,8 @@ class Worker:
         kept = finished_run_metrics(existing.final, settings, self.data)
         return kept if kept is not None and kept["training"]["stopped"] != PRUNED else None
 
-    def _say(self, line: str) -> None:
+    def say(self, line: str) -> None:
+        """Print one line of this worker's progress (a trial's result), when verbose."""
         if self.verbose:
             print(line, flush=True)
 
@@ -445,7 +446,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
                     read[worker.data.key] = worker.data
                 worker.run()
                 if not worker.trained:
-                    worker._say("nothing left to train: every trial of this sweep is done")
+                    worker.say("nothing left to train: every trial of this sweep is done")
             else:
                 context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
                 procs = [context.Process(target=_work, args=(spec, out, url, name, prune, heartbeat, verbose))

@@ -213,6 +213,25 @@ def _imports_of_each_module() -> dict:
     return out
 
 
+def test_graph_sources_hold_every_module_the_compiled_calls_reach_that_traces_ops():
+    """The disk cache's key digests GRAPH_SOURCES, a list kept by hand: every
+    pyrnn module that pyrnn.compiled reaches through its imports is either in
+    it (its code is traced into the graphs) or named here as tracing nothing,
+    so a new import there fails this test until someone says which it is."""
+    from pyrnn.graphcache import GRAPH_SOURCES
+
+    traces_nothing = {  # what pyrnn.compiled and the traced modules use of them runs in Python only
+        "pyrnn.arrays", "pyrnn.calloptions", "pyrnn.errors", "pyrnn.files", "pyrnn.graphcache", "pyrnn.models",
+        "pyrnn.names", "pyrnn.savedstate", "pyrnn.threads", "pyrnn.version"}
+    imports, reached, todo = _imports_of_each_module(), set(), ["pyrnn.compiled"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(imports[module])
+    assert reached - traces_nothing == {f"pyrnn.{name.removesuffix('.py')}" for name in GRAPH_SOURCES}
+
+
 def _layer_of(module: str, layers: dict):
     while module not in layers and "." in module:
         module = module.rsplit(".", 1)[0]  # pyrnn.cli.common: in the row of pyrnn/cli/
