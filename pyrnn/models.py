@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import keras
 import tensorflow as tf
@@ -102,33 +102,30 @@ seeded stream (tests/python/test_structure.py pins it)."""
 
 
 @contextmanager
-def _python_random_seeded(seed: int | None):
+def _python_random_seeded(seed: int):
     """Keras draws each initializer's (and cell's) own seed from Python's
     `random` when it is made: seeding that stream while the layers are made
     fixes every initial weight, the same weights as
     keras.utils.set_random_seed(seed) gives, and restoring its state after
-    leaves the process' random streams (Python, NumPy, TensorFlow) as they were.
-    Unseeded (None), the builder still holds the lock: its draws would move a
-    seeded builder's stream."""
-    with _building:
-        if seed is None:
-            yield
-            return
-        state = random.getstate()
-        random.seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(state)
+    leaves the process' random streams (Python, NumPy, TensorFlow) as they were."""
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
+@contextmanager
 def _seeded(seed):
     """The context a builder makes its layers in: TensorFlow's threads
     settled first (a layer's constructor starts TensorFlow's runtime;
-    pyrnn.threads.one_thread_per_op_by_default says why), then Python's random
-    seeded when `seed` is given, one builder at a time."""
+    pyrnn.threads.one_thread_per_op_by_default says why), then one builder at
+    a time (`_building`; an unseeded one too, as its draws would move a seeded
+    builder's stream), with Python's random seeded when `seed` is given."""
     one_thread_per_op_by_default()
-    return _python_random_seeded(None if seed is None else int(seed))
+    with _building, (nullcontext() if seed is None else _python_random_seeded(int(seed))):
+        yield
 
 
 def rnn(n_hidden: int = 64, n_class: int = 10, step_size: int = 16, n_input: int = 16, input_gain: float = 1.0,
