@@ -39,11 +39,6 @@ def mnist16(data_dir=DEFAULT_MNIST) -> dict:
                                (f"y_{name}", part.labels.astype(np.int32)))}
 
 
-def load_npz(path) -> dict:
-    with np.load(path) as saved:
-        return {key: saved[key] for key in saved.files}
-
-
 def spread(seconds) -> dict:
     """Median and quartiles (ms) of per-step times given in seconds."""
     ms = np.asarray(seconds, dtype=np.float64) * 1e3

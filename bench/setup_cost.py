@@ -4,7 +4,7 @@ architecture has been trained in the process.
     python bench/setup_cost.py --out bench/results/setup_cost.json
 
 For each recipe (64 hidden units, batch 500, 16x16 MNIST), in a fresh process
-after imports and loading the data, the first model's set-up taken apart:
+after imports and loading the data (as the README's example does), the first model's set-up taken apart:
 - build: building the Keras model;
 - lower: mapping it onto pyrnn's kernels, with the probe that checks them
   against the model (once per architecture);
@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 CALLS = 20  # steady calls timed (each CHUNK iterations)
 
 
-def worker(recipe: str, data_file: str, mode: str) -> dict:
+def worker(recipe: str, data_dir: str, mode: str) -> dict:
     """mode "trace": Grappler on, graphs traced (the disk cache, in a folder
     of the benchmark's own, filled); "disk": graphs read back from that
     folder; "tf-grappler": traced, and run with TensorFlow's default Grappler
@@ -54,7 +54,7 @@ def worker(recipe: str, data_file: str, mode: str) -> dict:
     if mode == "tf-grappler":
         calloptions._rewriter = rewriter_config_pb2.RewriterConfig  # TensorFlow's defaults
 
-    data = common.load_npz(data_file)
+    data = common.mnist16(data_dir)  # as the README's example reads it (rows train_rnn reads in place)
     x, y = data["x_train"], data["y_train"]
     x_all, y_all = tf.constant(x), tf.constant(y)
     idx = np.stack([np.random.default_rng([1, i]).choice(x.shape[0], common.BATCH, replace=False)
@@ -98,17 +98,15 @@ def main(argv=None) -> int:
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        recipe, data_file, mode = args.worker
-        print(json.dumps(worker(recipe, data_file, mode)))
+        recipe, data_dir, mode = args.worker
+        print(json.dumps(worker(recipe, data_dir, mode)))
         return 0
     report = {"machine": common.machine(), "settings": {"batch": common.BATCH, "n_hidden": common.N_HIDDEN},
               "seconds": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        data_file = Path(tmp) / "mnist16.npz"
-        np.savez(data_file, **common.mnist16(args.data))
         os.environ["PYRNN_CACHE_DIR"] = str(Path(tmp) / "graphs")  # the workers' disk cache, empty at first
         for recipe in args.recipes.split(","):
-            run = {mode: common.run_worker(HERE / "setup_cost.py", ["--worker", recipe, data_file, mode])
+            run = {mode: common.run_worker(HERE / "setup_cost.py", ["--worker", recipe, args.data, mode])
                    for mode in ("trace", "disk", "tf-grappler")}
             row = run["trace"]
             row["read_back"] = run["disk"]["read_back"]

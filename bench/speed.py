@@ -4,7 +4,8 @@
 
 For each recipe (basic, bidirectional, stacked GRU with 3 layers, LSTM; 64
 hidden units, batch 500, Adam lr 0.01, 16x16 MNIST) and each framework, in a
-fresh process (after its imports and loading the data), it times:
+fresh process (after its imports and loading the data as the README's
+Python example does: pyrnn's reader and reduceImage), it times:
 - first: the cookbook's recipe end to end, the first model in the process:
   build a model, train it for 100 iterations (compiling included), the last
   loss read back; pyrnn's disk cache of compiled graphs (pyrnn.graphcache)
@@ -106,10 +107,13 @@ def pyrnn_inference(recipe: str, data: dict, repeats: int) -> list:
     return out
 
 
-def worker(framework: str, recipe: str, data_file: str, warmup: int, blocks: int, repeats: int) -> dict:
+def worker(framework: str, recipe: str, data_dir: str, warmup: int, blocks: int, repeats: int) -> dict:
     import peers
 
-    data = common.load_npz(data_file)
+    # read as the README's Python example reads it: pyrnn's reader and reduceImage give rows that
+    # train_rnn reads in place (an array from np.load is copied once per call, about 12 ms here);
+    # the peers get the same arrays
+    data = common.mnist16(data_dir)
     if framework == "pyrnn-disk":  # the graph compiled by an earlier process, on disk
         return {"first_seconds": pyrnn_recipe(recipe, data)}
     if framework == "pyrnn-tuned":
@@ -161,13 +165,13 @@ def r_missing() -> str | None:
     return None
 
 
-def time_to_accuracy(data_file: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
+def time_to_accuracy(data_dir: str, target: float, every: int, max_epochs: int, seed: int) -> dict:
     """Train the LSTM recipe (64 hidden, lr 0.01, batch 500) in epochs mode,
     evaluating on the test set every `every` iterations, until `target`
     accuracy; the training seconds exclude the evaluations."""
     from pyrnn import evaluate_rnn, lstm, train_rnn
 
-    data = common.load_npz(data_file)
+    data = common.mnist16(data_dir)
     model = lstm(n_hidden=common.N_HIDDEN, seed=seed)
     evaluations, spent = [], [0.0]
 
@@ -212,12 +216,12 @@ def main(argv=None) -> int:
     parser.add_argument("--accuracy-worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        framework, recipe, data_file, warmup, blocks, repeats = args.worker
-        print(json.dumps(worker(framework, recipe, data_file, int(warmup), int(blocks), int(repeats))))
+        framework, recipe, data_dir, warmup, blocks, repeats = args.worker
+        print(json.dumps(worker(framework, recipe, data_dir, int(warmup), int(blocks), int(repeats))))
         return 0
     if args.accuracy_worker:
-        data_file, target, every, max_epochs, seed = args.accuracy_worker
-        print(json.dumps(time_to_accuracy(data_file, float(target), int(every), int(max_epochs), int(seed))))
+        data_dir, target, every, max_epochs, seed = args.accuracy_worker
+        print(json.dumps(time_to_accuracy(data_dir, float(target), int(every), int(max_epochs), int(seed))))
         return 0
 
     recipes, frameworks = args.recipes.split(","), args.frameworks.split(",")
@@ -242,7 +246,7 @@ def main(argv=None) -> int:
                            "block_steps": BLOCK, "inference_chunk": INFERENCE_CHUNK},
               "rounds": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        data_file = Path(tmp) / "mnist16.npz"
+        data_file = Path(tmp) / "mnist16.npz"  # for R, which reads it into R arrays
         np.savez(data_file, **common.mnist16(args.data))
         for round_ in range(args.rounds):
             order = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
@@ -256,10 +260,10 @@ def main(argv=None) -> int:
                         result = r_worker(recipe, data_file, args.warmup, args.blocks, args.repeats)
                     else:
                         result = common.run_worker(HERE / "speed.py", [
-                            "--worker", framework, recipe, data_file, args.warmup, args.blocks, args.repeats])
+                            "--worker", framework, recipe, args.data, args.warmup, args.blocks, args.repeats])
                     if framework == "pyrnn":
                         result["first_disk_seconds"] = common.run_worker(HERE / "speed.py", [
-                            "--worker", "pyrnn-disk", recipe, data_file, 0, 0, 0])["first_seconds"]
+                            "--worker", "pyrnn-disk", recipe, args.data, 0, 0, 0])["first_seconds"]
                     report["rounds"].setdefault(recipe, {}).setdefault(framework, []).append(result)
                     print(f"  round {round_ + 1} {recipe:<13} {framework:<6} first {result['first_seconds']:6.2f} s, "
                           f"warm {result['warm_seconds']:6.2f} s, {result['step_ms']:7.2f} ms/step "
@@ -267,7 +271,7 @@ def main(argv=None) -> int:
         report["results"] = summarise(report["rounds"], frameworks, data_rows=10000)
         if not args.skip_accuracy:
             report["time_to_accuracy"] = common.run_worker(HERE / "speed.py", [
-                "--accuracy-worker", data_file, args.target, 50, args.max_epochs, 1])
+                "--accuracy-worker", args.data, args.target, 50, args.max_epochs, 1])
     report["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print_report(report, frameworks)
     from pyrnn.files import write_json

@@ -1,4 +1,5 @@
-"""Checking and shaping the arrays and numbers users hand to the library.
+"""Checking and shaping the arrays and numbers users hand to the library,
+and the memory TensorFlow reads arrays from in place (`aligned_empty`).
 
 Every check raises ValueError saying what was given and what is expected, so
 bad input is rejected before any training starts or any file is written.
@@ -14,6 +15,36 @@ import numpy as np
 from pyrnn.errors import PyrnnError
 
 SEED_MAX = 2**32 - 1  # Keras and NumPy take seeds in 0..2**32 - 1
+
+TENSOR_ALIGNMENT = 64
+"""Bytes: TensorFlow's CPU kernels abort the process on a tensor whose data
+is less aligned than this (Eigen's largest, for AVX-512)."""
+
+
+def aligned_empty(shape) -> np.ndarray:
+    """A new float32 array of `shape`, C-contiguous, whose data starts at a
+    multiple of TENSOR_ALIGNMENT bytes, so that TensorFlow can read it in place
+    (`in_place_readable`). NumPy aligns large arrays to 16 bytes only."""
+    nbytes = math.prod(shape) * np.dtype(np.float32).itemsize
+    buffer = np.empty(nbytes + TENSOR_ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % TENSOR_ALIGNMENT
+    return buffer[start:start + nbytes].view(np.float32).reshape(shape)
+
+
+def aligned_copy(array) -> np.ndarray:
+    """`array`'s values (numeric, any layout) as float32 in `aligned_empty` memory."""
+    array = np.asarray(array)
+    out = aligned_empty(array.shape)
+    np.copyto(out, array, casting="unsafe")
+    return out
+
+
+def in_place_readable(array: np.ndarray) -> bool:
+    """Whether TensorFlow can read `array` in place (through DLPack): float32,
+    C-contiguous, aligned to TENSOR_ALIGNMENT, and writeable (DLPack exports
+    no read-only arrays; TensorFlow never writes to a tensor it is given)."""
+    return (array.dtype == np.float32 and array.flags.c_contiguous and array.flags.writeable
+            and array.ctypes.data % TENSOR_ALIGNMENT == 0)
 
 
 def _is_number(value) -> bool:
@@ -69,7 +100,9 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
         raise PyrnnError(f"{numeric}, not complex numbers")
     try:
         with np.errstate(over="raise"):
-            arr = np.asarray(x, dtype=np.float32)
+            # a NumPy array of another type (R's doubles) converts into memory TensorFlow reads in place
+            convert = isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.dtype != np.float32
+            arr = aligned_copy(x) if convert else np.asarray(x, dtype=np.float32)
     except FloatingPointError:  # finite values beyond float32's range would become infinities
         raise PyrnnError(f"{name} has values beyond float32's range (about 3.4e38); pyrnn's models read "
                          f"pixels in [0, 1]: scale {name} first") from None

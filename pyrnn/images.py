@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from pyrnn.arrays import aligned_copy
 from pyrnn.errors import PyrnnError
 
 # Pillow filters for the methods other than the cookbook's nearest neighbour.
@@ -80,7 +81,8 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
         "bilinear", "bicubic", "box", "hamming", "lanczos" use Pillow filters.
     Returns float32 rows, row-major: 1 x (n_pixel_x * n_pixel_y) for one
     image (the cookbook's shape), N x (n_pixel_x * n_pixel_y) for N, with
-    values clipped to the input's range.
+    values clipped to the input's range, in memory that train_rnn reads in
+    place (`pyrnn.arrays.aligned_empty`).
     """
     if method not in METHODS:
         raise PyrnnError(f"reduceImage: unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -93,7 +95,7 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
     if method == "nearest":
         # one gather over flattened rows: no N x 784 temporary is made
         flat = nearest_pixels(side, n_pixel_x, n_pixel_y)
-        return images.reshape(images.shape[0], side * side)[:, flat].astype(np.float32)
+        return aligned_copy(images.reshape(images.shape[0], side * side)[:, flat])
     filt = PIL_FILTERS[method]
     small = np.stack([
         np.asarray(Image.fromarray(img.astype(np.float32), mode="F").resize((n_pixel_x, n_pixel_y), filt))
@@ -101,4 +103,4 @@ def reduceImage(actds, n_pixel_x: int = 16, n_pixel_y: int = 16, method: str = "
     ])
     # lanczos and bicubic overshoot: keep the output in the input's range
     small = np.clip(small, images.min(), images.max())
-    return small.reshape(images.shape[0], n_pixel_x * n_pixel_y).astype(np.float32)
+    return aligned_copy(small.reshape(images.shape[0], n_pixel_x * n_pixel_y))

@@ -121,13 +121,13 @@ class RecipeData:
 
     def images_tensor(self, split: str):
         """The split's images as a float32 tf.Tensor [N, step_size * n_input],
-        copied into TensorFlow on the first call only: every run trained on this
-        data (a sweep's trials, `compare`'s recipes) then shares one copy
-        (`train_rnn` takes it without copying; pinned by test_training.py)."""
-        from pyrnn.training import tensor_copy
+        made on the first call only (`float32_tensor`): every run trained on this
+        data (a sweep's trials, `compare`'s recipes) then shares it
+        (`train_rnn` takes it as it is; pinned by test_training.py)."""
+        from pyrnn.training import float32_tensor
 
         if split not in self._tensors:
-            self._tensors[split] = tensor_copy(self.splits[split][0])
+            self._tensors[split] = float32_tensor(self.splits[split][0])
         return self._tensors[split]
 
     def describe(self) -> str:

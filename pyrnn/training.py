@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from pyrnn.arrays import (as_labels, as_sequences, check_learning_rate, check_positive, check_seed, check_sizes,
-                          model_shape)
+from pyrnn.arrays import (aligned_copy, as_labels, as_sequences, check_learning_rate, check_positive, check_seed,
+                          check_sizes, in_place_readable, model_shape)
 from pyrnn.checkpoint import load_checkpoint, read_checkpoint
 from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training_call
 from pyrnn.errors import MissingFileError, PyrnnError
@@ -192,35 +192,29 @@ def _checked(model, x, y, *, lr, batch, iteration, seed, epochs, clipnorm, check
 
 def _images_tensor(x, xs: np.ndarray):
     """The training images as the tensor the compiled calls read: x itself
-    (reshaped to xs' [N, T, I]) when it is a float32 tf.Tensor, else a copy of
-    xs (`tensor_copy`), which a sweep would pay for every trial of one worker
-    (its trials share one tensor: RecipeData.images_tensor)."""
+    (reshaped to xs' [N, T, I]) when it is a float32 tf.Tensor, else xs
+    (`float32_tensor`: in place, or one copy that a sweep would pay for every
+    trial of one worker: its trials share one tensor, RecipeData.images_tensor)."""
     if isinstance(x, tf.Tensor) and x.dtype == tf.float32:
         return tf.reshape(x, xs.shape)
-    return tensor_copy(xs)
+    return float32_tensor(xs)
 
 
-TENSOR_ALIGNMENT = 64
-"""Bytes: TensorFlow's CPU kernels abort the process on a tensor whose data
-is less aligned than this (Eigen's largest, for AVX-512)."""
+def float32_tensor(array: np.ndarray):
+    """A float32 tf.Tensor of `array` (any shape; float32, or values NumPy
+    casts to it) that reads the array in place where TensorFlow can
+    (`in_place_readable`: what pyrnn's readers, reduceImage and the
+    conversion of other types in as_sequences give), else one copy of it.
 
-
-def tensor_copy(array: np.ndarray):
-    """A float32 tf.Tensor holding one copy of `array` (any shape; float32,
-    or values NumPy casts to it).
-
-    Why not tf.constant: it is slower. Here NumPy copies once into a buffer
-    aligned as TensorFlow needs, and the tensor reads that buffer in place
-    (DLPack), keeping it alive. For full MNIST at 16x16 (55,000 x 256, 56 MB):
-    5.5 ms instead of 7.8 in a loop of copies, 12 ms instead of 16 to 31 in
-    train_rnn's second and later calls of a process (scratch timings).
-    test_training.py pins that the tensor is a copy and outlives the array."""
-    nbytes = array.size * np.dtype(np.float32).itemsize
-    buffer = np.empty(nbytes + TENSOR_ALIGNMENT, np.uint8)
-    start = -buffer.ctypes.data % TENSOR_ALIGNMENT
-    aligned = buffer[start:start + nbytes].view(np.float32).reshape(array.shape)
-    np.copyto(aligned, array)
-    return tf.experimental.dlpack.from_dlpack(aligned.__dlpack__())
+    Why not tf.constant: it copies every time, and more slowly. For full MNIST
+    at 16x16 (55,000 x 256, 56 MB) a copy costs about 12 ms of each train_rnn
+    call, the call's largest fixed cost after building the model (scratch
+    timings). Reading in place is safe: TensorFlow writes to no tensor it is
+    given, and the tensor keeps the array alive. test_training.py pins both
+    ways."""
+    if not in_place_readable(array):
+        array = aligned_copy(array)
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
 def _chunks(batches, start: int, total: int, cuts=()):

@@ -43,26 +43,72 @@ def test_a_float32_tensor_of_images_trains_as_its_array_and_a_recipes_data_copie
         train_rnn(rnn(n_hidden=8, seed=1), bad, [0, 1, 2, 3], batch=2, iteration=1)
 
 
-def test_tensor_copy_is_an_aligned_copy_that_outlives_its_array():
+def _runs_in_kernels(tensor, expected):
+    """TensorFlow's kernels abort on misaligned data: a slice (StridedSlice checks) and a reduction run."""
+    import tensorflow as tf
+
+    np.testing.assert_array_equal(tensor[2:, 1].numpy(), expected[2:, 1])
+    assert float(tf.reduce_sum(tensor)) == pytest.approx(float(expected.sum()), rel=1e-6)
+
+
+def test_float32_tensor_reads_aligned_float32_in_place_and_keeps_it_alive():
+    import gc
+
+    from pyrnn.arrays import aligned_copy, in_place_readable
+    from pyrnn.training import float32_tensor
+
+    rows = aligned_copy(np.random.default_rng(0).random((7, 3, 5)))
+    assert in_place_readable(rows)
+    expected = rows.copy()
+    tensor = float32_tensor(rows)
+    rows[0, 0, 0] = 9.0  # read in place: the tensor sees the array's own memory
+    assert tensor.numpy()[0, 0, 0] == 9.0
+    rows[0, 0, 0] = expected[0, 0, 0]
+    del rows
+    gc.collect()
+    np.testing.assert_array_equal(tensor.numpy(), expected)
+    _runs_in_kernels(tensor, expected)
+
+
+@pytest.mark.parametrize("kind", ["float64", "unaligned", "strided", "read-only"])
+def test_float32_tensor_copies_what_tensorflow_cannot_read_in_place(kind):
     import gc
 
     import tensorflow as tf
 
-    from pyrnn.training import tensor_copy
+    from pyrnn.arrays import aligned_copy
+    from pyrnn.training import float32_tensor
 
-    rows = np.random.default_rng(0).random((7, 3, 5))  # float64, cast on the copy
+    values = np.random.default_rng(0).random((7, 3, 5))
+    if kind == "float64":
+        rows = values.copy()
+    elif kind == "unaligned":  # 4 bytes past an aligned start
+        rows = aligned_copy(np.zeros(values.size + 1))[1:].reshape(values.shape)
+        rows[...] = values
+    elif kind == "strided":
+        rows = aligned_copy(np.repeat(values, 2, axis=2))[:, :, ::2]
+    else:
+        rows = aligned_copy(values)
+        rows.flags.writeable = False
     expected = rows.astype(np.float32)
-    copied = tensor_copy(rows)
-    rows[0, 0, 0] = 9.0  # the tensor holds a copy, not a view of the array
+    tensor = float32_tensor(rows)
+    if rows.flags.writeable:
+        rows[0, 0, 0] = 9.0  # a copy: the tensor does not see it
     del rows
     gc.collect()
-    assert copied.dtype == tf.float32 and copied.shape == (7, 3, 5)
-    np.testing.assert_array_equal(copied.numpy(), expected)
-    # TensorFlow's kernels abort on misaligned data: a slice (StridedSlice checks) and a reduction run
-    np.testing.assert_array_equal(copied[2:, 1].numpy(), expected[2:, 1])
-    assert float(tf.reduce_sum(copied)) == pytest.approx(float(expected.sum()), rel=1e-6)
-    odd = np.arange(1, 200, dtype=np.float32)[1:].reshape(3, 11, 6)[:, ::2]  # unaligned and strided
-    np.testing.assert_array_equal(tensor_copy(odd).numpy(), odd)
+    assert tensor.dtype == tf.float32 and tensor.shape == (7, 3, 5)
+    np.testing.assert_array_equal(tensor.numpy(), expected)
+    _runs_in_kernels(tensor, expected)
+
+
+def test_images_read_in_place_are_left_as_they_were(small16):
+    from pyrnn.arrays import in_place_readable
+
+    x = small16["x_train"][:600]
+    assert in_place_readable(x)  # reduceImage's rows, as the README's example makes them
+    before = x.copy()
+    train_rnn(rnn(n_hidden=8, seed=0), x, small16["y_train"][:600], batch=50, iteration=12, seed=0)
+    np.testing.assert_array_equal(x, before)
 
 
 def test_history_reports_what_was_done(small16):
@@ -85,6 +131,21 @@ def test_inputs_as_sequences_or_rows_train_the_same(small16):
     b = train_rnn(rnn(n_hidden=8, seed=2), x.reshape(-1, 16, 16), y.argmax(axis=1), batch=100, iteration=4,
                   seed=2).loss
     np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_other_types_convert_once_into_memory_read_in_place(small16):
+    """R hands doubles in column-major order: as_sequences converts them into aligned float32 rows
+    (one copy, which the tensor then reads in place), and they train as the float32 rows do."""
+    from pyrnn.arrays import as_sequences, in_place_readable
+
+    x, y = small16["x_train"][:600], small16["y_train"][:600]
+    doubles = np.asfortranarray(x.astype(np.float64))
+    converted = as_sequences(doubles, 16, 16)
+    assert in_place_readable(converted) and converted.shape == (600, 16, 16)
+    np.testing.assert_array_equal(converted, x.reshape(-1, 16, 16))
+    a = train_rnn(rnn(n_hidden=8, seed=2), x, y, batch=100, iteration=4, seed=2).loss
+    b = train_rnn(rnn(n_hidden=8, seed=2), doubles, y, batch=100, iteration=4, seed=2).loss
+    assert a == b
 
 
 def test_resume_from_checkpoint_equals_an_uninterrupted_run(small16, tmp_path):
