@@ -100,8 +100,10 @@ def as_sequences(x, step_size: int, n_input: int, name: str = "x") -> np.ndarray
         raise PyrnnError(f"{numeric}, not complex numbers")
     try:
         with np.errstate(over="raise"):
-            # a NumPy array of another type (R's doubles) converts into memory TensorFlow reads in place
-            convert = isinstance(x, np.ndarray) and x.dtype.kind in "biuf" and x.dtype != np.float32
+            # a NumPy array of another type or layout (R's doubles, in column order) converts, in one
+            # copy, into memory TensorFlow reads in place
+            convert = (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
+                       and not (x.dtype == np.float32 and x.flags.c_contiguous))
             arr = aligned_copy(x) if convert else np.asarray(x, dtype=np.float32)
     except FloatingPointError:  # finite values beyond float32's range would become infinities
         raise PyrnnError(f"{name} has values beyond float32's range (about 3.4e38); pyrnn's models read "

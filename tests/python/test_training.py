@@ -140,9 +140,10 @@ def test_other_types_convert_once_into_memory_read_in_place(small16):
 
     x, y = small16["x_train"][:600], small16["y_train"][:600]
     doubles = np.asfortranarray(x.astype(np.float64))
-    converted = as_sequences(doubles, 16, 16)
-    assert in_place_readable(converted) and converted.shape == (600, 16, 16)
-    np.testing.assert_array_equal(converted, x.reshape(-1, 16, 16))
+    for given in (doubles, np.asfortranarray(x)):
+        converted = as_sequences(given, 16, 16)
+        assert in_place_readable(converted) and converted.shape == (600, 16, 16)
+        np.testing.assert_array_equal(converted, x.reshape(-1, 16, 16))
     a = train_rnn(rnn(n_hidden=8, seed=2), x, y, batch=100, iteration=4, seed=2).loss
     b = train_rnn(rnn(n_hidden=8, seed=2), doubles, y, batch=100, iteration=4, seed=2).loss
     assert a == b
