@@ -64,7 +64,7 @@ def worker(recipe: str, data_dir: str, mode: str) -> dict:
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
     out["build"] = time.perf_counter() - t
     t = time.perf_counter()
-    kernels.lower(model, parts=kernels.parallel_parts(common.BATCH))
+    kernels.lower(model, parts=kernels.parallel_parts(common.BATCH, model))
     out["lower"] = time.perf_counter() - t
     optimizer = compiled.optimizer_for(model, common.LR, None)
     t = time.perf_counter()

@@ -116,7 +116,7 @@ def lowered(model, batch: int, backend: str):
     if backend == "keras" or (backend == "auto" and gpu_available()):
         return None
     try:
-        return kernels.lower(model, parts=kernels.parallel_parts(batch))
+        return kernels.lower(model, parts=kernels.parallel_parts(batch, model))
     except kernels.NotLowered as why:
         if backend == "kernels":
             raise PyrnnError(f"backend='kernels' cannot run {model.name}: {why}; use backend='auto' or "

@@ -38,6 +38,19 @@ def test_kernels_match_keras_autodiff(name):
         np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-4, atol=1e-6)
 
 
+def test_a_bidirectional_model_counts_its_directions_as_parts():
+    """Each core runs one independent recurrence: the two directions of a bidirectional layer are two,
+    so its batch is cut into half as many parts as a one-way model's (on 2 cores: one, not two)."""
+    from pyrnn.compiled import lowered
+
+    one_way = kernels.parallel_parts(500, BUILDERS["lstm"]())
+    assert kernels.parallel_parts(500, BUILDERS["stacked_gru"]()) == one_way
+    assert kernels.parallel_parts(500, BUILDERS["bidirectional"]()) == max(1, one_way // 2)
+    assert kernels.parallel_parts(40, BUILDERS["lstm"]()) == 1  # parts of at least 32 rows
+    model = BUILDERS["bidirectional"]()
+    assert lowered(model, 500, "auto").key[1] == max(1, one_way // 2)
+
+
 def conv_model():
     inputs = keras.Input((16, 16))
     hidden = keras.layers.Conv1D(4, 3)(inputs)
