@@ -42,7 +42,12 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
     x: N x (step_size * n_input) rows (e.g. N x 256 for 16x16 images) or
        N x step_size x n_input, numeric, finite, pixels in [0, 1] (values
        above 1 are refused: divide 0..255 images by 255 first). A float32
-       tf.Tensor is used without a copy (RecipeData.images_tensor).
+       tf.Tensor is used without a copy (RecipeData.images_tensor), and so is
+       an array TensorFlow can read in place (`float32_tensor`: what
+       read_data_sets and reduceImage return); x is never written to. Leave x
+       as it is until the call returns: a change made meanwhile (from a
+       callback) reaches the later iterations of an array read in place,
+       not those of a copy.
     y: N x n_class one-hot rows or N class ids.
     iteration: number of random batches (the cookbook's loop), unless
        `epochs` is given: then that many passes over shuffled data.

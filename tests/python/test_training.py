@@ -133,6 +133,26 @@ def test_inputs_as_sequences_or_rows_train_the_same(small16):
     np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+def test_a_change_during_the_call_reaches_an_array_read_in_place_not_a_copy(small16):
+    """As train_rnn's docstring says: x read in place is read as it is at each chunk."""
+    from pyrnn.arrays import aligned_copy, in_place_readable
+
+    y = small16["y_train"][:500]
+
+    def losses(x):
+        def blank(iteration, loss):
+            if iteration == 1:
+                x[...] = 0
+        return train_rnn(rnn(n_hidden=8, seed=0), x, y, batch=50, iteration=20, seed=0, callback=blank).loss
+
+    readable = aligned_copy(small16["x_train"][:500])
+    assert in_place_readable(readable)
+    in_place, copied = losses(readable), losses(small16["x_train"][:500].astype(np.float64))
+    unchanged = train_rnn(rnn(n_hidden=8, seed=0), small16["x_train"][:500], y, batch=50, iteration=20, seed=0).loss
+    np.testing.assert_allclose(copied, unchanged, rtol=1e-6)
+    assert in_place[:10] == unchanged[:10] and in_place[10:] != unchanged[10:]
+
+
 def test_other_types_convert_once_into_memory_read_in_place(small16):
     """R hands doubles in column-major order: as_sequences converts them into aligned float32 rows
     (one copy, which the tensor then reads in place), and they train as the float32 rows do."""
