@@ -142,11 +142,12 @@ class GRU:
     def backward(dh, carry, saved, h_prev, recurrent, axes):
         z, r, n, rh = saved
         dz = tf.raw_ops.SigmoidGrad(y=z, dy=dh * (-n if h_prev is None else h_prev - n))
-        dn = tf.raw_ops.TanhGrad(y=n, dy=dh - dh * z)
+        dh_z = dh * z  # made once: pyrnn's Grappler passes do not merge equal ops (pyrnn.calloptions)
+        dn = tf.raw_ops.TanhGrad(y=n, dy=dh - dh_z)
         dr = tf.raw_ops.SigmoidGrad(y=r, dy=dn * rh)
         dxw = tf.concat([dz, dr, dn], axis=axes.one)
         drec = tf.concat([dz, dr, dn * r], axis=axes.one)
-        return dxw, drec, dh * z, None
+        return dxw, drec, dh_z, None
 
     @staticmethod
     def bias_grad(dinput_bias, drec, axes):

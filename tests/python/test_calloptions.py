@@ -5,7 +5,7 @@ neither pyrnn's losses nor are they changed by pyrnn's calls."""
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.protobuf import config_pb2
+from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
 from pyrnn import compiled, predict_rnn, stacked_rnn, train_rnn
@@ -45,3 +45,20 @@ def test_the_users_grappler_options_neither_change_pyrnn_nor_are_changed_by_it(d
     for run in (again, user_off):
         assert run[0] == default[0]  # the same losses, to the bit
         np.testing.assert_array_equal(run[1], default[1])
+
+
+def test_pyrnns_calls_run_the_remapper_and_the_dependency_optimizer_only():
+    """The passes that earned their time on pyrnn's graphs (pyrnn.calloptions' docstring): the
+    remapper and the dependency optimizer on, every other pass off, in one iteration."""
+    from pyrnn.calloptions import pyrnn_options
+
+    toggle = rewriter_config_pb2.RewriterConfig
+    with pyrnn_options():
+        config = config_pb2.ConfigProto.FromString(context.context().function_call_options.config_proto_serialized)
+    rewriter = config.graph_options.rewrite_options
+    toggles = {field.name: getattr(rewriter, field.name) for field in rewriter.DESCRIPTOR.fields
+               if field.enum_type is not None and field.enum_type.name == "Toggle"}
+    assert {name for name, value in toggles.items() if value == toggle.ON} == {"remapping", "dependency_optimization"}
+    assert all(value == toggle.OFF for name, value in toggles.items()
+               if name not in ("remapping", "dependency_optimization"))
+    assert rewriter.meta_optimizer_iterations == toggle.ONE and rewriter.disable_tfg_optimizer
