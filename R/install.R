@@ -6,7 +6,7 @@
 #' the pyrnn Python package into it with pip, from the copy inside this R
 #' package (built from a temporary copy, so the installed package is left as
 #' it was); pip brings what its `pyproject.toml` lists (TensorFlow, Keras,
-#' NumPy, Pillow, click, matplotlib) from your package index. With reticulate
+#' NumPy, Pillow, click, matplotlib, Optuna) from your package index. With reticulate
 #' below 1.38, which cannot use NumPy 2, NumPy stays below 2. A virtualenv
 #' whose Python no longer runs is made again.
 #'

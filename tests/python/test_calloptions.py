@@ -9,6 +9,7 @@ from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
 from pyrnn import compiled, predict_rnn, stacked_rnn, train_rnn
+from pyrnn.calloptions import pyrnn_options
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,6 @@ def test_the_users_grappler_options_neither_change_pyrnn_nor_are_changed_by_it(d
 def test_pyrnns_calls_run_the_remapper_and_the_dependency_optimizer_only():
     """The passes that earned their time on pyrnn's graphs (pyrnn.calloptions' docstring): the
     remapper and the dependency optimizer on, every other pass off, in one iteration."""
-    from pyrnn.calloptions import pyrnn_options
-
     toggle = rewriter_config_pb2.RewriterConfig
     with pyrnn_options():
         config = config_pb2.ConfigProto.FromString(context.context().function_call_options.config_proto_serialized)
