@@ -142,19 +142,21 @@ def parallel_parts(batch: int, model) -> int:
     cheaper than with two parts, in fresh processes alternating, scratch
     runs); each part of at least 32 rows."""
     cores = tf.config.threading.get_inter_op_parallelism_threads() or _usable_cores()
-    return max(1, min(cores // _side_by_side(model.layers), batch // 32))
+    return max(1, min(cores // _side_by_side(_plans(model)[1]), batch // 32))
 
 
-def _side_by_side(layers) -> int:
-    """The recurrences that run side by side in every recurrent layer of
-    `layers` (Sequential stacks included): 2 where each is bidirectional, else 1."""
+def _side_by_side(plans) -> int:
+    """The recurrences that run side by side in every recurrent layer that
+    `plans` name (Sequential stacks included): 2 where each is bidirectional,
+    else 1. (A layer the kernels do not cover, plan None, is never lowered.)"""
     recurrent = []
-    for layer in layers:
-        if type(layer) is keras.Sequential:
-            recurrent.append(_side_by_side(layer.layers))
-        elif isinstance(layer, keras.layers.Bidirectional):
+    for plan in plans:
+        kind = plan[0] if plan else None
+        if kind == "sequential":
+            recurrent.append(_side_by_side(plan[1]))
+        elif kind == "bidirectional":
             recurrent.append(2)
-        elif isinstance(layer, keras.layers.RNN):
+        elif kind == "recurrent":
             recurrent.append(1)
     return min(recurrent, default=1)
 
@@ -197,6 +199,14 @@ def _part_sizes(x, parts: int):
     return sizes if isinstance(batch, int) else tf.stack(sizes)
 
 
+def _plans(model):
+    """The model's layers (its input layer aside) and the plan of each (None
+    where the kernels do not cover it)."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    position = {id(w): k for k, w in enumerate(model.trainable_variables)}
+    return layers, [_plan_layer(layer, position) for layer in layers]
+
+
 class NotLowered(Exception):
     """The kernels do not cover a model; the message says why."""
 
@@ -225,11 +235,9 @@ def lower(model, parts: int = 1) -> Lowered:
     independently (see Lowered). Raises NotLowered when the model holds a
     layer they do not cover, is not a plain chain of layers, or does not agree
     with the model on a probe batch (checked once per architecture)."""
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    layers, plans = _plans(model)
     if len(model.inputs) != 1 or len(model.outputs) != 1 or not layers:
         raise NotLowered("the model is not a single chain of layers from one input to one output")
-    position = {id(w): k for k, w in enumerate(model.trainable_variables)}
-    plans = [_plan_layer(layer, position) for layer in layers]
     uncovered = [layer.name for layer, plan in zip(layers, plans) if plan is None]
     if uncovered:
         raise NotLowered(f"the kernels do not cover the layer(s) {', '.join(uncovered)} (they run Keras' "
