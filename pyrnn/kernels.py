@@ -72,9 +72,18 @@ def _is_plain(layer) -> bool:
 # model's trainable variables (by position) hold its weights. Plans are
 # hashable and say everything the computation depends on, so models of one
 # architecture share one plan, one probe and one compiled graph.
+def _positions(weights, position):
+    """Where `weights` are among the model's trainable variables, or None where
+    one is not trainable (a frozen layer): the kernels train every weight they run."""
+    found = tuple(position.get(id(w)) for w in weights)
+    return None if None in found else found
+
+
 def _plan_recurrent(layer, position):
     cell = layer.cell
-    weights = tuple(position[id(w)] for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    weights = _positions((cell.kernel, cell.recurrent_kernel, cell.bias), position)
+    if weights is None:
+        return None
     return "recurrent", _CELL_NAMES[LAYER_CELLS[type(layer)]], layer.return_sequences, layer.go_backwards, weights
 
 
@@ -84,14 +93,15 @@ def _plan_layer(layer, position):
         return _plan_recurrent(layer, position)
     if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode == "concat" \
             and _is_plain(layer.forward_layer) and _is_plain(layer.backward_layer):
-        return ("bidirectional", _plan_recurrent(layer.forward_layer, position),
-                _plan_recurrent(layer.backward_layer, position))
+        directions = (_plan_recurrent(layer.forward_layer, position), _plan_recurrent(layer.backward_layer, position))
+        return None if None in directions else ("bidirectional", *directions)
     if type(layer) is keras.Sequential:
         parts = tuple(_plan_layer(sub, position) for sub in layer.layers)
         return None if any(part is None for part in parts) else ("sequential", parts)
     if type(layer) is keras.layers.Dense and layer.activation is keras.activations.linear and layer.use_bias \
             and layer.compute_dtype == "float32":
-        return "dense", (position[id(layer.kernel)], position[id(layer.bias)])
+        weights = _positions((layer.kernel, layer.bias), position)
+        return None if weights is None else ("dense", weights)
     return None
 
 
@@ -241,7 +251,8 @@ def lower(model, parts: int = 1) -> Lowered:
     uncovered = [layer.name for layer, plan in zip(layers, plans) if plan is None]
     if uncovered:
         raise NotLowered(f"the kernels do not cover the layer(s) {', '.join(uncovered)} (they run Keras' "
-                         "SimpleRNN, GRU and LSTM with default activations, no dropout, float32, and linear Dense)")
+                         "SimpleRNN, GRU and LSTM with default activations, no dropout, float32, and linear Dense, "
+                         "all trainable)")
     architecture = (tuple(plans), tuple(model.input_shape[1:]), tuple(tuple(w.shape) for w in model.trainable_variables))
     logits = _chain([_run(plan) for plan in plans])
     if architecture not in _probed:

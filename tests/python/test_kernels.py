@@ -62,6 +62,27 @@ def test_a_layer_the_kernels_do_not_cover_is_named():
         kernels.lower(conv_model())
 
 
+def test_a_frozen_layer_trains_through_keras_and_stays_as_it_was(small16):
+    """The kernels train every weight they run: a model with a frozen layer (weights outside its
+    trainable variables) is not lowered, and train_rnn's Keras path leaves that layer's weights alone."""
+    from pyrnn import PyrnnError, train_rnn
+
+    x, y = small16["x_train"][:200], small16["y_train"][:200]
+    model = lstm(n_hidden=8, seed=1)
+    frozen = model.get_layer("lstm")
+    frozen.trainable = False
+    with pytest.raises(kernels.NotLowered, match="do not cover the layer.*lstm.*all trainable"):
+        kernels.lower(model)
+    with pytest.raises(PyrnnError, match="backend='kernels' cannot run"):
+        train_rnn(model, x, y, batch=50, iteration=1, backend="kernels")
+    before = [w.numpy() for w in frozen.weights]
+    dense_before = [w.numpy() for w in model.trainable_variables]
+    assert len(train_rnn(model, x, y, batch=50, iteration=3, seed=1).loss) == 3
+    for w, was in zip(frozen.weights, before):
+        np.testing.assert_array_equal(w.numpy(), was)
+    assert all(np.any(w.numpy() != was) for w, was in zip(model.trainable_variables, dense_before))
+
+
 def test_the_backend_switch(small16, caplog):
     from pyrnn import PyrnnError, evaluate_rnn, predict_rnn, rnn, train_rnn
 
