@@ -62,6 +62,25 @@ def test_a_layer_the_kernels_do_not_cover_is_named():
         kernels.lower(conv_model())
 
 
+def test_a_model_the_kernels_would_compute_differently_is_not_lowered():
+    """The probe runs the model's own graph: a layer applied twice (the kernels chain each layer once)
+    and a direction read the wrong way round are caught on its short probe sequence."""
+    inputs = keras.Input((16, 16))
+    twice = keras.layers.GRU(16, return_sequences=True)
+    model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.GRU(8)(twice(twice(inputs)))))
+    with pytest.raises(kernels.NotLowered, match="disagree"):
+        kernels.lower(model)
+
+    model = BUILDERS["bidirectional"]()
+    bidirectional, output = kernels._plans(model)[1]
+    kind, forward, backward = bidirectional
+    assert backward[3] is True  # the backward direction reads the steps last to first
+    read_forward = (kind, forward, (*backward[:3], False, backward[4]))
+    with pytest.raises(kernels.NotLowered, match="disagree"):
+        kernels._probe(model, kernels._chain([kernels._run(read_forward), kernels._run(output)]))
+    kernels._probe(model, kernels._chain([kernels._run(bidirectional), kernels._run(output)]))
+
+
 def test_a_frozen_layer_trains_through_keras_and_stays_as_it_was(small16):
     """The kernels train every weight they run: a model with a frozen layer (weights outside its
     trainable variables) is not lowered, and train_rnn's Keras path leaves that layer's weights alone."""
