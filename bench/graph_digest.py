@@ -3,10 +3,11 @@ would store it: the functions of its library sorted, and the counters
 TensorFlow appends to names (`while_body_546`, `CustomGradient-606`) taken
 out, since they count what the process traced before.
 
-Run it in two checkouts (PYTHONPATH=<checkout> python bench/graph_digest.py):
-equal digests mean a change left the compiled training graphs as they were,
-so the steps run the same ops as before and step timings measured on the
-earlier version still describe them."""
+Run this checkout's script with PYTHONPATH set to each of two checkouts
+(PYTHONPATH=<checkout> python bench/graph_digest.py; an older checkout need
+not have the script): equal digests mean a change left the compiled
+training graphs as they were, so the steps run the same ops as before and
+step timings measured on the earlier version still describe them."""
 
 import hashlib
 import os
@@ -20,8 +21,8 @@ import common  # noqa: E402
 
 
 def digest(graph_def) -> str:
-    def plain(proto) -> str:
-        return re.sub(r"[_-]\d+", "_N", str(proto))
+    def plain(proto) -> str:  # counters only in quoted strings (names, inputs), never in numbers
+        return re.sub(r'"[^"]*"', lambda name: re.sub(r"[_-]\d+", "_N", name.group()), str(proto))
 
     parts = sorted(plain(function) for function in graph_def.library.function)
     return hashlib.sha256("\n".join(parts + [plain(node) for node in graph_def.node]).encode()).hexdigest()[:16]

@@ -265,8 +265,9 @@ def lower(model, parts: int = 1) -> Lowered:
 
 
 # Steps in the probe batch: enough to tell the directions and the order of
-# the steps apart. Eager Keras pays per step, so a full-length probe cost the
-# stacked GRU's first model 0.15 s more (0.22 s instead of 0.07 s here).
+# the steps apart. Eager Keras pays per step: with the whole 16 steps, lower
+# took the stacked GRU 0.27 to 0.31 s instead of 0.13 s on a slow machine
+# (bench/results/setup_cost_machine3_probe.json).
 PROBE_STEPS = 3
 
 
@@ -278,10 +279,11 @@ def _probe(model, logits) -> None:
     try:
         ours = logits(model.trainable_variables, tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
         # call, not __call__: the model's own graph of layers, without the
-        # check that the input has the full number of steps
+        # check that the input has the full number of steps (which would turn
+        # every short probe into NotLowered, and every model over to Keras)
         theirs = np.asarray(model.call(tf.constant(probe), training=False))
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
-        raise NotLowered(f"the kernels fail on a probe batch ({type(err).__name__}: {err})") from None
+        raise NotLowered(f"the kernels or the model fail on a probe batch ({type(err).__name__}: {err})") from None
     # Rounding differs (the sums run in another order) and grows through the
     # steps of a recurrence with large weights; a wrong mapping is off by far more.
     if ours.shape != theirs.shape or np.abs(ours - theirs).max() > 1e-2 * (1 + np.abs(theirs).max()):
