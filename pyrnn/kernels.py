@@ -275,13 +275,13 @@ def _probe(model, logits) -> None:
     shape = list(model.input_shape[1:])
     if len(shape) == 2:  # [step, feature]: a short sequence checks the same mapping
         shape[0] = min(shape[0] or PROBE_STEPS, PROBE_STEPS)
-    probe = np.random.default_rng(0).uniform(size=(2, *shape)).astype(np.float32)
+    probe = tf.constant(np.random.default_rng(0).uniform(size=(2, *shape)).astype(np.float32))
     try:
-        ours = logits(model.trainable_variables, tf.transpose(tf.constant(probe), [1, 0, 2])).numpy()
+        ours = logits(model.trainable_variables, tf.transpose(probe, [1, 0, 2])).numpy()
         # call, not __call__: the model's own graph of layers, without the
         # check that the input has the full number of steps (which would turn
         # every short probe into NotLowered, and every model over to Keras)
-        theirs = np.asarray(model.call(tf.constant(probe), training=False))
+        theirs = np.asarray(model.call(probe, training=False))
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
         raise NotLowered(f"the kernels or the model fail on a probe batch ({type(err).__name__}: {err})") from None
     # Rounding differs (the sums run in another order) and grows through the
