@@ -52,7 +52,7 @@ def worker(recipe: str, data_dir: str, mode: str) -> dict:
     from pyrnn import BUILDERS, calloptions, compiled, kernels, train_rnn
 
     if mode == "tf-grappler":
-        calloptions._rewriter = rewriter_config_pb2.RewriterConfig  # TensorFlow's defaults
+        calloptions._rewriter = lambda toggles: rewriter_config_pb2.RewriterConfig()  # TensorFlow's defaults
 
     data = common.mnist16(data_dir)  # as the README's example reads it (rows train_rnn reads in place)
     x, y = data["x_train"], data["y_train"]

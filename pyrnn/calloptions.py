@@ -18,6 +18,25 @@ stacked GRU's 3 to 4%, its first run no longer. Constant folding,
 the arithmetic and loop optimizers, common subgraph elimination, the layout
 optimizer and the memory optimizer each left the step as it was or longer.
 
+The dependency optimizer runs first (an explicit list of passes, not the
+meta optimizer's order): it removes 21 to 43% of the nodes (the Identity
+nodes of the inlined parts' functions among them), and the remapper's time
+goes by node, about 30 us each on a 2-core Xeon (TF_CPP_VMODULE=meta_optimizer=1
+prints each pass' time and node counts), while it fuses the
+same products either way (the stacked GRU's and the LSTM's graphs had the
+same node counts after both passes; all four recipes the same losses and
+weights to the bit). The remapper runs only where it has
+products with a bias add to fuse (`remapper=` of pyrnn_options, from
+pyrnn.kernels' Lowered.biased_products): an LSTM's products carry their bias
+inside (pyrnn.recurrence's joined product), so for it the remapper fused the
+output layer alone, its step was no shorter and the losses the same to the
+bit without it (scratch runs, fresh processes alternating). In
+bench/setup_cost.py, run in turn with the previous version on a 2-core Xeon
+(bench/results/setup_cost_machine4_passes.json), the first run of the
+stacked GRU took 0.54 and 0.56 s against 0.57 and 0.61 s, the LSTM's 0.17 and
+0.17 s against 0.20 and 0.22 s; the basic and bidirectional RNNs', whose
+graphs are small, moved within the noise.
+
 How: TensorFlow hands each call of a function the options of the calling
 thread (`function_call_options` of its eager context, a ConfigProto that
 becomes an attribute of the call); a function is instantiated and optimised
@@ -42,40 +61,48 @@ from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
 _RewriterConfig = rewriter_config_pb2.RewriterConfig
-GRAPPLER_PASSES = ("remapping", "dependency_optimization")
-"""Grappler's passes (RewriterConfig toggles) that pyrnn's calls run, once
-each; every other pass is off, TensorFlow's MLIR graph optimiser and model
-pruning too (pruning nothing here: every node feeds the result)."""
+GRAPPLER_PASSES = {"dependency_optimization": "dependency", "remapping": "remap"}
+"""Grappler's passes that pyrnn's calls may run, in the order they run, once
+each: RewriterConfig's toggle -> the pass' name in RewriterConfig.optimizers.
+Every other pass is off, TensorFlow's MLIR graph optimiser and model pruning
+too (pruning nothing here: every node feeds the result)."""
 
 
-def _rewriter() -> _RewriterConfig:
+def passes(remapper: bool = True) -> tuple:
+    """The toggles of the passes pyrnn's calls run, in order."""
+    return tuple(toggle for toggle in GRAPPLER_PASSES if remapper or toggle != "remapping")
+
+
+def _rewriter(toggles: tuple) -> _RewriterConfig:
     rewriter = _RewriterConfig(meta_optimizer_iterations=_RewriterConfig.ONE, disable_tfg_optimizer=True,
                                disable_model_pruning=True, memory_optimization=_RewriterConfig.NO_MEM_OPT)
     for field in rewriter.DESCRIPTOR.fields:
         if field.enum_type is not None and field.enum_type.name == "Toggle":
-            setattr(rewriter, field.name, _RewriterConfig.ON if field.name in GRAPPLER_PASSES else _RewriterConfig.OFF)
+            setattr(rewriter, field.name, _RewriterConfig.ON if field.name in toggles else _RewriterConfig.OFF)
+    rewriter.optimizers.extend(GRAPPLER_PASSES[toggle] for toggle in toggles)  # this order, not Grappler's own
     return rewriter
 
 
-_configs: dict = {}  # the caller's ConfigProto (serialized) -> the same with pyrnn's Grappler options
+_configs: dict = {}  # (the caller's ConfigProto (serialized), passes) -> the same with pyrnn's Grappler options
 
 
-def _ours(theirs: bytes) -> config_pb2.ConfigProto:
-    if theirs not in _configs:
+def _ours(theirs: bytes, toggles: tuple) -> config_pb2.ConfigProto:
+    if (theirs, toggles) not in _configs:
         config = config_pb2.ConfigProto.FromString(theirs)
-        config.graph_options.rewrite_options.CopyFrom(_rewriter())
-        _configs[theirs] = config
-    return _configs[theirs]
+        config.graph_options.rewrite_options.CopyFrom(_rewriter(toggles))
+        _configs[theirs, toggles] = config
+    return _configs[theirs, toggles]
 
 
 @contextlib.contextmanager
-def pyrnn_options():
+def pyrnn_options(remapper: bool = True):
     """Run the calls made inside with pyrnn's Grappler options (on this
-    thread); the caller's options are back on leaving."""
+    thread); the caller's options are back on leaving. remapper: whether the
+    remapper runs too (see the module docstring)."""
     eager = context.context()
     theirs = eager.function_call_options
-    eager.function_call_options = context.FunctionCallOptions(executor_type=theirs.executor_type,
-                                                              config_proto=_ours(theirs.config_proto_serialized))
+    eager.function_call_options = context.FunctionCallOptions(
+        executor_type=theirs.executor_type, config_proto=_ours(theirs.config_proto_serialized, passes(remapper)))
     try:
         yield
     finally:

@@ -15,6 +15,7 @@ import logging
 import weakref
 from collections import OrderedDict
 from contextlib import nullcontext
+from functools import partial
 
 import keras
 import numpy as np
@@ -143,7 +144,7 @@ def forward(model, backend: str = "auto"):
         ("forward", low.key), lambda xb, *weights: low.logits(weights, time_major(xb)), [x_spec, *weights]))
 
     def forward_pass(xb):
-        with pyrnn_options():
+        with pyrnn_options(remapper=low.biased_products):
             return call(xb, *weights)
 
     return forward_pass
@@ -216,7 +217,8 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
         run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(low, len(weights), clipnorm, loss_fn)),
                                            [*specs, *state]))
 
-    options = nullcontext if low is None else pyrnn_options  # pyrnn's Grappler passes for the kernels' graphs
+    # pyrnn's Grappler passes for the kernels' graphs
+    options = nullcontext if low is None else partial(pyrnn_options, remapper=low.biased_products)
 
     def train(x_all, y_all, idx):
         count = idx.shape[0]

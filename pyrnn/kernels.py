@@ -171,6 +171,18 @@ def _side_by_side(plans) -> int:
     return min(recurrent, default=1)
 
 
+def _recurrent_plans(plans):
+    """The plans of the recurrences that `plans` name, Sequential stacks and
+    both directions of a bidirectional layer included."""
+    for plan in plans:
+        if plan[0] == "sequential":
+            yield from _recurrent_plans(plan[1])
+        elif plan[0] == "bidirectional":
+            yield from plan[1:]
+        elif plan[0] == "recurrent":
+            yield plan
+
+
 def _usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
         return len(os.sched_getaffinity(0))
@@ -229,10 +241,15 @@ class Lowered(NamedTuple):
     logits: (weights, x) -> logits float32 [B, n_class], for x float32
        [T, B, I] time-major and weights the model's trainable variables (or
        their values) in the model's order.
+    biased_products: whether a recurrence adds a bias to a matrix product
+       (the inputs' projection of SimpleRNN and GRU layers, the GRU's
+       recurrent bias; not the LSTM, whose products hold their bias), which
+       Grappler's remapper fuses into one op (pyrnn.calloptions).
     """
 
     key: tuple
     logits: object
+    biased_products: bool
 
 
 # Architectures whose plan agreed with the model on the probe batch, in this
@@ -261,7 +278,8 @@ def lower(model, parts: int = 1) -> Lowered:
     # Plain Python over static shapes, nothing for AutoGraph to convert; left to
     # it, tf.function's AutoGraph once called a cell's bias_grad for its
     # input_bias (in bench/accuracy.py, after many models in one process).
-    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)))
+    biased = any(not _CELLS_BY_NAME[plan[1]].joined_product for plan in _recurrent_plans(plans))
+    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)), biased)
 
 
 # Steps in the probe batch: enough to tell the directions and the order of

@@ -8,7 +8,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
-from pyrnn import compiled, predict_rnn, stacked_rnn, train_rnn
+from pyrnn import compiled, lstm, predict_rnn, rnn, stacked_rnn, train_rnn
 from pyrnn.calloptions import pyrnn_options
 
 
@@ -48,16 +48,40 @@ def test_the_users_grappler_options_neither_change_pyrnn_nor_are_changed_by_it(d
         np.testing.assert_array_equal(run[1], default[1])
 
 
-def test_pyrnns_calls_run_the_remapper_and_the_dependency_optimizer_only():
+@pytest.mark.parametrize("remapper", [True, False])
+def test_pyrnns_calls_run_the_dependency_optimizer_then_the_remapper_only(remapper):
     """The passes that earned their time on pyrnn's graphs (pyrnn.calloptions' docstring): the
-    remapper and the dependency optimizer on, every other pass off, in one iteration."""
+    dependency optimizer, then the remapper where asked for, every other pass off, in one iteration."""
     toggle = rewriter_config_pb2.RewriterConfig
-    with pyrnn_options():
+    with pyrnn_options(remapper=remapper):
         config = config_pb2.ConfigProto.FromString(context.context().function_call_options.config_proto_serialized)
     rewriter = config.graph_options.rewrite_options
     toggles = {field.name: getattr(rewriter, field.name) for field in rewriter.DESCRIPTOR.fields
                if field.enum_type is not None and field.enum_type.name == "Toggle"}
-    kept = {"remapping", "dependency_optimization"}
+    kept = {"remapping", "dependency_optimization"} if remapper else {"dependency_optimization"}
     assert kept <= toggles.keys()
     assert toggles == {name: toggle.ON if name in kept else toggle.OFF for name in toggles}
+    assert list(rewriter.optimizers) == (["dependency", "remap"] if remapper else ["dependency"])
     assert rewriter.meta_optimizer_iterations == toggle.ONE and rewriter.disable_tfg_optimizer
+
+
+def test_the_remapper_runs_where_the_graph_has_bias_added_products_only(data):
+    """The training graph TensorFlow ran (after Grappler, as run metadata records it) holds a
+    fused product with its bias where the recurrence adds a bias to a product (a basic RNN's
+    inputs' projection), and none for an LSTM, whose products hold their bias: the remapper
+    did not run there (pyrnn.kernels' Lowered.biased_products)."""
+    x, y = data
+    fused = {}
+    for build in (rnn, lstm):
+        compiled.forget_compiled()
+        eager = context.context()
+        eager.enable_run_metadata()
+        try:
+            train_rnn(build(n_hidden=8, seed=1), x, y, batch=100, iteration=2, seed=1)
+            metadata = eager.export_run_metadata()
+        finally:
+            eager.disable_run_metadata()
+        ops = max(([node.op for graph in function.partition_graphs for node in graph.node]
+                   for function in metadata.function_graphs), key=len)  # the training call's graph
+        fused[build.__name__] = any("FusedMatMul" in op for op in ops)
+    assert fused == {"rnn": True, "lstm": False}
