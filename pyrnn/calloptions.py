@@ -25,17 +25,17 @@ goes by node, about 30 us each on a 2-core Xeon (TF_CPP_VMODULE=meta_optimizer=1
 prints each pass' time and node counts), while it fuses the
 same products either way (the stacked GRU's and the LSTM's graphs had the
 same node counts after both passes; all four recipes the same losses and
-weights to the bit). The remapper runs only where it has
-products with a bias add to fuse (`remapper=` of pyrnn_options, from
-pyrnn.kernels' Lowered.biased_products): an LSTM's products carry their bias
-inside (pyrnn.recurrence's joined product), so for it the remapper fused the
-output layer alone, its step was no shorter and the losses the same to the
-bit without it (scratch runs, fresh processes alternating). In
-bench/setup_cost.py, run in turn with the previous version on a 2-core Xeon
-(bench/results/setup_cost_machine4_passes.json), the first run of the
-stacked GRU took 0.54 and 0.56 s against 0.57 and 0.61 s, the LSTM's 0.17 and
-0.17 s against 0.20 and 0.22 s; the basic and bidirectional RNNs', whose
-graphs are small, moved within the noise.
+weights to the bit). The remapper runs only where it earns that time
+(`remapper=` of pyrnn_options, from pyrnn.kernels' Lowered.remapper, which
+asks the cells: pyrnn.recurrence's remapper_pays has the figures): on the
+graphs of SimpleRNN layers, not on a GRU's, whose step it left the same while
+it took 0.15 s of the stacked GRU's first run, nor on an LSTM's, whose
+products hold their bias; the losses and weights were the same to the bit
+without it. In bench/setup_cost.py, run in turn with commit 99f093b on a
+2-core Xeon (bench/results/setup_cost_machine4_passes.json), the first run
+of the stacked GRU took 0.41 and 0.48 s against 0.64 and 0.62 s, the LSTM's
+0.18 and 0.17 s against 0.23 and 0.20 s; the basic and bidirectional RNNs',
+which keep the remapper, moved within the noise.
 
 How: TensorFlow hands each call of a function the options of the calling
 thread (`function_call_options` of its eager context, a ConfigProto that

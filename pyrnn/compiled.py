@@ -144,7 +144,7 @@ def forward(model, backend: str = "auto"):
         ("forward", low.key), lambda xb, *weights: low.logits(weights, time_major(xb)), [x_spec, *weights]))
 
     def forward_pass(xb):
-        with pyrnn_options(remapper=low.biased_products):
+        with pyrnn_options(remapper=low.remapper):
             return call(xb, *weights)
 
     return forward_pass
@@ -218,7 +218,7 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
                                            [*specs, *state]))
 
     # pyrnn's Grappler passes for the kernels' graphs
-    options = nullcontext if low is None else partial(pyrnn_options, remapper=low.biased_products)
+    options = nullcontext if low is None else partial(pyrnn_options, remapper=low.remapper)
 
     def train(x_all, y_all, idx):
         count = idx.shape[0]

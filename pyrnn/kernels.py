@@ -241,15 +241,14 @@ class Lowered(NamedTuple):
     logits: (weights, x) -> logits float32 [B, n_class], for x float32
        [T, B, I] time-major and weights the model's trainable variables (or
        their values) in the model's order.
-    biased_products: whether a recurrence adds a bias to a matrix product
-       (the inputs' projection of SimpleRNN and GRU layers, the GRU's
-       recurrent bias; not the LSTM, whose products hold their bias), which
-       Grappler's remapper fuses into one op (pyrnn.calloptions).
+    remapper: whether Grappler's remapper earns its time on the graphs
+       (pyrnn.calloptions): where a recurrence's cell says so
+       (pyrnn.recurrence's remapper_pays: SimpleRNN layers).
     """
 
     key: tuple
     logits: object
-    biased_products: bool
+    remapper: bool
 
 
 # Architectures whose plan agreed with the model on the probe batch, in this
@@ -278,8 +277,8 @@ def lower(model, parts: int = 1) -> Lowered:
     # Plain Python over static shapes, nothing for AutoGraph to convert; left to
     # it, tf.function's AutoGraph once called a cell's bias_grad for its
     # input_bias (in bench/accuracy.py, after many models in one process).
-    biased = any(not _CELLS_BY_NAME[plan[1]].joined_product for plan in _recurrent_plans(plans))
-    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)), biased)
+    remapper = any(_CELLS_BY_NAME[plan[1]].remapper_pays for plan in _recurrent_plans(plans))
+    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)), remapper)
 
 
 # Steps in the probe batch: enough to tell the directions and the order of

@@ -52,6 +52,15 @@ class _Axes:
 #     was slower so, as the basic and bidirectional RNNs' were (3 to 6%) with the bias alone in the
 #     product (scratch runs), so the other cells project the inputs for all steps and sum the
 #     bias' columns;
+#   remapper_pays: whether Grappler's remapper, fusing each product with the bias added after it,
+#     earns its time in the first run on this cell's graphs (pyrnn.calloptions). It walks every node,
+#     the unrolled steps' included, so its cost grows with the graph, while its gain is the bias adds
+#     it removes. A SimpleRNN's step is little more than its product, so the bias add of its inputs'
+#     projection shows: the basic RNN's step was 3% longer without the remapper, its first run 0.01 s
+#     shorter. A GRU's step is dominated by the recurrence: the stacked GRU's step was the same
+#     without it (31.9 against 31.6 ms, medians), its first run 0.15 s shorter (0.42 to 0.47 against
+#     0.58 to 0.63 s). An LSTM's products hold their bias (joined_product). Fresh processes
+#     alternating, three of each, on a 2-core Xeon; the same losses and weights to the bit either way;
 #   input_bias(bias) -> the bias added to x K; bias_grad(d input bias, d (h_prev R + recurrent bias)
 #     per step, axes) -> d bias, as Keras stores it;
 #   gate_order(w) -> w with its gate columns in the order the cell computes them (Keras' own, except the
@@ -73,6 +82,7 @@ class Simple:
 
     gates = 1
     joined_product = False
+    remapper_pays = True
 
     @staticmethod
     def gate_order(w):
@@ -110,6 +120,7 @@ class GRU:
 
     gates = 3
     joined_product = False
+    remapper_pays = False
 
     @staticmethod
     def gate_order(w):
@@ -189,6 +200,7 @@ class LSTM:
 
     gates = 4
     joined_product = True
+    remapper_pays = False
 
     @staticmethod
     def gate_order(w):

@@ -65,14 +65,15 @@ def test_pyrnns_calls_run_the_dependency_optimizer_then_the_remapper_only(remapp
     assert rewriter.meta_optimizer_iterations == toggle.ONE and rewriter.disable_tfg_optimizer
 
 
-def test_the_remapper_runs_where_the_graph_has_bias_added_products_only(data):
+def test_the_remapper_runs_where_the_cells_ask_for_it_only(data):
     """The training graph TensorFlow ran (after Grappler, as run metadata records it) holds a
-    fused product with its bias where the recurrence adds a bias to a product (a basic RNN's
-    inputs' projection), and none for an LSTM, whose products hold their bias: the remapper
-    did not run there (pyrnn.kernels' Lowered.biased_products)."""
+    product fused with its bias for a basic RNN, whose cell asks for the remapper, and none for
+    a GRU stack or an LSTM, whose cells do not (pyrnn.recurrence's remapper_pays): the remapper
+    ran for the first only."""
     x, y = data
     fused = {}
-    for build in (rnn, lstm):
+    for name, build in (("basic", rnn), ("stacked GRU", lambda **kw: stacked_rnn(num_layers=2, cell="gru", **kw)),
+                        ("LSTM", lstm)):
         compiled.forget_compiled()
         eager = context.context()
         eager.enable_run_metadata()
@@ -83,5 +84,5 @@ def test_the_remapper_runs_where_the_graph_has_bias_added_products_only(data):
             eager.disable_run_metadata()
         ops = max(([node.op for graph in function.partition_graphs for node in graph.node]
                    for function in metadata.function_graphs), key=len)  # the training call's graph
-        fused[build.__name__] = any("FusedMatMul" in op for op in ops)
-    assert fused == {"rnn": True, "lstm": False}
+        fused[name] = any("FusedMatMul" in op for op in ops)
+    assert fused == {"basic": True, "stacked GRU": False, "LSTM": False}

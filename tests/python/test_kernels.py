@@ -51,16 +51,17 @@ def test_a_bidirectional_model_counts_its_directions_as_parts():
     assert lowered(model, 500, "auto").key[1] == max(1, one_way // 2)
 
 
-def test_the_recurrences_that_add_a_bias_to_a_product_are_told_apart():
-    """Lowered.biased_products says whether Grappler's remapper has products to fuse
-    (pyrnn.calloptions): SimpleRNN and GRU layers add their bias after a product, an LSTM's
-    products hold it, and a stack or a bidirectional layer counts each of its recurrences."""
-    biased = {name: kernels.lower(build()).biased_products for name, build in BUILDERS.items()}
-    assert biased == {"basic": True, "bidirectional": True, "stacked_gru": True, "stacked_lstm": False,
-                      "lstm": False}
-    mixed = keras.Sequential([keras.Input((16, 16)), keras.layers.LSTM(6, return_sequences=True),
-                              keras.layers.GRU(6), keras.layers.Dense(10)])
-    assert kernels.lower(mixed).biased_products
+def test_the_remapper_is_asked_for_where_a_cell_says_it_pays():
+    """Lowered.remapper tells pyrnn.calloptions whether Grappler's remapper runs on the graphs:
+    where a recurrence's cell says it pays (pyrnn.recurrence's remapper_pays: SimpleRNN, not GRU
+    or LSTM), a stack or a bidirectional layer asking for each of its recurrences."""
+    remapper = {name: kernels.lower(build()).remapper for name, build in BUILDERS.items()}
+    assert remapper == {"basic": True, "bidirectional": True, "stacked_gru": False, "stacked_lstm": False,
+                        "lstm": False}
+    for layers, pays in (([keras.layers.LSTM(6, return_sequences=True), keras.layers.GRU(6)], False),
+                         ([keras.layers.GRU(6, return_sequences=True), keras.layers.SimpleRNN(6)], True)):
+        model = keras.Sequential([keras.Input((16, 16)), *layers, keras.layers.Dense(10)])
+        assert kernels.lower(model).remapper is pays
 
 
 def conv_model():
