@@ -9,12 +9,12 @@ took 0.05 to 0.9 s of it per architecture: bench/setup_cost.py's
 In scratch runs that timed each pass added to pyrnn's set (calls with
 alternating options in one process, 20 to 25 blocks of 30 steps each), two
 passes showed in the steady step beyond the noise of this shared 2-core
-machine (about 5%), and both cost little in the first run, so they are the
-ones kept (GRAPPLER_PASSES): the remapper, without which the bidirectional
-RNN's step was about 7% slower, and the dependency optimizer (it removes
-the Identity and NoOp nodes and the control edges that the computation does
-not need), with which the LSTM's step was 8% shorter in two runs and the
-stacked GRU's 3 to 4%, its first run no longer. Constant folding,
+machine (about 5%), so they are the ones kept (GRAPPLER_PASSES): the
+dependency optimizer (it removes the Identity and NoOp nodes and the control
+edges that the computation does not need), with which the LSTM's step was
+8% shorter in two runs and the stacked GRU's 3 to 4%, its first run no
+longer, and the remapper, without which the bidirectional RNN's step was
+about 7% slower. Constant folding,
 the arithmetic and loop optimizers, common subgraph elimination, the layout
 optimizer and the memory optimizer each left the step as it was or longer.
 

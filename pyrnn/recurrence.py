@@ -14,7 +14,7 @@ import tensorflow as tf
 
 def _project(x3, w, bias=None):
     """[T, B, I] @ [I, N] (+ bias [N]) -> [T, B, N] as one matrix product
-    (with the bias, one fused op after Grappler's remapper)."""
+    (with the bias, one fused op where Grappler's remapper runs: remapper_pays)."""
     out = tf.matmul(tf.reshape(x3, [-1, x3.shape[2]]), w)
     if bias is not None:
         out = tf.nn.bias_add(out, bias)
@@ -59,7 +59,8 @@ class _Axes:
 #     projection shows: the basic RNN's step was 3% longer without the remapper, its first run 0.01 s
 #     shorter. A GRU's step is dominated by the recurrence: the stacked GRU's step was the same
 #     without it (31.9 against 31.6 ms, medians), its first run 0.15 s shorter (0.42 to 0.47 against
-#     0.58 to 0.63 s). An LSTM's products hold their bias (joined_product). Fresh processes
+#     0.58 to 0.63 s). An LSTM's products hold their bias (joined_product): the remapper fused only
+#     the output layer's product there, and its step was no longer without it. Fresh processes
 #     alternating, three of each, on a 2-core Xeon; the same losses and weights to the bit either way;
 #   input_bias(bias) -> the bias added to x K; bias_grad(d input bias, d (h_prev R + recurrent bias)
 #     per step, axes) -> d bias, as Keras stores it;
