@@ -212,7 +212,7 @@ class Worker:
         self.points = spec.points() if spec.search == "grid" else {}
         self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
-        self.taking = None  # (number, name) of the trial being trained
+        self.taking = None  # (trial id, name) of the trial being trained
         self.trained = 0  # trials this worker trained (or went on training)
 
     def run(self) -> None:
@@ -246,17 +246,20 @@ class Worker:
         another worker that took it for dead (its heartbeat late, e.g. on a
         starved machine or after a jump of the clock): Optuna then refuses
         this worker's result, and its retry takes the point over, keeping
-        the run this worker finished (Worker._kept_run). Says so when it was."""
+        the run this worker finished (Worker._kept_run). Says so when it was.
+        A trial that failed here too (it diverged: _FINAL) was failed either
+        way; its retry fails again and is recorded so."""
         from optuna.trial import TrialState
 
         if self.taking is None:
             return False
-        number, name = self.taking
-        trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
-        if trial.state != TrialState.FAIL or trial.user_attrs.get(_FINAL):
+        trial_id, name = self.taking
+        trial = self.study._storage.get_trial(trial_id)  # noqa: SLF001  the stored state, read by id
+        if trial.state != TrialState.FAIL:
             return False
-        self.say(f"{name}: another worker found this one's heartbeat late and failed its trial; the trial's retry "
-                 "takes the point over")
+        if not trial.user_attrs.get(_FINAL):
+            self.say(f"{name}: another worker found this one's heartbeat late and failed its trial; the trial's "
+                     "retry takes the point over")
         return True
 
     def stamp_silent(self) -> None:
@@ -278,7 +281,7 @@ class Worker:
     def _objective(self, trial) -> float:
         import optuna
 
-        self.taking = (trial.number, f"trial {trial.number}")
+        self.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001  Optuna's storage reads trials by id
         me = next(t for t in self.study.get_trials(deepcopy=False) if t.number == trial.number)
         if self.spec.search == "grid":
             if "fixed_params" not in me.system_attrs:  # another worker took the last waiting trial first
@@ -294,7 +297,7 @@ class Worker:
                 trial.set_user_attr("spare", True)  # other workers took the last trials first
                 raise optuna.TrialPruned("no trial left")
             settings, name = self._sample(trial), f"trial-{trial.number:04d}"
-        self.taking = (trial.number, name)
+        self.taking = (trial._trial_id, name)  # noqa: SLF001
         return self._train(trial, settings, self.out / name, name, retry_of=me.system_attrs.get("failed_trial"))
 
     def _taken(self, me, key: str) -> bool:

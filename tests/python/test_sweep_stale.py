@@ -144,3 +144,30 @@ def test_a_live_worker_taken_for_dead_keeps_its_run_and_the_retry_does_not_train
     assert retry.user_attrs["seconds"] == metrics["training"]["seconds"]
     with open(out / "sweep.csv") as fh:
         assert [row["state"] for row in csv.DictReader(fh)] == ["complete"]
+
+
+def test_a_worker_tells_a_trial_failed_under_it_from_one_it_may_still_report(tmp_path, capsys):
+    """Optuna refuses to take a result for a trial another worker failed as stale, whatever the
+    result: a finished run, or a failure of the worker's own (it diverged, marked final). Both
+    are the expected race, read from the stored trial by id; a trial still running is not."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from pyrnn.sweepstudy import _FINAL, Worker, open_storage
+
+    study = optuna.create_study(study_name="s", storage=open_storage(f"sqlite:///{tmp_path}/sweep.db", 1))
+    worker = Worker.__new__(Worker)  # its study and trial only: no data to read for this
+    worker.study, worker.verbose = study, True
+    found = {}
+    for name, final in (("finished", False), ("diverged", True), ("running", None)):
+        trial = study.ask()
+        worker.taking = (trial._trial_id, name)  # noqa: SLF001
+        assert study.get_trials(deepcopy=False)[-1].state == TrialState.RUNNING  # cached so, before it fails
+        if final:
+            trial.set_user_attr(_FINAL, True)
+        if final is not None:
+            study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)  # noqa: SLF001
+        found[name] = worker._failed_while_alive()
+    assert found == {"finished": True, "diverged": True, "running": False}
+    said = capsys.readouterr().out
+    assert "finished: another worker found this one's heartbeat late" in said and "diverged:" not in said
