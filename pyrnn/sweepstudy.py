@@ -232,7 +232,10 @@ class Worker:
                 self.taking = None  # _objective names it
                 try:
                     self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
-                except ValueError:  # Optuna's "Cannot tell a FAIL trial", whatever the objective met
+                # Optuna cannot tell a trial failed under its worker: "Cannot tell a FAIL trial" (ValueError)
+                # where the objective raised, "Should not reach." (AssertionError, Optuna 5.1) where it
+                # returned a result
+                except (ValueError, AssertionError):
                     if not self._failed_while_alive():
                         raise
             elif running:

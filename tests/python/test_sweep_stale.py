@@ -171,3 +171,36 @@ def test_a_worker_tells_a_trial_failed_under_it_from_one_it_may_still_report(tmp
     assert found == {"finished": True, "diverged": True, "running": False}
     said = capsys.readouterr().out
     assert "finished: another worker found this one's heartbeat late" in said and "diverged:" not in said
+
+
+def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, capsys):
+    """The race itself, through Optuna's optimize: another worker fails the trial as stale just
+    after its objective's last write, and the objective returns its result. Optuna 5.1 then
+    raises AssertionError ("Should not reach."), not the ValueError it raises where the
+    objective raised; the worker goes on to the next trial either way and ends normally."""
+    from types import SimpleNamespace
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from pyrnn.sweepstudy import Worker, open_storage
+
+    url = f"sqlite:///{tmp_path}/sweep.db"
+    study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
+    other = optuna.load_study(study_name="s", storage=open_storage(url, 1))  # another worker's view
+    for point in ("a", "b"):
+        study.enqueue_trial({"point": point})
+    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
+    worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
+        study, SimpleNamespace(search="grid"), 1, True, set())
+
+    def objective(trial):
+        worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
+        if trial.number == 0:  # failed as stale by the other worker, after the last write
+            other._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)  # noqa: SLF001
+        return 0.5
+
+    worker._objective = objective
+    worker.run()
+    assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert "trial 0: another worker found this one's heartbeat late" in capsys.readouterr().out
