@@ -68,7 +68,7 @@ Every other pass is off, TensorFlow's MLIR graph optimiser and model pruning
 too (pruning nothing here: every node feeds the result)."""
 
 
-def passes(remapper: bool = True) -> tuple:
+def _passes(remapper: bool = True) -> tuple:
     """The toggles of the passes pyrnn's calls run, in order."""
     return tuple(toggle for toggle in GRAPPLER_PASSES if remapper or toggle != "remapping")
 
@@ -102,7 +102,7 @@ def pyrnn_options(remapper: bool = True):
     eager = context.context()
     theirs = eager.function_call_options
     eager.function_call_options = context.FunctionCallOptions(
-        executor_type=theirs.executor_type, config_proto=_ours(theirs.config_proto_serialized, passes(remapper)))
+        executor_type=theirs.executor_type, config_proto=_ours(theirs.config_proto_serialized, _passes(remapper)))
     try:
         yield
     finally:

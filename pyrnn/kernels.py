@@ -152,35 +152,24 @@ def parallel_parts(batch: int, model) -> int:
     cheaper than with two parts, in fresh processes alternating, scratch
     runs); each part of at least 32 rows."""
     cores = tf.config.threading.get_inter_op_parallelism_threads() or _usable_cores()
-    return max(1, min(cores // _side_by_side(_plans(model)[1]), batch // 32))
-
-
-def _side_by_side(plans) -> int:
-    """The recurrences that run side by side in every recurrent layer that
-    `plans` name (Sequential stacks included): 2 where each is bidirectional,
-    else 1. (A layer the kernels do not cover, plan None, is never lowered.)"""
-    recurrent = []
-    for plan in plans:
-        kind = plan[0] if plan else None
-        if kind == "sequential":
-            recurrent.append(_side_by_side(plan[1]))
-        elif kind == "bidirectional":
-            recurrent.append(2)
-        elif kind == "recurrent":
-            recurrent.append(1)
-    return min(recurrent, default=1)
+    # the recurrences side by side in every recurrent layer: 2 where each is bidirectional, else 1
+    side_by_side = min((beside for _, beside in _recurrent_plans(_plans(model)[1])), default=1)
+    return max(1, min(cores // side_by_side, batch // 32))
 
 
 def _recurrent_plans(plans):
-    """The plans of the recurrences that `plans` name, Sequential stacks and
-    both directions of a bidirectional layer included."""
+    """(plan, recurrences side by side in its layer) for each recurrence that
+    `plans` name, Sequential stacks included: both directions of a
+    bidirectional layer, with 2; a one-way layer, with 1. (A layer the kernels
+    do not cover, plan None, is never lowered.)"""
     for plan in plans:
-        if plan[0] == "sequential":
+        kind = plan[0] if plan else None
+        if kind == "sequential":
             yield from _recurrent_plans(plan[1])
-        elif plan[0] == "bidirectional":
-            yield from plan[1:]
-        elif plan[0] == "recurrent":
-            yield plan
+        elif kind == "bidirectional":
+            yield from ((direction, 2) for direction in plan[1:])
+        elif kind == "recurrent":
+            yield plan, 1
 
 
 def _usable_cores() -> int:
@@ -277,7 +266,7 @@ def lower(model, parts: int = 1) -> Lowered:
     # Plain Python over static shapes, nothing for AutoGraph to convert; left to
     # it, tf.function's AutoGraph once called a cell's bias_grad for its
     # input_bias (in bench/accuracy.py, after many models in one process).
-    remapper = any(_CELLS_BY_NAME[plan[1]].remapper_pays for plan in _recurrent_plans(plans))
+    remapper = any(_CELLS_BY_NAME[plan[1]].remapper_pays for plan, _ in _recurrent_plans(plans))
     return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)), remapper)
 
 

@@ -230,13 +230,22 @@ class Worker:
             wanted = bool(waiting) or (self.spec.search == "tpe" and _under_way(trials) < self.spec.trials)
             if wanted:
                 self.taking = None  # _objective names it
+                raised = []  # what the objective itself raised: Optuna re-raises it after failing the trial
+
+                def objective(trial):
+                    try:
+                        return self._objective(trial)
+                    except Exception as err:
+                        raised.append(err)
+                        raise
+
                 try:
-                    self.study.optimize(self._objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
+                    self.study.optimize(objective, n_trials=1, catch=(PyrnnError, TrainingDiverged))
                 # Optuna cannot tell a trial failed under its worker: "Cannot tell a FAIL trial" (ValueError)
                 # where the objective raised, "Should not reach." (AssertionError, Optuna 5.1) where it
-                # returned a result
-                except (ValueError, AssertionError):
-                    if not self._failed_while_alive():
+                # returned a result; the objective's own error is never taken for that
+                except (ValueError, AssertionError) as err:
+                    if any(err is own for own in raised) or not self._failed_while_alive():
                         raise
             elif running:
                 time.sleep(self.heartbeat)

@@ -204,3 +204,28 @@ def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, 
     worker.run()
     assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.COMPLETE]
     assert "trial 0: another worker found this one's heartbeat late" in capsys.readouterr().out
+
+
+def test_an_error_of_the_objective_itself_is_not_taken_for_the_race(tmp_path):
+    """Optuna fails a trial whose objective raised, then raises that error again: the trial is
+    FAIL as after the race, but the error is the worker's own, and it stops the worker."""
+    from types import SimpleNamespace
+
+    import optuna
+    import pytest
+
+    from pyrnn.sweepstudy import Worker, open_storage
+
+    study = optuna.create_study(study_name="s", storage=open_storage(f"sqlite:///{tmp_path}/sweep.db", 1))
+    study.enqueue_trial({"point": "a"})
+    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
+    worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
+        study, SimpleNamespace(search="grid"), 1, True, set())
+
+    def objective(trial):
+        worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
+        raise ValueError("the objective's own error")
+
+    worker._objective = objective
+    with pytest.raises(ValueError, match="the objective's own error"):
+        worker.run()
