@@ -53,6 +53,15 @@ def read_checkpoint(path) -> dict:
                          "resume") from None
 
 
+def is_checkpoint(path) -> bool:
+    """Whether `path` is a checkpoint train_rnn wrote (which a new run may replace)."""
+    try:
+        read_checkpoint(path)
+    except PyrnnError:
+        return False
+    return True
+
+
 def load_checkpoint(path, model, optimizer, history: History, validation=None) -> None:
     """Restore weights, optimizer state and the run's progress from `path`
     into model, optimizer, history and validation, after checking that the

@@ -1,6 +1,7 @@
-"""The two rules pyrnn follows for every file it writes or keeps: writes are
-atomic (`atomic_path`, `write_json`), and what it caches lives under one
-user cache folder (`user_cache_dir`). No TensorFlow, no other pyrnn module:
+"""The rules pyrnn follows for every file it writes or keeps: writes are
+atomic (`atomic_path`, `write_json`), a file is replaced only by one of its
+kind (`check_replaceable`), and what it caches lives under one user cache
+folder (`user_cache_dir`). No TensorFlow, no other pyrnn module:
 everything else may use these."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from pyrnn.errors import NotWritableError
+from pyrnn.errors import FileInTheWayError, NotWritableError
 
 
 @contextmanager
@@ -38,6 +39,21 @@ def atomic_path(path, suffix: str | None = None):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_replaceable(path, kind: str, is_kind) -> None:
+    """Refuse (FileInTheWayError), before anything is written, to write a
+    `kind` file at `path` where that would replace what pyrnn did not write:
+    a folder, or a file that `is_kind(path)` does not recognise as a `kind`
+    (a user's file that happens to have the name). A `kind` file there is
+    replaced, as saving again replaces what was saved."""
+    path = Path(path)
+    if path.is_dir():
+        raise FileInTheWayError(f"{path} is a folder; give a file name for the {kind} (a file inside that folder, "
+                                "for instance)")
+    if path.exists() and not is_kind(path):
+        raise FileInTheWayError(f"{path} exists and is not a {kind}; pyrnn replaces only a {kind} there, never "
+                                "another file: give another file name, or move that file away")
 
 
 def json_text(data) -> str:

@@ -64,6 +64,16 @@ def _staged_files(staging: Path) -> dict:
     return found
 
 
+def enclosing_run(path) -> Path | None:
+    """The nearest folder above `path` that holds a run pyrnn wrote (finished
+    or interrupted), or None: nothing may be written inside a run folder but
+    its own run."""
+    for parent in Path(path).absolute().parents:
+        if RunFolder(parent).holds_run:
+            return parent
+    return None
+
+
 class RunFolder:
     """The run folder `final` and its staging folder (`final`/STAGING_DIR).
 
@@ -194,7 +204,8 @@ class RunFolder:
     def check(cls, out, kind: str = "recipe", force: bool = False, resume: bool = False) -> "RunFolder":
         """The checks of `open`, creating nothing: call it before any long work.
 
-        Raises FileExistsError for a file at `out`, for a folder holding
+        Raises FileExistsError for a file at `out`, for a folder inside a
+        run folder (`enclosing_run`), for a folder holding
         anything pyrnn did not write (whatever `force` says), for a finished
         run (without `force`) or an interrupted one (without `resume` or
         `force`); FileNotFoundError when `resume` finds nothing to resume;
@@ -206,6 +217,10 @@ class RunFolder:
                                     "another output folder (--out)")
         if folder.final.exists() and not folder.final.is_dir():
             raise FileInTheWayError(f"{folder.final} is a file, not a run folder; choose another output folder (--out)")
+        enclosing = enclosing_run(folder.final)
+        if enclosing is not None:
+            raise FileInTheWayError(f"{folder.final} is inside {enclosing}, a run folder pyrnn wrote (which holds only "
+                                    "what pyrnn writes there); choose an output folder outside it (--out)")
         writer = folder.writer()
         if writer is not None:
             raise FileInTheWayError(folder._live_message(writer))

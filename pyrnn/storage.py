@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from pyrnn.errors import MissingFileError, PyrnnError
-from pyrnn.files import atomic_path
+from pyrnn.files import atomic_path, check_replaceable
 
 MODEL_SUFFIX = ".keras"
 MODEL_FILE = "model.keras"  # a run folder's model (pyrnn.runs writes it)
@@ -25,6 +25,8 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
     with what is needed to use it on images (see `read_model_info`).
 
     path: the file to write; ".keras" is appended if it has another suffix.
+        A model file there is replaced; a folder or any other file is refused
+        (FileInTheWayError), before anything is written.
     reduce_method: how the training images were shrunk (`reduceImage`'s
         method); `evaluate` and `predict` reduce images the same way.
     The model's Adam state (after `train_rnn`) is saved too, so that training
@@ -40,8 +42,9 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
         raise PyrnnError(f"unknown reduce_method {reduce_method!r}; choose one of {', '.join(METHODS)}")
     step_size, n_input, n_class = model_shape(model)
     path = Path(path)
-    if path.suffix != MODEL_SUFFIX:
+    if path.suffix != MODEL_SUFFIX and not path.is_dir():
         path = path.with_name(path.name + MODEL_SUFFIX)
+    check_replaceable(path, "model file", is_model_archive)
     info = {"step_size": step_size, "n_input": n_input, "n_class": n_class, "reduce_method": reduce_method,
             "format": FORMAT}
     with atomic_path(path, suffix=MODEL_SUFFIX) as tmp:
@@ -50,6 +53,16 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
             archive.writestr(MODEL_INFO_ENTRY, json.dumps(info, indent=2))
             write_adam(archive, optimizer_of(model))
     return path
+
+
+def is_model_archive(path) -> bool:
+    """Whether `path` is a .keras archive (Keras writes its config.json in
+    every one), which save_rnn may replace."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "config.json" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def read_model_info(path) -> dict:

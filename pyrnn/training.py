@@ -22,9 +22,10 @@ import tensorflow as tf
 
 from pyrnn.arrays import (aligned_copy, as_labels, as_sequences, check_learning_rate, check_positive, check_seed,
                           check_sizes, in_place_readable, model_shape)
-from pyrnn.checkpoint import load_checkpoint, read_checkpoint
+from pyrnn.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint
 from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training_call
 from pyrnn.errors import MissingFileError, PyrnnError
+from pyrnn.files import check_replaceable
 from pyrnn.history import INTERRUPTED, History, batches_per_epoch, iterations_of
 from pyrnn.scores import scores
 from pyrnn.watch import Callback, CheckCallback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
@@ -64,6 +65,7 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
        saved every `checkpoint_every` iterations and when the run stops; with
        `resume=True` a run continues from it (with the same lr, batch, epochs,
        seed and clipnorm, checked) and ends as an uninterrupted run would.
+       A checkpoint there is replaced; a folder or any other file is refused.
     backend: "auto" (pyrnn's CPU kernels where they cover the model, else
        Keras, with a warning on the "pyrnn" logger; Keras' cuDNN layers on a
        GPU), "kernels" (those or a PyrnnError saying why not) or "keras".
@@ -187,6 +189,8 @@ def _checked(model, x, y, *, lr, batch, iteration, seed, epochs, clipnorm, check
         raise PyrnnError("resume needs checkpoint=FILE, the checkpoint the interrupted run saved")
     if resume and not checkpoint.exists():
         raise MissingFileError(f"cannot resume: no checkpoint at {checkpoint}; start the run without resume")
+    if checkpoint is not None and not resume:  # a resume reads it first, and says if it is not one
+        check_replaceable(checkpoint, "checkpoint", is_checkpoint)
     if seed is None:
         seed = read_checkpoint(checkpoint).get("seed") if resume else None
         seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed

@@ -63,3 +63,18 @@ def test_speed_after_a_resume_counts_the_time_of_every_iteration(data100, tmp_pa
                         resume=True)
     assert resumed.seconds > first.seconds
     assert resumed.sequences_per_second == pytest.approx(44 * 10 / resumed.seconds)
+
+
+def test_a_new_run_replaces_a_checkpoint_but_never_a_folder_or_another_file(data100, tmp_path):
+    """Found in use: checkpoint=FILE wrote over a user's file of that name, and a folder gave a bare OSError."""
+    from pyrnn.errors import FileInTheWayError
+    checkpoint = tmp_path / "c.npz"
+    for _ in range(2):  # the second run replaces the first one's checkpoint
+        train_rnn(rnn(n_hidden=4, seed=1), *data100, batch=10, iteration=2, seed=2, checkpoint=checkpoint)
+    assert read_checkpoint(checkpoint)["loss"] and len(read_checkpoint(checkpoint)["loss"]) == 2
+    notes = tmp_path / "notes.txt"
+    notes.write_text("precious")
+    for path, found in ((notes, "exists and is not a checkpoint"), (tmp_path, "is a folder")):
+        with pytest.raises(FileInTheWayError, match=found):
+            train_rnn(rnn(n_hidden=4, seed=1), *data100, batch=10, iteration=2, checkpoint=path)
+    assert notes.read_text() == "precious"

@@ -105,3 +105,14 @@ def test_an_interrupted_run_is_resumed_or_replaced_by_choice(tmp_path):
     (folder.staging / SETTINGS_FILE).write_text("{damaged")
     with pytest.raises(ValueError, match="is damaged"):
         RunFolder(folder.final).saved_settings()
+
+
+def test_nothing_is_written_inside_a_run_folder_but_its_own_run(tmp_path):
+    """Found in use: an --out inside a run folder was taken, and the run around it could then no longer be
+    replaced (its folder held files pyrnn had not listed)."""
+    write_run(tmp_path / "run")
+    for inner in (tmp_path / "run" / "sub", tmp_path / "run" / "a" / "b"):
+        with pytest.raises(FileInTheWayError, match="is inside .*run, a run folder pyrnn wrote"):
+            RunFolder.check(inner)
+    assert not (tmp_path / "run" / "sub").exists()
+    write_run(tmp_path / "run", force=True)  # the run itself is still replaced as before

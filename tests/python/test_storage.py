@@ -62,3 +62,21 @@ def test_files_that_are_not_models_get_a_clear_error(tmp_path, content):
     with pytest.raises(ValueError, match="not a pyrnn/Keras model file"):
         load_rnn(path)
     assert_one_line_error(invoke("evaluate", path, "--data", "sample"), 1, "model.keras", "not a pyrnn/Keras model")
+
+
+def test_save_rnn_replaces_a_model_file_but_never_a_folder_or_another_file(tmp_path, tiny_model):
+    """Found in use: save_rnn wrote over a user's text file of the same name, and a folder there gave a bare
+    IsADirectoryError (a folder "." a ValueError)."""
+    from pyrnn.errors import FileInTheWayError
+    from pyrnn.storage import save_rnn
+    first = save_rnn(tiny_model, tmp_path / "model")
+    assert save_rnn(tiny_model, tmp_path / "model") == first == tmp_path / "model.keras"  # saving again replaces
+    notes = tmp_path / "notes.keras"
+    notes.write_text("precious")
+    (tmp_path / "folder.keras").mkdir()
+    for path, found in ((notes, "exists and is not a model file"), (tmp_path / "folder.keras", "is a folder"),
+                        (tmp_path, "is a folder")):
+        with pytest.raises(FileInTheWayError, match=found):
+            save_rnn(tiny_model, path)
+    assert notes.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.keras", "model.keras", "notes.keras"]
