@@ -1,6 +1,7 @@
 """The rules pyrnn follows for every file it writes or keeps: writes are
 atomic (`atomic_path`, `write_json`), a file is replaced only by one of its
-kind (`check_replaceable`), and what it caches lives under one user cache
+kind (`check_replaceable`) and only where it may write
+(`check_writable_folder`), and what it caches lives under one user cache
 folder (`user_cache_dir`). No TensorFlow, no other pyrnn module:
 everything else may use these."""
 
@@ -54,6 +55,18 @@ def check_replaceable(path, kind: str, is_kind) -> None:
     if path.exists() and not is_kind(path):
         raise FileInTheWayError(f"{path} exists and is not a {kind}; pyrnn replaces only a {kind} there, never "
                                 "another file: give another file name, or move that file away")
+
+
+def check_writable_folder(path, what: str) -> None:
+    """Refuse (NotWritableError), before anything is written, a folder
+    `path` that cannot be made or written: the nearest part of it that
+    exists must be a folder this process may write into."""
+    existing = Path(path).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise NotWritableError(f"cannot write the {what} {path}: {existing} is not a writable folder; choose "
+                               "another output folder (--out)")
 
 
 def json_text(data) -> str:

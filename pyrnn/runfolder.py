@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyrnn.errors import FileInTheWayError, MissingFileError, NotWritableError, PyrnnError
-from pyrnn.files import atomic_path, write_json
+from pyrnn.files import atomic_path, check_writable_folder, write_json
 from pyrnn.version import __version__
 
 MARKER_FILE = ".pyrnn-run.json"
@@ -251,12 +251,7 @@ class RunFolder:
         if folder.interrupted and not force:
             raise FileInTheWayError(f"an interrupted run is kept in {folder.staging}; continue it with --resume, "
                                     "or start over with --force")
-        existing = folder.final.absolute()
-        while not existing.exists():
-            existing = existing.parent
-        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise NotWritableError(f"cannot write the run folder {folder.final}: {existing} is not a writable "
-                                   "folder; choose another output folder (--out)")
+        check_writable_folder(folder.final, "run folder")
         return folder
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +33,9 @@ def _row(folder: Path) -> dict | None:
     metrics_path = folder / METRICS_FILE
     run = RunFolder(folder)
     marker = run.marker()
-    if not metrics_path.exists() and not run.interrupted and marker.get("kind") != "recipe" \
-            and not (folder / MARKER_FILE).exists():
+    if marker.get("kind", "recipe") != "recipe":  # a comparison, an evaluation, an echo run: not a recipe run
+        return None
+    if not metrics_path.exists() and not run.interrupted and not (folder / MARKER_FILE).exists():
         return None
     row = {"folder": str(folder), "recipe": None, "settings": None, "date": None, "val_accuracy": None,
            "test_accuracy": None, "seconds": None}
@@ -54,9 +56,19 @@ def _row(folder: Path) -> dict | None:
                    state=PRUNED if metrics["training"].get("stopped") == PRUNED else "finished")
         if row["state"] == PRUNED:
             row["settings"] += f" (pruned at iteration {metrics['training']['iterations']})"
+        if not _plain(row):
+            raise TypeError("a value of another type than pyrnn writes")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        row["state"] = "damaged"
+        row.update(recipe=None, settings=None, val_accuracy=None, test_accuracy=None, seconds=None, state="damaged")
     return row
+
+
+def _plain(row: dict) -> bool:
+    """Whether a row read from a metrics file holds what pyrnn writes there
+    (a hand-edited file may not): text, and finite numbers or None."""
+    numbers = [row[k] for k in ("val_accuracy", "test_accuracy", "seconds") if row[k] is not None]
+    return isinstance(row["recipe"], str) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers)
 
 
 def ls_runs(folder="runs", order: str = "date") -> list:

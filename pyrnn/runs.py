@@ -13,13 +13,14 @@ TensorFlow is imported on first use, so that tools built on this module
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from pyrnn.errors import PyrnnError
+from pyrnn.errors import FileInTheWayError, PyrnnError
 from pyrnn.files import json_text, write_json
 from pyrnn.history import EARLY_STOPPING, INTERRUPTED, iterations_of
 from pyrnn.recipes import RECIPE_TITLES, RECIPES, RecipeData, RecipeSettings, build_recipe, check_batch, evaluate_splits
@@ -232,6 +233,19 @@ def settings_to_resume(out, given: dict, name=str) -> RecipeSettings:
     return saved
 
 
+def check_log_dir(log_dir, out) -> None:
+    """Refuse (FileInTheWayError) TensorBoard logs at or inside the run
+    folder `out`, which holds only what pyrnn writes there (the run would
+    meet them when it is committed, after training)."""
+    if log_dir is None:
+        return
+    logs, run = (Path(os.path.normpath(Path(p).absolute())) for p in (log_dir, out))
+    if logs == run or run in logs.parents:
+        raise FileInTheWayError(f"the TensorBoard folder {log_dir} (log_dir, --tensorboard) is inside the run folder "
+                                f"{out}, which holds only what pyrnn writes there; give TensorBoard a folder outside "
+                                f"it, e.g. {Path(out).parent / 'tensorboard'}")
+
+
 def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = False, resume: bool = False,
                callback=None, log_dir=None, on_check=None, score_test: bool = True) -> RunResult:
     """Train one recipe and leave its run folder at `out` (TensorBoard logs
@@ -248,6 +262,7 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     """
     model = build_recipe(settings, data.step_size, data.n_input)
     check_batch(settings.batch, data)
+    check_log_dir(log_dir, out)
     folder = RunFolder.open(out, force=force, resume=resume)
     _keep_or_check_settings(folder, settings, data, resume)
     try:
@@ -309,6 +324,7 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
     from pyrnn.plots import plot_history
 
     check_batch(settings.batch, data)
+    check_log_dir(log_dir, out)
     folder = RunFolder.open(out, kind="compare", force=force, resume=resume)
     _keep_or_check_settings(folder, settings, data, resume)
     results = []

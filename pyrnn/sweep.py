@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pyrnn.data import find_mnist
 from pyrnn.errors import FileInTheWayError
-from pyrnn.files import atomic_path
+from pyrnn.files import atomic_path, check_writable_folder
 from pyrnn.names import RECIPES
 from pyrnn.runfolder import RunFolder
 from pyrnn.sweepgrid import CSV_FILE, DB_FILE, MARKER_FILE, PLOT_FILE, SWEPT, SweepSpec
@@ -48,6 +48,7 @@ def check_sweep_folder(out, study: str) -> Path:
         if kind:
             raise FileInTheWayError(f"{out} is inside {parent}, a {kind} folder pyrnn wrote; choose an output folder "
                                     "outside it (--out)")
+    check_writable_folder(out, "sweep folder")
     if not out.is_dir():
         return out
     marked = marked_study(out)
@@ -56,10 +57,12 @@ def check_sweep_folder(out, study: str) -> Path:
                                 f"one sweep; sweep {study!r} into another output folder (--out)")
     foreign = []
     for entry in sorted(out.iterdir()):
-        if entry.name in _OWN_FILES and entry.is_file() and not entry.is_symlink():
+        # without the sweep's marker, nothing there is the sweep's (a user's sweep.csv, a recipe's run)
+        if marked is not None and entry.name in _OWN_FILES and entry.is_file() and not entry.is_symlink():
             continue
         run = RunFolder(entry)
-        if entry.is_dir() and not entry.is_symlink() and run.holds_run and not run.foreign_entries():
+        if marked is not None and entry.is_dir() and not entry.is_symlink() and run.holds_run \
+                and not run.foreign_entries():
             continue
         foreign.append(entry.name)
     if foreign:
@@ -207,6 +210,7 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     Returns a SweepResult; writes out/sweep.csv and out/sweep.png.
     """
     from pyrnn import sweepstudy
+    from pyrnn.recipes import check_batch, load_recipe_data
 
     values = {"recipe": recipes, "lr": lr, "seed": seeds, "n_hidden": n_hidden, "batch": batch,
               "iterations": iteration, "epochs": epochs, "num_layers": num_layers, "cell": cell,
@@ -217,12 +221,15 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     name = sweepstudy.study_name_of(out, study)
     out = check_sweep_folder(out, name)
     workers = sweepstudy.check_workers(workers)
-    source = find_mnist(data)  # a data folder that is not there is refused before the study is stored
+    source = find_mnist(data)
     if verbose:
         print(f"data: {source.describe()}", flush=True)
-    read = {}  # the data this process read for training, its test images reused for the chosen trials
+    # read (and checked against the batch) before the study is stored: damaged files stop nothing half-made
+    recipe_data = load_recipe_data(source, spec.fixed.get("reduce_method", "nearest"))
+    check_batch(max(settings.batch for settings in spec.extremes()), recipe_data)
+    read = {recipe_data.key: recipe_data}  # its test images reused for the chosen trials
     rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=name, workers=workers,
-                                         prune=prune, heartbeat=heartbeat, verbose=verbose, read=read)
+                                         prune=prune, heartbeat=heartbeat, verbose=verbose, data=recipe_data)
     rows = rank(rows)
     scored = all(row["state"] in DONE for row in rows)
     result = SweepResult(rows, choose(rows, read, score=scored), out, spec.swept(), stopped, scored)

@@ -106,7 +106,7 @@ class SweepSpec:
         if self.search == "grid":
             self.points()  # every point checked now, before anything is written
         else:  # each end of each range is checked as a setting, the other settings at their first value
-            first = {name: v[0].low if isinstance(v[0], Range) else v[0] for name, v in self.values.items()}
+            first = self._first_point()
             for name in ranges:
                 span = self.values[name][0]
                 for end in (span.low, span.high):
@@ -138,9 +138,27 @@ class SweepSpec:
             key = "-".join([str(point["recipe"])] + [
                 f"{_SHORT[n]}{value_text(point[n])}" for n in several
                 if point["recipe"] == "stacked" or n not in STACKED_DEFAULTS])
-            if key not in points:
-                points[key] = self.settings(point)
+            settings = self.settings(point)
+            if key in points and points[key] != settings:  # values alike in their first six digits
+                raise PyrnnError(f"two points of the grid would both be trial {key} (a trial's name keeps six "
+                                 "significant digits of each value): give values that differ within those")
+            points[key] = settings
         return points
+
+    def extremes(self) -> list:
+        """The RecipeSettings of every grid point, or, for a sampled search,
+        of the first value or range end of each setting with the others at
+        their first: what a check of the sizes must see before anything runs."""
+        if self.search == "grid":
+            return list(self.points().values())
+        first = self._first_point()
+        ends = [{**first, name: end} for name, v in self.values.items() for item in v
+                for end in ((item.low, item.high) if isinstance(item, Range) else (item,))]
+        return [self.settings(point) for point in [first, *ends]]
+
+    def _first_point(self) -> dict:
+        """Each setting at its first value (a range at its low end)."""
+        return {name: v[0].low if isinstance(v[0], Range) else v[0] for name, v in self.values.items()}
 
     def swept(self) -> list:
         """The settings with more than one value (or a range), recipe first."""

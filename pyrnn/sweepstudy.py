@@ -204,13 +204,14 @@ class Worker:
     """Trains a study's trials in this process: the data read once, each
     trial a recipe run under `out` (pyrnn.runs.run_recipe)."""
 
-    def __init__(self, spec, out: Path, study, prune: bool, heartbeat: int, verbose: bool):
+    def __init__(self, spec, out: Path, study, prune: bool, heartbeat: int, verbose: bool, data=None):
         from pyrnn.recipes import load_recipe_data
 
         self.spec, self.out, self.study, self.prune = spec, Path(out), study, prune
         self.heartbeat, self.verbose = heartbeat, verbose
         self.points = spec.points() if spec.search == "grid" else {}
-        self.data = load_recipe_data(spec.fixed.get("data", "auto"), spec.fixed.get("reduce_method", "nearest"))
+        self.data = data if data is not None else load_recipe_data(spec.fixed.get("data", "auto"),
+                                                                   spec.fixed.get("reduce_method", "nearest"))
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
         self.taking = None  # (trial id, name) of the trial being trained
         self.trained = 0  # trials this worker trained (or went on training)
@@ -429,13 +430,12 @@ def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
 
 
 def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, prune: bool = False,
-              heartbeat=None, verbose: bool = True, read: dict | None = None):
+              heartbeat=None, verbose: bool = True, data=None):
     """Train the sweep's missing trials with `workers` processes (in this
     process when 1) and return (rows, stopped): one row per grid point (per
     trial for a sampled search), stopped "interrupted" after Ctrl-C.
-    read: given, it gets the data a worker in this process read, as
-    pyrnn.runs.score_on_test keeps it (so the chosen trials' test images are
-    not read again)."""
+    data: the sweep's RecipeData, read already (a worker in this process
+    trains on it rather than reading it again)."""
     import optuna
 
     heartbeat = DEFAULT_HEARTBEAT if heartbeat is None else heartbeat
@@ -456,9 +456,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
         stopped = None
         try:
             if workers == 1:
-                worker = Worker(spec, out, study, prune, heartbeat, verbose)
-                if read is not None:
-                    read[worker.data.key] = worker.data
+                worker = Worker(spec, out, study, prune, heartbeat, verbose, data)
                 worker.run()
                 if not worker.trained:
                     worker.say("nothing left to train: every trial of this sweep is done")

@@ -188,3 +188,60 @@ def test_an_interrupted_sweep_scores_no_test_images_while_its_choice_may_change(
     assert chosen["iterations"] == 5 and chosen["test_accuracy"] is None
     with open(os.path.join(chosen["folder"], "metrics.json")) as fh:
         assert "test" not in json.load(fh)
+
+
+def test_a_sweep_is_refused_before_anything_is_stored_where_it_could_not_finish(tmp_path):
+    """Found in use: a batch larger than the data, or damaged data files, were met only by the trials, after the
+    study was stored, and the stored study then refused the corrected command; an unwritable --out took the bug
+    path; distinct values alike in six digits merged into one trial."""
+    from pyrnn.data import FILE_NAMES
+    from pyrnn.errors import FileInTheWayError, NotWritableError, PyrnnError
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for name in FILE_NAMES:
+        (junk / name).write_bytes(b"\0\0\0\0 not MNIST")
+    (tmp_path / "file").write_text("a file")
+    cases = [({"batch": 50_000}, PyrnnError, "batch 50000 is more than the .* training images"),
+             ({"batch": [50, 20_000]}, PyrnnError, "batch 20000 is more than"),
+             ({"data": str(junk)}, PyrnnError, "magic number"),
+             ({"lr": [0.0123456789, 0.0123456781]}, PyrnnError, "would both be trial basic-lr0.0123457"),
+             ({"out": tmp_path / "file" / "sweep"}, NotWritableError, "cannot write the sweep folder")]
+    for change, error, found in cases:
+        out = change.pop("out", tmp_path / "sweep")
+        with pytest.raises(error, match=found):
+            sweep_rnn(**{**SMALL, "recipes": ["basic"], "out": out, **change})
+        assert not out.exists()
+    # an unmarked folder is no sweep's: neither a user's sweep.csv there nor a recipe's run is taken over
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "sweep.csv").write_text("my,own,csv\n")
+    with pytest.raises(FileInTheWayError, match="holds files pyrnn did not write .sweep.csv."):
+        sweep_rnn(**{**SMALL, "recipes": ["basic"], "out": mine})
+    assert (mine / "sweep.csv").read_text() == "my,own,csv\n" and len(os.listdir(mine)) == 1
+
+
+def test_runs_skips_other_kinds_of_run_and_lists_a_hand_edited_one_as_damaged(swept, tmp_path):
+    """Found in use: `pyrnn runs` listed pyrnn's own comparisons and evaluations as damaged recipe runs, and a
+    metrics.json edited to hold text where a number was (or NaN) broke the listing's order with a TypeError."""
+    import shutil
+
+    from pyrnn.runlist import ls_runs
+    for kind in ("compare", "evaluate"):
+        folder = RunFolder.open(tmp_path / kind, kind=kind)
+        (folder.staging / "metrics.json").write_text("{}")
+        folder.commit()
+    for name, edit in (("text", lambda m: m["validation"].update(accuracy="0.99")),
+                       ("nan", lambda m: m["validation"].update(accuracy=float("nan"))),
+                       ("recipe", lambda m: m.update(recipe=7))):
+        shutil.copytree(swept.rows[0]["folder"], tmp_path / name)
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        edit(metrics)
+        (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
+    shutil.copytree(swept.rows[1]["folder"], tmp_path / "good")
+    for order in ("val_accuracy", "seconds", "recipe"):
+        rows = ls_runs(tmp_path, order=order)
+        assert sorted((os.path.basename(r["folder"]), r["state"]) for r in rows) == [
+            ("good", "finished"), ("nan", "damaged"), ("recipe", "damaged"), ("text", "damaged")]
+        assert rows[0]["state"] == "finished"  # the rows without a value come last
+    result = invoke("runs", tmp_path, "--order", "val_accuracy")
+    assert result.exit_code == 0 and result.output.count("damaged") == 3, result.output

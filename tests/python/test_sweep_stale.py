@@ -24,11 +24,13 @@ GRID = ["--recipes", "basic", "--lr", "0.01,0.02", "--seeds", "0", "--n-hidden",
 _TAKE_AND_DIE = """
 import os, signal, sys
 from pyrnn.sweepgrid import SweepSpec
-from pyrnn.sweepstudy import enqueue_missing, open_storage, open_study
+from pathlib import Path
+from pyrnn.sweepstudy import _mark, enqueue_missing, open_storage, open_study
 out = sys.argv[1]
 spec = SweepSpec({"recipe": ["basic"], "lr": [0.01, 0.02], "seed": [0], "n_hidden": 8, "batch": 50,
                   "iterations": 10}, {"data": "sample"})
 study = open_study(spec, open_storage(f"sqlite:///{out}/sweep.db", 1), os.path.basename(out), prune=False)
+_mark(Path(out), os.path.basename(out))  # as run_sweep marks the folder of the study it opened
 enqueue_missing(study, list(spec.points()))
 study.ask()  # the first waiting trial is now RUNNING, and has no heartbeat yet
 os.kill(os.getpid(), signal.SIGKILL)

@@ -195,3 +195,14 @@ def test_a_runs_validation_scores_are_its_last_check_on_the_weights_it_kept(tmp_
     again = evaluate_rnn(load_rnn(out / "model.keras"), *load_recipe_data("sample").splits["validation"])
     assert again["accuracy"] == metrics["validation"]["accuracy"]
     assert again["cost"] == pytest.approx(metrics["validation"]["cost"], rel=1e-6)
+
+
+def test_tensorboard_logs_inside_the_run_folder_are_refused_before_training(tmp_path):
+    """Found in use: --tensorboard equal to --out trained in full, then could not commit the run (its folder held
+    the logs), and neither --force nor --resume took the folder afterwards."""
+    from conftest import assert_one_line_error
+    for command, logs in (("recipe", "run"), ("recipe", "run/tb"), ("compare", "run")):
+        result = invoke(command, *(("basic",) if command == "recipe" else ()), *TINY, "--tensorboard",
+                        tmp_path / logs, "--out", tmp_path / "run")
+        assert_one_line_error(result, 1, "is inside the run folder")
+        assert "training " not in result.output and not (tmp_path / "run").exists()
