@@ -194,11 +194,18 @@ as_optional_path <- function(value, name) {
   if (is.null(value)) NULL else as_path(value, name)
 }
 
+# An R function Python calls back; an error in it is kept (see
+# callback_error()) so that R gets it back rather than the RuntimeError
+# reticulate hands Python.
 as_callback <- function(value, name) {
   if (!is.null(value) && !is.function(value)) {
     stop_input("%s must be a function or NULL, got %s", name, describe(value))
   }
-  value
+  if (is.null(value)) return(NULL)
+  force(name)
+  function(...) {
+    withCallingHandlers(value(...), error = function(e) .state$callback_error <- list(error = e, name = name))
+  }
 }
 
 show_value <- function(value) {

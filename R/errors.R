@@ -6,7 +6,8 @@
 # class "pyrnn_error" with just that message. Any other exception (a bug in
 # pyrnn, TensorFlow or NumPy, or the machine's: a full disk) becomes an error
 # of class "pyrnn_python_error" that keeps the Python type in its message and
-# says where the traceback is.
+# says where the traceback is. An error of the user's own R callback, raised
+# while Python ran, stays the user's: class "pyrnn_callback_error".
 
 # Evaluate `expr`, a call into Python, turning a Python exception into one of
 # the R errors above, with the Python type name in `python_type`. A diverged
@@ -16,11 +17,14 @@
 # pass unchanged.
 with_py_errors <- function(expr) {
   reticulate::py_clear_last_error()
+  .state$callback_error <- NULL
   tryCatch(expr, error = function(e) stop(as_pyrnn_error(e)))
 }
 
 as_pyrnn_error <- function(e) {
-  if (inherits(e, c("pyrnn_error", "pyrnn_python_error"))) return(e) # already converted
+  if (inherits(e, c("pyrnn_error", "pyrnn_python_error", "pyrnn_callback_error"))) return(e) # already converted
+  failed <- callback_error()
+  if (!is.null(failed)) return(failed)
   last <- reticulate::py_last_error()
   exception <- if (is.null(last)) NULL else attr(last, "exception")
   if (is.null(exception)) return(e) # not raised in Python
@@ -35,6 +39,18 @@ as_pyrnn_error <- function(e) {
                      trimws(last$value))
   structure(class = c("pyrnn_python_error", "error", "condition"),
             list(message = message, call = NULL, python_type = last$type))
+}
+
+# The error an R callback raised while Python ran (as_callback keeps it), as an
+# R error of class "pyrnn_callback_error" carrying the callback's own
+# condition as `parent`; NULL if none did. Taken once.
+callback_error <- function() {
+  failed <- .state$callback_error
+  if (is.null(failed)) return(NULL)
+  .state$callback_error <- NULL
+  structure(class = c("pyrnn_callback_error", "error", "condition"),
+            list(message = sprintf("%s failed: %s", failed$name, conditionMessage(failed$error)), call = NULL,
+                 parent = failed$error))
 }
 
 # The history carried by a TrainingDiverged exception, else NULL.

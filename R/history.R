@@ -6,6 +6,8 @@
 # `stopped` NULL when there are none.
 as_history <- function(history) {
   values <- reticulate::py_to_r(reticulate::py_call(reticulate::py_get_attr(history, "to_dict")))
+  # a seed goes up to 2^32 - 1, beyond R's integers, which reticulate would wrap: read back as a double
+  values$seed <- as.numeric(reticulate::py_str(reticulate::py_get_attr(history, "seed")))
   values$loss <- as.numeric(unlist(values$loss))
   values$val_iteration <- as.integer(unlist(values$val_iteration))
   values$val_loss <- as.numeric(unlist(values$val_loss))
@@ -25,7 +27,7 @@ best_check <- function(x) {
 #' @export
 print.pyrnn_history <- function(x, ...) {
   n <- length(x$loss)
-  cat(sprintf("pyrnn training history: %d iteration%s (lr %g, batch %d, seed %d)%s\n", n,
+  cat(sprintf("pyrnn training history: %d iteration%s (lr %g, batch %d, seed %.0f)%s\n", n,
               if (n == 1) "" else "s", x$lr, x$batch, x$seed,
               if (is.null(x$stopped)) "" else sprintf(", stopped: %s", x$stopped)))
   if (n > 0) {

@@ -108,6 +108,11 @@ stop_python_missing <- function(cause) {
   fix <- if (from_variable && !file.exists(choice$python)) {
     sprintf("export %s=/path/to/a/python/with/pyrnn (or unset %s to use install_pyrnn()'s virtualenv)",
             choice$how, choice$how)
+  } else if (from_variable && externally_managed(choice$python)) {
+    # pip refuses to install into such a Python (PEP 668): a virtualenv made from it instead
+    paste(shell_command("Rscript", "-e", sprintf('pyrnn::install_pyrnn(python = "%s")', choice$python)),
+          sprintf("and unset %s (pip does not install into %s, whose packages are the system's)", choice$how,
+                  choice$python))
   } else if (from_variable) {
     shell_command(choice$python, "-m", "pip", "install", if (needs_numpy_below_2()) "numpy<2", pyrnn_python_source())
   } else {
@@ -120,6 +125,16 @@ stop_python_missing <- function(cause) {
     "  Problem: ", problem, "\n",
     "  Fix: ", fix, "; then restart R.")
   stop(.state$load_error, call. = FALSE)
+}
+
+# Whether pip refuses to install into `python` (PEP 668: the system's Python,
+# marked EXTERNALLY-MANAGED, outside a virtualenv); FALSE where it cannot tell.
+externally_managed <- function(python) {
+  code <- paste("import os, sys, sysconfig", "marker = os.path.join(sysconfig.get_path('stdlib'), 'EXTERNALLY-MANAGED')",
+                "print(sys.prefix == sys.base_prefix and os.path.exists(marker))", sep = "; ")
+  answer <- tryCatch(suppressWarnings(system2(python, c("-c", shQuote(code)), stdout = TRUE, stderr = FALSE)),
+                     error = function(e) character())
+  identical(answer, "True")
 }
 
 first_line <- function(text) {

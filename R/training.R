@@ -39,10 +39,13 @@
 #' @param clipnorm If given, each gradient is clipped to this norm (a remedy
 #'   for exploding gradients).
 #' @param callback An R function called as `callback(i, loss)` after every
-#'   iteration, or `NULL`.
+#'   iteration, or `NULL`. An error in it stops the run with an R error of
+#'   class "pyrnn_callback_error" ("callback failed: ..."), whose `parent` is
+#'   the callback's own.
 #' @param checkpoint A file (.npz) where weights, optimizer state and losses
 #'   are saved every `checkpoint_every` iterations and at the end; with
-#'   `resume = TRUE` a run continues from it.
+#'   `resume = TRUE` a run continues from it. A checkpoint there is replaced;
+#'   a folder or any other file is refused.
 #' @param checkpoint_every Iterations between checkpoints.
 #' @param resume Continue from `checkpoint`.
 #' @param backend "auto" (pyrnn's CPU kernels where they cover the model, else
@@ -98,6 +101,9 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed
                      "nrow(x) %%/%% batch iterations each); give one of them"))
   }
   args <- capture_args(TRAINING_ARGS, ignore = "verbose") # R shows the progress, not Python
+  # a model loaded from an earlier pyrnn's file: Python would warn, where R users do not see it
+  fresh_adam <- python_module("pyrnn.savedstate", tensorflow = TRUE)$fresh_adam_note(args$model)
+  if (!is.null(fresh_adam)) warning(r_words(fresh_adam), call. = FALSE)
   if (!verbose) return(as_history(call_python(pyrnn_tf()$train_rnn, args)))
   # (iteration, epochs and batch passed capture_args' checks)
   total <- python_module("pyrnn.history")$iterations_of(iteration, epochs, reticulate::py_len(args$x), batch)

@@ -75,12 +75,20 @@ def read_adam(path, model, info: dict) -> AdamState | None:
     return state
 
 
+def fresh_adam_note(model) -> str | None:
+    """What `note_fresh_adam` warns of `model`, or None; taken once (R's
+    train_rnn takes it first, to give it as an R warning)."""
+    path = _without_adam.pop(model, None)
+    if path is None:
+        return None
+    return (f"{path} was saved by an earlier pyrnn without the optimizer's state: training starts a fresh Adam "
+            "(the first iterations may raise the loss); save the model again to keep it")
+
+
 def note_fresh_adam(model) -> None:
     """Warn (once per model) that `model`, loaded from a file of an earlier
     pyrnn, starts its training with a new Adam: its first iterations move the
     weights more than the saved model's optimizer would have."""
-    path = _without_adam.pop(model, None)
-    if path is not None:
-        warnings.warn(f"{path} was saved by an earlier pyrnn without the optimizer's state: training starts "
-                      "a fresh Adam (the first iterations may raise the loss); save the model again to keep it",
-                      FreshAdamWarning, stacklevel=4)
+    note = fresh_adam_note(model)
+    if note is not None:
+        warnings.warn(note, FreshAdamWarning, stacklevel=4)

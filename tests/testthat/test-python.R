@@ -175,12 +175,12 @@ test_that("any other Python exception keeps its type and says where its tracebac
   expect_identical(conditionMessage(error),
                    "RuntimeError: x (run reticulate::py_last_error() for the Python traceback)")
   expect_null(conditionCall(error))
-  # an R callback that fails inside Python comes back as Python's RuntimeError
+  # an R callback that fails inside Python comes back as its own R error, not Python's RuntimeError
   error <- tryCatch(train_rnn(rnn(n.hidden = 4, seed = 1), sample16()$x_train[1:20, ], sample16()$y_train[1:20, ],
-                              batch = 5, iteration = 2, callback = function(i, loss) stop("callback failed")),
+                              batch = 5, iteration = 2, callback = function(i, loss) stop("it failed")),
                     error = identity)
-  expect_s3_class(error, "pyrnn_python_error")
-  expect_match(conditionMessage(error), "^RuntimeError: callback failed \\(run reticulate::py_last_error")
+  expect_s3_class(error, "pyrnn_callback_error")
+  expect_identical(conditionMessage(error), "callback failed: it failed")
 })
 
 test_that("R errors inside with_py_errors() pass unchanged, even after a Python error", {
@@ -188,4 +188,16 @@ test_that("R errors inside with_py_errors() pass unchanged, even after a Python 
   error <- tryCatch(pyrnn:::with_py_errors(stop("an R error")), error = identity)
   expect_identical(conditionMessage(error), "an R error")
   expect_false(inherits(error, c("pyrnn_error", "pyrnn_python_error")))
+})
+
+test_that("a PYRNN_PYTHON pip cannot install into (the system's, PEP 668) gets install_pyrnn(python =) as the fix", {
+  managed <- pyrnn:::externally_managed("/usr/bin/python3")
+  # CI's Debian marks its Python so; elsewhere (another system) there is nothing to test
+  if (!identical(Sys.getenv("PYRNN_REQUIRE_PYTHON"), "true") && !managed) skip("/usr/bin/python3 is not PEP 668's")
+  expect_true(managed)
+  run <- run_r("library(pyrnn); reduceImage(rep(0, 784))", c(RETICULATE_PYTHON = NA, PYRNN_PYTHON = "/usr/bin/python3"))
+  expect_identical(run$status, 1L)
+  expect_match(run$output, "Fix: Rscript -e 'pyrnn::install_pyrnn(python = \"/usr/bin/python3\")'", fixed = TRUE)
+  expect_match(run$output, "and unset PYRNN_PYTHON", fixed = TRUE)
+  expect_false(pyrnn:::externally_managed(reticulate::py_config()$python)) # a virtualenv's: pip installs there
 })

@@ -34,3 +34,15 @@ test_that("save_rnn into a folder that cannot be made says which folder", {
   expect_error(save_rnn(rnn(n.hidden = 2), "/proc/x/m.keras"),
                "cannot write /proc/x/m.keras: the folder /proc/x cannot be made", class = "pyrnn_error")
 })
+
+test_that("a model saved without pyrnn's Adam state warns in R that training starts a fresh Adam (found in use)", {
+  data <- sample16()
+  path <- tempfile(fileext = ".keras")
+  on.exit(unlink(path))
+  rnn(n.hidden = 8, seed = 1)$save(path) # Keras' own save: no optimizer state in the file
+  model <- load_rnn(path)
+  expect_warning(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
+                           verbose = FALSE), "without the optimizer's state: training starts a fresh Adam")
+  expect_no_warning(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
+                              verbose = FALSE)) # once per model
+})

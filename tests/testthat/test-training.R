@@ -125,3 +125,31 @@ test_that("non-finite pixels, bad one-hot rows and empty input are refused befor
   expect_error(train_rnn(model, x[0, ], y[0, ]), "x is empty")
   expect_error(reduceImage(matrix(Inf, 2, 784)), "the pixels contain NaN or infinite values")
 })
+
+test_that("an error in the user's callback comes back as that R error, not as a Python one (found in use)", {
+  data <- sample16()
+  model <- rnn(n.hidden = 8, seed = 1)
+  for (callback in list(function(i, loss) stop("boom in callback"), function() 1)) {
+    err <- tryCatch(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
+                              callback = callback, verbose = FALSE), error = function(e) e)
+    expect_s3_class(err, "pyrnn_callback_error")
+    expect_false(inherits(err, "pyrnn_python_error"))
+    expect_match(conditionMessage(err), "^callback failed: ")
+    expect_identical(conditionMessage(err$parent), sub("^callback failed: ", "", conditionMessage(err)))
+  }
+  expect_match(conditionMessage(err), "unused argument")
+  # the next call is not blamed on that callback
+  expect_s3_class(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
+                            verbose = FALSE), "pyrnn_history")
+})
+
+test_that("a seed beyond R's integers comes back as the number given, and can be given again (found in use)", {
+  data <- sample16()
+  history <- train_rnn(rnn(n.hidden = 8, seed = 1), data$x_train[1:100, ], data$y_train[1:100, ], batch = 50,
+                       iteration = 2, seed = 3e9, verbose = FALSE)
+  expect_identical(history$seed, 3e9)
+  expect_output(print(history), "seed 3000000000")
+  again <- train_rnn(rnn(n.hidden = 8, seed = 1), data$x_train[1:100, ], data$y_train[1:100, ], batch = 50,
+                     iteration = 2, seed = history$seed, verbose = FALSE)
+  expect_identical(again$loss, history$loss)
+})
