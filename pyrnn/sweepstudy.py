@@ -21,7 +21,7 @@ Before training, a worker checks that no other trial of the same point is
 done or started earlier (two workers enqueueing the same missing point at
 once): the later one is marked "duplicate" and skipped. A trial interrupted
 by Ctrl-C is failed and enqueued again by the next run of the sweep, which
-resumes its run folder.
+resumes its run folder (a sampled one with its parameters: enqueue_interrupted).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ DEFAULT_HEARTBEAT = 10  # seconds; a worker silent for GRACE times this is taken
 GRACE = 3
 _INT_SETTINGS = ("n_hidden", "batch", "iterations", "epochs", "num_layers", "seed")
 _FINAL = "final"  # user attribute of a failed trial that a retry would fail again (it diverged)
+_RETRY_OF = "retry_of"  # user attribute of a sampled trial enqueued again after Ctrl-C: the trial it continues
 
 
 def check_workers(workers) -> int:
@@ -200,6 +201,30 @@ def enqueue_missing(study, keys) -> None:
             study.enqueue_trial({"point": key})
 
 
+def _origin(trial) -> int:
+    """The number of the sampled trial whose folder (trial-NNNN) `trial`
+    trains in: its own, or for a retry (of a trial interrupted, or taken for
+    dead: Optuna's retry carries the first one's number) the first one's."""
+    return trial.user_attrs.get(_RETRY_OF, trial.system_attrs.get("failed_trial", trial.number))
+
+
+def enqueue_interrupted(study) -> None:
+    """Enqueue, with its parameters, each sampled trial interrupted by Ctrl-C
+    (failed, not finally) that has no trial done, waiting or running in its
+    place, so that it continues its run folder rather than a new trial
+    being sampled beside it (after failing the trials of dead workers, whose
+    retries Optuna enqueues)."""
+    from optuna.trial import TrialState
+
+    _fail_stale(study)
+    trials = [t for t in _trials(study) if t.params]
+    taken = {_origin(t) for t in trials if _done(t) or t.state in (TrialState.WAITING, TrialState.RUNNING)}
+    for trial in trials:
+        if trial.state == TrialState.FAIL and _origin(trial) not in taken:
+            study.enqueue_trial(trial.params, user_attrs={_RETRY_OF: _origin(trial)})
+            taken.add(_origin(trial))
+
+
 class Worker:
     """Trains a study's trials in this process: the data read once, each
     trial a recipe run under `out` (pyrnn.runs.run_recipe)."""
@@ -309,7 +334,7 @@ class Worker:
             if _under_way(t for t in _trials(self.study) if t.number < trial.number) >= self.spec.trials:
                 trial.set_user_attr("spare", True)  # other workers took the last trials first
                 raise optuna.TrialPruned("no trial left")
-            settings, name = self._sample(trial), f"trial-{trial.number:04d}"
+            settings, name = self._sample(trial), f"trial-{_origin(me):04d}"
         self.taking = (trial._trial_id, name)  # noqa: SLF001
         return self._train(trial, settings, self.out / name, name, retry_of=me.system_attrs.get("failed_trial"))
 
@@ -453,6 +478,8 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
         _mark(out, name)
         if spec.search == "grid":
             enqueue_missing(study, list(spec.points()))
+        else:
+            enqueue_interrupted(study)
         stopped = None
         try:
             if workers == 1:
@@ -499,8 +526,9 @@ def _row(settings, trial) -> dict:
 
 
 def rows(spec, study) -> list:
-    """One row per grid point (its best-placed trial: complete, pruned,
-    failed, running, waiting, interrupted), or per trial of a sampled search."""
+    """One row per grid point, or per trial of a sampled search (a trial and
+    its retries, in one folder, being one): its best-placed trial, complete,
+    pruned, failed, running, waiting, interrupted."""
     order = ("COMPLETE", "PRUNED", "FAIL_FINAL", "RUNNING", "WAITING", "FAIL")
     trials = _trials(study)
 
@@ -514,10 +542,8 @@ def rows(spec, study) -> list:
         for t in sorted(trials, key=place, reverse=True):
             best[_point(t)] = t
         return [_row(settings, best.get(key)) for key, settings in points.items()]
-    made = []
-    for t in trials:
-        if t.params:
-            point = {**{n: v[0] for n, v in spec.values.items() if len(v) == 1 and not isinstance(v[0], Range)},
-                     **t.params}
-            made.append(_row(spec.settings(point), t))
-    return made
+    best = {}  # a trial and its retries train in one folder: its best-placed trial
+    for t in sorted((t for t in trials if t.params), key=place, reverse=True):
+        best[_origin(t)] = t
+    fixed = {n: v[0] for n, v in spec.values.items() if len(v) == 1 and not isinstance(v[0], Range)}
+    return [_row(spec.settings({**fixed, **best[origin].params}), best[origin]) for origin in sorted(best)]

@@ -245,3 +245,38 @@ def test_runs_skips_other_kinds_of_run_and_lists_a_hand_edited_one_as_damaged(sw
         assert rows[0]["state"] == "finished"  # the rows without a value come last
     result = invoke("runs", tmp_path, "--order", "val_accuracy")
     assert result.exit_code == 0 and result.output.count("damaged") == 3, result.output
+
+
+def test_an_interrupted_trial_of_a_sampled_search_continues_its_run_and_the_sweep_is_scored(tmp_path):
+    """Found in use: after Ctrl-C, a TPE sweep sampled new trials beside the interrupted one, left it
+    "interrupted" for ever and never scored the test images."""
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "s"
+
+    def ctrl_c_once_the_first_trial_has_a_checkpoint():
+        deadline = time.monotonic() + 120
+        while not (out / "trial-0000" / ".pyrnn-partial" / "checkpoint.npz").exists():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sweep = {"recipes": ["basic"], "lr": "0.01:0.03:log", "seeds": [0], "n_hidden": 8, "batch": 50,
+             "iteration": 400, "validate_every": 1000, "data": "sample", "out": out, "search": "tpe", "trials": 2,
+             "verbose": False}
+    threading.Thread(target=ctrl_c_once_the_first_trial_has_a_checkpoint, daemon=True).start()
+    first = sweep_rnn(**sweep)
+    assert first.stopped == "interrupted" and [r["state"] for r in first.rows] == ["interrupted"]
+    again = sweep_rnn(**sweep)
+    assert again.stopped is None and again.scored
+    # trial 1 continued trial 0 in its folder; trial 2 is the second sampled point
+    assert [(os.path.basename(r["folder"]), r["state"]) for r in again.rows] == [
+        ("trial-0000", "complete"), ("trial-0002", "complete")]
+    assert again.rows[0]["lr"] == first.rows[0]["lr"]
+    metrics = json.loads((out / "trial-0000" / "metrics.json").read_text())
+    assert 0 < metrics["training"]["resumed_from"] < 400  # continued from its checkpoint
+    assert sorted(os.listdir(out)) == [".pyrnn-sweep.json", "sweep.csv", "sweep.db", "sweep.png", "trial-0000",
+                                       "trial-0002"]
