@@ -446,12 +446,27 @@ def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
 
     start_tensorflow(log_level="3", one_thread_per_op=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    storage = open_storage(url, heartbeat)
-    study = open_study(spec, storage, name, prune, create=False)
     try:
+        study = open_study(spec, open_storage(url, heartbeat), name, prune, create=False)
         Worker(spec, out, study, prune, heartbeat, verbose).run()
     except KeyboardInterrupt:
         sys.exit(130)
+    except PyrnnError as err:  # the user's to fix: one line, as the pyrnn command gives it, not a traceback
+        print(f"Error: {err}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+def _join(procs) -> None:
+    """Wait for the worker processes to end. Ctrl-C reaches them too (one
+    process group): they record their trials as interrupted and end, and the
+    rows are read only then (read at once, they said "running")."""
+    for proc in procs:
+        while True:
+            try:
+                proc.join()
+                break
+            except KeyboardInterrupt:
+                continue
 
 
 def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, prune: bool = False,
@@ -493,14 +508,14 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
                          for _ in range(workers)]
                 for proc in procs:
                     proc.start()
-                for proc in procs:
-                    proc.join()
+                _join(procs)
                 if any(proc.exitcode == 130 for proc in procs):
                     stopped = "interrupted"
                 failed = [proc.exitcode for proc in procs if proc.exitcode not in (0, 130)]
                 if failed and stopped is None:
                     raise PyrnnError(f"{len(failed)} of {workers} worker processes failed (exit code {failed[0]}; "
-                                     "their message is above); run the same sweep again to train what is missing")
+                                     "their message is above): fix what it says, then run the same sweep again to "
+                                     "train what is missing")
         except KeyboardInterrupt:
             stopped = "interrupted"
         return rows(spec, study), stopped

@@ -160,3 +160,40 @@ def test_two_workers_sample_different_points_and_no_more_than_asked(tmp_path):
     assert len(result.rows) == 3 and all(r["state"] == "complete" for r in result.rows)
     assert len({r["lr"] for r in result.rows}) == 3  # each worker its own draws, not the same seeded ones
     assert len({r["folder"] for r in result.rows}) == 3
+
+
+def test_ctrl_c_with_two_workers_records_their_trials_as_interrupted(tmp_path):
+    """Found in use: with --workers 2, Ctrl-C left the table and sweep.csv saying "running" for trials the
+    workers had recorded as interrupted (the rows were read before the workers ended)."""
+    import signal
+    import time
+    out = tmp_path / "s"
+    grid = ["--recipes", "basic", "--lr", "0.01,0.03", *TINY, "--iterations", "100000", "--workers", "2"]
+    sweep = subprocess.Popen([sys.executable, "-m", "pyrnn", "sweep", *grid, "--out", str(out)],
+                             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while len(list(out.glob("*/.pyrnn-partial/checkpoint.npz"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(sweep.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+    output = sweep.communicate(timeout=120)[0]
+    assert sweep.returncode == 130, output
+    assert [r["state"] for r in _csv(out)] == ["interrupted", "interrupted"], output
+    assert "Traceback" not in output
+
+
+def test_a_workers_own_error_is_one_line_not_a_traceback(tmp_path, capfd):
+    """Found in use: an error a worker process met printed Python's traceback of the process, and the sweep's
+    advice was to run it again unchanged."""
+    import multiprocessing
+
+    from pyrnn.sweepgrid import SweepSpec
+    from pyrnn.sweepstudy import _work
+    spec = SweepSpec({"recipe": ["basic"], "lr": [0.01]}, {"data": "sample"})
+    url = f"sqlite:///{tmp_path / 'no-folder' / 'sweep.db'}"  # a storage the worker cannot reach
+    proc = multiprocessing.get_context("spawn").Process(target=_work, args=(spec, tmp_path, url, "s", False, 1, False))
+    proc.start()
+    proc.join(timeout=120)
+    err = capfd.readouterr().err
+    assert proc.exitcode == 1
+    assert "Error: cannot reach the sweep storage" in err and "Traceback" not in err, err
