@@ -10,7 +10,9 @@ TensorFlow is imported on first use, so the CLI's --help starts fast.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 
 from pyrnn.arrays import check_learning_rate, check_positive, check_seed, check_sizes
 from pyrnn.data import DataSource, find_mnist, read_data_sets
@@ -207,7 +209,9 @@ def print_loss(iteration: int, loss: float) -> None:
 def script_options(description: str, argv=None, stacked: bool = False) -> argparse.Namespace:
     """The options shared by the scripts in recipes/python: --data,
     --iterations, --batch, --n-hidden, --lr, --seed, and with `stacked`
-    --num-layers."""
+    --num-layers, checked as the pyrnn command checks them (a usage error,
+    exit 2). A PyrnnError later in the script (a batch larger than the data)
+    ends it with one line, not a traceback."""
     defaults = RecipeSettings()
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=defaults.data,
@@ -221,4 +225,23 @@ def script_options(description: str, argv=None, stacked: bool = False) -> argpar
     if stacked:
         parser.add_argument("--num-layers", type=int, default=STACKED_DEFAULTS["num_layers"],
                             help="recurrent layers (default 3)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:  # bad values and a missing data folder: a usage error now, before TensorFlow loads
+        RecipeSettings(recipe="stacked" if stacked else "basic", data=args.data, iterations=args.iterations,
+                       batch=args.batch, n_hidden=args.n_hidden, lr=args.lr, seed=args.seed,
+                       **({"num_layers": args.num_layers} if stacked else {}))
+        find_mnist(args.data)
+    except PyrnnError as err:
+        parser.error(str(err))
+    # what only the data or the run can tell (a batch larger than the data): one line too, not a traceback
+    sys.excepthook = partial(_one_line_error, parser.prog)
+    return args
+
+
+def _one_line_error(prog: str, kind, value, traceback) -> None:
+    """A recipe script's excepthook (its process is its own): a PyrnnError
+    as the one line the pyrnn command gives, anything else as Python does."""
+    if isinstance(value, PyrnnError):
+        print(f"{prog}: error: {value}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, value, traceback)

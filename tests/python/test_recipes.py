@@ -31,3 +31,17 @@ def test_recipes_share_code_only_through_the_library():
         text = script.read_text()
         assert "def " not in text, f"{script.name} defines its own helper; put shared steps in pyrnn"
         assert "import pyrnn" in text or "from pyrnn" in text
+
+
+def test_a_recipe_script_refuses_bad_options_in_one_line_without_a_traceback():
+    """Found in use: `python recipes/python/basic.py --data /nonexistent` (or --lr -1, --batch 0, a batch
+    larger than the data) printed a Python traceback where the pyrnn command gives one line."""
+    cases = [(["--lr", "-1"], 2, "lr (learning rate) must be a positive number"),
+             (["--batch", "0"], 2, "batch must be a positive whole number"),
+             (["--data", "/nonexistent"], 2, "/nonexistent: no such data folder"),
+             (["--batch", "99999"], 1, "batch must be a whole number in 1..10000")]
+    for args, code, needle in cases:
+        proc = subprocess.run([sys.executable, str(RECIPES / "basic.py"), *QUICK, *args], capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == code, (args, proc.stderr[-2000:])
+        assert f"basic.py: error: {needle}" in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
