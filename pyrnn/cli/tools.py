@@ -72,7 +72,7 @@ def evaluate(run_or_model, data, split, out, force):
 
 @click.command("predict", cls=PyrnnCommand)
 @click.argument("model", type=_EXISTING)
-@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))  # each read in turn (predict_digits)
 def predict(model, images):
     """Read handwritten digits from PNG or JPEG images.
 

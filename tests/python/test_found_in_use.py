@@ -73,14 +73,15 @@ def test_predict_answers_every_readable_image_then_lists_the_failures(run, sampl
     other = digit_png(sample.test.images[1], tmp_path / "second.png")
     broken = tmp_path / "broken.png"
     broken.write_text("not an image")
-    result = invoke("predict", run["out"], seven, broken, other)
+    missing = tmp_path / "nosuch.png"  # once refused by the option parser, costing every other image its answer
+    result = invoke("predict", run["out"], seven, broken, other, missing, tmp_path)
     assert result.exit_code == 1, result.output
     answers = result.stdout.splitlines()
     assert [line.split(":")[0] for line in answers] == [str(seven), str(other)]
     assert "Traceback" not in result.output
     model_line, error = result.stderr.splitlines()
-    assert model_line.startswith("model: ") and error.startswith("Error: 1 of 3 images could not be read: ")
-    assert str(broken) in error and str(seven) not in error
+    assert model_line.startswith("model: ") and error.startswith("Error: 3 of 5 images could not be read: ")
+    assert all(str(p) in error for p in (broken, missing, tmp_path)) and str(seven) not in error
 
 
 def test_an_interrupted_compare_keeps_the_recipes_finished_and_resumes(tmp_path):
