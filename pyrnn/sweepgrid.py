@@ -6,7 +6,7 @@ lowest part of sweeps: pyrnn.sweepstudy (the Optuna study) and pyrnn.sweep
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from pyrnn.errors import PyrnnError
 from pyrnn.names import RECIPES, STACKED_DEFAULTS, value_text
@@ -170,9 +170,25 @@ class SweepSpec:
                 "values": {n: [str(v) if isinstance(v, Range) else v for v in vs] for n, vs in self.values.items()}}
 
 
+def _same(part: str, name: str, old, new) -> bool:
+    """Whether a setting of two `SweepSpec.describe()` dicts says the same:
+    a setting left out is its default (RecipeSettings'), and a list of values
+    the same points in any order."""
+    default = {f.name: f.default for f in fields(RecipeSettings)}.get(name)
+
+    def plain(value):
+        if value is None:
+            value = [default] if part == "values" else default
+        values = value if isinstance(value, list) else [value]
+        return sorted(repr(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+                      for v in values)
+
+    return plain(old) == plain(new)
+
+
 def differences(stored: dict, now: dict) -> list:
     """Lines "lr: stored 0.01, 0.03; now 0.01" for each part of two
-    `SweepSpec.describe()` dicts that differs."""
+    `SweepSpec.describe()` dicts that differs (`_same` says which are alike)."""
     lines = []
     for part in ("search", "trials"):
         if stored.get(part) != now.get(part):
@@ -180,7 +196,7 @@ def differences(stored: dict, now: dict) -> list:
     for part in ("values", "fixed"):
         old, new = stored.get(part, {}), now.get(part, {})
         for name in sorted(set(old) | set(new)):
-            if old.get(name) != new.get(name):
+            if not _same(part, name, old.get(name), new.get(name)):
                 show = lambda v: "(not given)" if v is None else ", ".join(map(str, v)) if isinstance(v, list) else v
                 lines.append(f"{name}: stored {show(old.get(name))}; now {show(new.get(name))}")
     return lines

@@ -280,3 +280,15 @@ def test_an_interrupted_trial_of_a_sampled_search_continues_its_run_and_the_swee
     assert 0 < metrics["training"]["resumed_from"] < 400  # continued from its checkpoint
     assert sorted(os.listdir(out)) == [".pyrnn-sweep.json", "sweep.csv", "sweep.db", "sweep.png", "trial-0000",
                                        "trial-0002"]
+
+
+def test_a_rerun_that_says_the_same_sweep_otherwise_is_the_same_sweep(swept):
+    """Found in use: a re-run was refused as another sweep when it gave a default explicitly (--iterations 100
+    where it had been left out) or listed the same values in another order."""
+    same = {**SMALL, "recipes": ["lstm", "basic"], "lr": [0.03, 0.01], "seeds": 0}
+    result = sweep_rnn(out=swept.out, **same)
+    assert len(result.rows) == 4 and all(r["state"] == "complete" for r in result.rows)
+    left_out = {k: v for k, v in SMALL.items() if k != "seeds"}  # seed 0 is the default
+    assert len(sweep_rnn(out=swept.out, **left_out).rows) == 4
+    with pytest.raises(ValueError, match=r"seed: stored 0; now 1"):
+        sweep_rnn(out=swept.out, **{**SMALL, "seeds": 1})
