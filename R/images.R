@@ -21,6 +21,7 @@
 #'   an N x 28 x 28 array). Any square image size works; pixels are numbers
 #'   without NA.
 #' @param n.pixel.x,n.pixel.y Output width and height.
+#' @param n_pixel_x,n_pixel_y The same, by their Python names.
 #' @param method "nearest" (the cookbook's), or one of "bilinear", "bicubic",
 #'   "box", "hamming", "lanczos".
 #' @return A matrix of `n.pixel.x * n.pixel.y` columns, row by row: 1 row for
@@ -32,7 +33,8 @@
 #' small <- t(apply(images, 1, FUN = reduceImage)) # the cookbook's way
 #' fast <- reduceImage(images)                       # one call
 #' identical(small, fast)
-reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest") {
+reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest", n_pixel_x = NULL,
+                        n_pixel_y = NULL) {
   expected <- "a 784-vector, a 28 x 28 image, an N x 784 matrix or an N x 28 x 28 array of pixels"
   if (is.array(actds) && length(dim(actds)) == 1) actds <- as.vector(actds)
   is_one_vector <- is.numeric(actds) && is.null(dim(actds))
@@ -41,7 +43,8 @@ reduceImage <- function(actds, n.pixel.x = 16, n.pixel.y = 16, method = "nearest
   } else {
     actds <- as_numbers(actds, "actds", expected)
   }
-  args <- capture_args(list(n.pixel.x = as_int, n.pixel.y = as_int, method = as_string),
+  args <- capture_args(list(n.pixel.x = as_int, n.pixel.y = as_int, method = as_string, n_pixel_x = as_int,
+                            n_pixel_y = as_int),
                        rename = c(n.pixel.x = "n_pixel_x", n.pixel.y = "n_pixel_y"), ignore = "actds")
   if (is_one_vector) {
     pixels <- call_python(reduce_one_image(), with_first_arg(actds, args))

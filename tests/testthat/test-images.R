@@ -39,6 +39,9 @@ test_that("one image gives the cookbook's 1 x 256 row; other forms of many image
   as_array <- aperm(array(images, c(20, 28, 28)), c(1, 3, 2)) # N x 28 x 28, [n, row, column]
   expect_identical(reduceImage(as_array), expected)
   expect_identical(dim(reduceImage(images, n.pixel.x = 8, n.pixel.y = 4)), c(20L, 32L))
+  # the Python names too, as the README's table gives them (found in use: "unused argument")
+  expect_identical(reduceImage(images, n_pixel_x = 8, n_pixel_y = 4), reduceImage(images, n.pixel.x = 8, n.pixel.y = 4))
+  expect_error(reduceImage(images, n.pixel.x = 8, n_pixel_x = 4), "n.pixel.x and n_pixel_x name the same size")
 })
 
 test_that("bad images are R errors saying what was expected", {
