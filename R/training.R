@@ -30,7 +30,9 @@
 #'   single id for a single row).
 #' @param lr Learning rate (> 0).
 #' @param batch Rows per iteration (1..N).
-#' @param iteration Number of iterations (random batches).
+#' @param iteration Number of iterations (random batches); `NULL`, the
+#'   default, runs 100 (the cookbook's loop) unless `epochs` is given. Give one
+#'   of `iteration` and `epochs`.
 #' @param seed A whole number fixing the batches drawn (with a model built
 #'   with a seed, the run is reproducible on the CPU), or `NULL`.
 #' @param epochs If given, that many passes over the shuffled data instead of
@@ -90,16 +92,12 @@
 #' history
 #' summary(history)
 #' plot(history)
-train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = 100, seed = NULL,
+train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = NULL, seed = NULL,
                       epochs = NULL, clipnorm = NULL, callback = NULL, checkpoint = NULL,
                       checkpoint_every = 50, resume = FALSE, backend = "auto", validation_data = NULL,
                       validate_every = 10, patience = NULL, restore_best = TRUE, log_dir = NULL,
                       verbose = interactive()) {
   verbose <- as_flag(verbose, "verbose")
-  if (!missing(iteration) && !is.null(epochs)) {
-    stop_input(paste("iteration and epochs both say how long to train (epochs = N runs N passes of",
-                     "nrow(x) %%/%% batch iterations each); give one of them"))
-  }
   args <- capture_args(TRAINING_ARGS, ignore = "verbose") # R shows the progress, not Python
   # a model loaded from an earlier pyrnn's file: Python would warn, where R users do not see it
   fresh_adam <- python_module("pyrnn.savedstate", tensorflow = TRUE)$fresh_adam_note(args$model)
@@ -156,7 +154,7 @@ as_validation_data <- function(value, name) {
 
 # The arguments of the training, evaluation and prediction functions.
 TRAINING_ARGS <- list(model = check_model, x = as_sequences, y = as_labels, yhat = as_scores, lr = as_number,
-                      batch = as_int, iteration = as_int, seed = as_optional_int, epochs = as_optional_int,
+                      batch = as_int, iteration = as_optional_int, seed = as_optional_int, epochs = as_optional_int,
                       clipnorm = as_optional_number, callback = as_callback, checkpoint = as_optional_path,
                       checkpoint_every = as_int, resume = as_flag, probabilities = as_flag, backend = as_string,
                       validation_data = as_validation_data, validate_every = as_int,

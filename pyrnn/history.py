@@ -27,10 +27,16 @@ def batches_per_epoch(n_rows: int, batch: int) -> int:
     return int(n_rows) // int(batch)
 
 
-def iterations_of(iteration: int, epochs: int | None, n_rows: int, batch: int) -> int:
-    """The number of iterations a run makes: `iteration`, or with `epochs`,
-    that many passes of `batches_per_epoch` each."""
-    return int(iteration) if epochs is None else int(epochs) * batches_per_epoch(n_rows, batch)
+DEFAULT_ITERATIONS = 100  # the cookbook's loop: what a run makes when given neither iteration nor epochs
+
+
+def iterations_of(iteration: int | None, epochs: int | None, n_rows: int, batch: int) -> int:
+    """The number of iterations a run makes: `iteration` (None:
+    DEFAULT_ITERATIONS), or with `epochs`, that many passes of
+    `batches_per_epoch` each."""
+    if epochs is not None:
+        return int(epochs) * batches_per_epoch(n_rows, batch)
+    return DEFAULT_ITERATIONS if iteration is None else int(iteration)
 
 
 class TrainingDiverged(PyrnnError, FloatingPointError):
@@ -51,7 +57,7 @@ class History:
     loss: list = field(default_factory=list, metadata=_PROGRESS)
     lr: float = field(default=0.01, metadata=_SETTING)
     batch: int = field(default=500, metadata=_SETTING)
-    iteration: int = 100  # asked for; a resume may ask for more
+    iteration: int = DEFAULT_ITERATIONS  # asked for; a resume may ask for more
     epochs: int | None = field(default=None, metadata=_SETTING)
     seed: int = field(default=0, metadata=_SETTING)
     seconds: float = field(default=0.0, metadata=_PROGRESS)

@@ -66,7 +66,8 @@ def train_recipe(settings: RecipeSettings, data: RecipeData, model, folder: Path
     x, y = data.images_tensor("train"), data.splits["train"][1]
     checkpoint = Path(folder) / CHECKPOINT_FILE
     with _ctrl_c_between_iterations(callback) as callback:
-        return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch, iteration=settings.iterations,
+        return train_rnn(model, x, y, lr=settings.lr, batch=settings.batch,
+                         iteration=None if settings.epochs is not None else settings.iterations,
                          epochs=settings.epochs, seed=settings.seed, clipnorm=settings.clipnorm, callback=callback, checkpoint=checkpoint,
                          checkpoint_every=settings.checkpoint_every, resume=resume and checkpoint.is_file(),
                          validation_data=data.splits["validation"] if data.counts.get("validation") else None,

@@ -26,13 +26,13 @@ from pyrnn.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint
 from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training_call
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.files import check_replaceable
-from pyrnn.history import INTERRUPTED, History, batches_per_epoch, iterations_of
+from pyrnn.history import DEFAULT_ITERATIONS, INTERRUPTED, History, batches_per_epoch, iterations_of
 from pyrnn.scores import scores
 from pyrnn.watch import Callback, CheckCallback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
 
 
 
-def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 100, seed: int | None = None,
+def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int | None = None, seed: int | None = None,
               epochs: int | None = None, clipnorm: float | None = None, callback=None,
               checkpoint=None, checkpoint_every: int = 50, resume: bool = False, backend: str = "auto",
               validation_data=None, validate_every: int = 10, patience: int | None = None,
@@ -50,8 +50,9 @@ def train_rnn(model, x, y, lr: float = 0.01, batch: int = 500, iteration: int = 
        callback) reaches the later iterations of an array read in place,
        not those of a copy.
     y: N x n_class one-hot rows or N class ids.
-    iteration: number of random batches (the cookbook's loop), unless
-       `epochs` is given: then that many passes over shuffled data.
+    iteration: number of random batches (the cookbook's loop; 100 when
+       neither it nor `epochs` is given), or `epochs`: that many passes over
+       shuffled data. Give one of them; both is a PyrnnError.
     seed: a whole number in 0..2**32 - 1 fixing the batches drawn; with a
        model built with the same seed, the loss curve is the same from run to
        run on the CPU. None: a random seed (on resume, the checkpoint's).
@@ -162,6 +163,10 @@ def _checked(model, x, y, *, lr, batch, iteration, seed, epochs, clipnorm, check
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
     check_learning_rate(lr)
+    if iteration is not None and epochs is not None:
+        raise PyrnnError("iteration and epochs both say how long to train (epochs=N runs N passes over the "
+                         "training rows, of rows // batch iterations each); give one of them")
+    iteration = DEFAULT_ITERATIONS if iteration is None else iteration
     check_sizes(iteration=iteration, checkpoint_every=checkpoint_every)
     if epochs is not None:
         check_sizes(epochs=epochs)

@@ -123,6 +123,10 @@ def test_epochs_mode_runs_whole_passes(small16):
     x, y = small16["x_train"][:1000], small16["y_train"][:1000]
     history = train_rnn(rnn(n_hidden=8, seed=0), x, y, batch=300, epochs=2, seed=0)
     assert history.iterations_done == 2 * (1000 // 300)
+    # found in use: iteration given with epochs was silently ignored (the CLI and R refuse the two together)
+    with pytest.raises(ValueError, match="iteration and epochs both say how long to train"):
+        train_rnn(rnn(n_hidden=8, seed=0), x, y, batch=300, iteration=20, epochs=1)
+    assert train_rnn(rnn(n_hidden=8, seed=0), x, y, batch=300, seed=0).iterations_done == 100  # the default
 
 
 def test_inputs_as_sequences_or_rows_train_the_same(small16):
