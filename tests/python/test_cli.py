@@ -243,7 +243,7 @@ def test_missing_unreadable_images_and_models(trained_run, tmp_path):
     out, _ = trained_run
     (tmp_path / "text.png").write_text("not an image")
     assert_one_line_error(invoke("predict", out, tmp_path / "text.png"), 1, "text.png", "cannot be read as an image")
-    assert_one_line_error(invoke("predict", out, tmp_path / "missing.png"), 2, "missing.png", "does not exist")
+    assert_one_line_error(invoke("predict", out, tmp_path / "missing.png"), 1, "missing.png", "no such image file")
     Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
     assert_one_line_error(invoke("predict", out, tmp_path / "blank.png"), 1, "blank.png", "no digit found")
     assert_one_line_error(invoke("predict", tmp_path / "text.png", tmp_path / "text.png"), 1,
