@@ -14,9 +14,10 @@
 #'
 #' @param model A model from [rnn()], [bidirectionRNN()], [stacked_rnn()],
 #'   [lstm()] or [load_rnn()].
-#' @param path The `.keras` file (".keras" is appended to another suffix).
-#'   `save_rnn()` replaces a model file there, and refuses a folder or any
-#'   other file (your files are never written over). `load_rnn()` also takes a run folder (its `model.keras`) and `NAME` for
+#' @param path The `.keras` file (".keras" is appended to another suffix,
+#'   unless `path` names a folder). `save_rnn()` replaces a model file there,
+#'   and refuses a folder or any other file (your files are never written
+#'   over). `load_rnn()` also takes a run folder (its `model.keras`) and `NAME` for
 #'   the `NAME.keras` that `save_rnn(model, "NAME")` wrote.
 #' @param reduce_method How the training images were shrunk ([reduceImage()]'s
 #'   `method`); it is stored in the file, so that the Python package's

@@ -48,7 +48,8 @@ def read_checkpoint(path) -> dict:
         with np.load(path) as saved:
             run = json.loads(str(saved["run"])) if "run" in saved.files else {}
             return {**run, "loss": saved["loss"].tolist()}
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
+        # AttributeError, TypeError: a .npy file (np.load gives an array, no archive)
         raise PyrnnError(f"{path}: not a pyrnn checkpoint, or a damaged one ({err}); start the run without "
                          "resume") from None
 

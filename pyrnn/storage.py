@@ -24,9 +24,10 @@ def save_rnn(model, path, reduce_method: str = "nearest") -> Path:
     """Save a model (weights, architecture) to a `.keras` file, atomically,
     with what is needed to use it on images (see `read_model_info`).
 
-    path: the file to write; ".keras" is appended if it has another suffix.
-        A model file there is replaced; a folder or any other file is refused
-        (FileInTheWayError), before anything is written.
+    path: the file to write; ".keras" is appended if it has another suffix
+        (unless it names a folder). A model file there is replaced; a folder
+        or any other file is refused (FileInTheWayError), before anything is
+        written.
     reduce_method: how the training images were shrunk (`reduceImage`'s
         method); `evaluate` and `predict` reduce images the same way.
     The model's Adam state (after `train_rnn`) is saved too, so that training

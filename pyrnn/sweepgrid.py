@@ -172,16 +172,17 @@ class SweepSpec:
 
 def _same(part: str, name: str, old, new) -> bool:
     """Whether a setting of two `SweepSpec.describe()` dicts says the same:
-    a setting left out is its default (RecipeSettings'), and a list of values
-    the same points in any order."""
-    default = {f.name: f.default for f in fields(RecipeSettings)}.get(name)
+    a setting left out is its default (RecipeSettings', or the stacked
+    recipe's), and 1 is 1.0. The values' order counts: Optuna's choices for
+    the trials keep the stored one."""
+    default = STACKED_DEFAULTS.get(name, {f.name: f.default for f in fields(RecipeSettings)}.get(name))
 
     def plain(value):
         if value is None:
             value = [default] if part == "values" else default
         values = value if isinstance(value, list) else [value]
-        return sorted(repr(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
-                      for v in values)
+        return [repr(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+                for v in values]
 
     return plain(old) == plain(new)
 

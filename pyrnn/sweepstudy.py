@@ -27,7 +27,9 @@ resumes its run folder (a sampled one with its parameters: enqueue_interrupted).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import signal
 import sys
 import time
 import warnings
@@ -201,6 +203,12 @@ def enqueue_missing(study, keys) -> None:
             study.enqueue_trial({"point": key})
 
 
+def _params(trial) -> dict:
+    """A sampled trial's parameters: its own, or before the worker that took
+    it asked for them (an enqueued retry), the ones it was enqueued with."""
+    return trial.params or trial.system_attrs.get("fixed_params", {})
+
+
 def _origin(trial) -> int:
     """The number of the sampled trial whose folder (trial-NNNN) `trial`
     trains in: its own, or for a retry (of a trial interrupted, or taken for
@@ -208,20 +216,22 @@ def _origin(trial) -> int:
     return trial.user_attrs.get(_RETRY_OF, trial.system_attrs.get("failed_trial", trial.number))
 
 
-def enqueue_interrupted(study) -> None:
+def enqueue_interrupted(study, trials: int) -> None:
     """Enqueue, with its parameters, each sampled trial interrupted by Ctrl-C
     (failed, not finally) that has no trial done, waiting or running in its
     place, so that it continues its run folder rather than a new trial
-    being sampled beside it (after failing the trials of dead workers, whose
-    retries Optuna enqueues)."""
+    being sampled beside it, as many as the sweep's `trials` leave room for
+    (after failing the trials of dead workers, whose retries Optuna enqueues)."""
     from optuna.trial import TrialState
 
     _fail_stale(study)
-    trials = [t for t in _trials(study) if t.params]
-    taken = {_origin(t) for t in trials if _done(t) or t.state in (TrialState.WAITING, TrialState.RUNNING)}
-    for trial in trials:
+    made = [t for t in _trials(study) if _params(t)]
+    taken = {_origin(t) for t in made if _done(t) or t.state in (TrialState.WAITING, TrialState.RUNNING)}
+    for trial in made:
+        if len(taken) >= trials:  # the sweep's trials are all done or under way: no retry would be trained
+            return
         if trial.state == TrialState.FAIL and _origin(trial) not in taken:
-            study.enqueue_trial(trial.params, user_attrs={_RETRY_OF: _origin(trial)})
+            study.enqueue_trial(_params(trial), user_attrs={_RETRY_OF: _origin(trial)})
             taken.add(_origin(trial))
 
 
@@ -326,7 +336,7 @@ class Worker:
                 trial.set_user_attr("spare", True)
                 raise optuna.TrialPruned("no grid point left")
             key = trial.suggest_categorical("point", list(self.points))
-            if self._taken(me, key):
+            if self._taken(me, lambda other: _point(other) == key):
                 trial.set_user_attr("duplicate", True)
                 raise optuna.TrialPruned(f"{key} is trained by another trial")
             settings, name = self.points[key], key
@@ -334,15 +344,22 @@ class Worker:
             if _under_way(t for t in _trials(self.study) if t.number < trial.number) >= self.spec.trials:
                 trial.set_user_attr("spare", True)  # other workers took the last trials first
                 raise optuna.TrialPruned("no trial left")
-            settings, name = self._sample(trial), f"trial-{_origin(me):04d}"
+            name = f"trial-{_origin(me):04d}"
+            if _origin(me) != me.number and self._taken(me, lambda other: _origin(other) == _origin(me)):
+                trial.set_user_attr("duplicate", True)  # two sweeps enqueued the same interrupted trial
+                raise optuna.TrialPruned(f"{name} is trained by another trial")
+            settings = self._sample(trial)
         self.taking = (trial._trial_id, name)  # noqa: SLF001
         return self._train(trial, settings, self.out / name, name, retry_of=me.system_attrs.get("failed_trial"))
 
-    def _taken(self, me, key: str) -> bool:
+    def _taken(self, me, same) -> bool:
+        """Whether another trial of which same(trial) holds (the same grid
+        point, the same sampled trial's retry) is done, or running and
+        started before `me`."""
         from optuna.trial import TrialState
 
         for other in _trials(self.study):
-            if other.number == me.number or _point(other) != key:
+            if other.number == me.number or not same(other):
                 continue
             if _done(other) or (other.state == TrialState.RUNNING and
                                 (other.datetime_start, other.number) < (me.datetime_start, me.number)):
@@ -440,13 +457,13 @@ class Worker:
 def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
     """A worker process: its own TensorFlow (started quietly, each op on one
     thread: the process is the sweep's own), storage connection and data."""
-    import optuna
+    try:  # a Ctrl-C while TensorFlow starts is an interruption too
+        import optuna
 
-    from pyrnn.tfstart import start_tensorflow
+        from pyrnn.tfstart import start_tensorflow
 
-    start_tensorflow(log_level="3", one_thread_per_op=True)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
+        start_tensorflow(log_level="3", one_thread_per_op=True)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
         study = open_study(spec, open_storage(url, heartbeat), name, prune, create=False)
         Worker(spec, out, study, prune, heartbeat, verbose).run()
     except KeyboardInterrupt:
@@ -456,17 +473,26 @@ def _work(spec, out, url, name, prune, heartbeat, verbose) -> None:
         sys.exit(1)
 
 
-def _join(procs) -> None:
-    """Wait for the worker processes to end. Ctrl-C reaches them too (one
-    process group): they record their trials as interrupted and end, and the
-    rows are read only then (read at once, they said "running")."""
+def _join(procs) -> bool:
+    """Wait for the worker processes to end; return whether Ctrl-C came
+    meanwhile. A terminal's Ctrl-C reaches the workers too (the process
+    group): they record their trials as interrupted and end, and the rows are
+    read only then (read at once, they said "running"). A second Ctrl-C is
+    passed on to the workers still alive (the first may have reached this
+    process alone)."""
+    seen = 0
     for proc in procs:
         while True:
             try:
                 proc.join()
                 break
             except KeyboardInterrupt:
-                continue
+                seen += 1
+                if seen == 2:
+                    for other in procs:
+                        if other.is_alive():
+                            os.kill(other.pid, signal.SIGINT)
+    return seen > 0
 
 
 def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, prune: bool = False,
@@ -494,7 +520,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
         if spec.search == "grid":
             enqueue_missing(study, list(spec.points()))
         else:
-            enqueue_interrupted(study)
+            enqueue_interrupted(study, spec.trials)
         stopped = None
         try:
             if workers == 1:
@@ -508,8 +534,7 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
                          for _ in range(workers)]
                 for proc in procs:
                     proc.start()
-                _join(procs)
-                if any(proc.exitcode == 130 for proc in procs):
+                if _join(procs) or any(proc.exitcode == 130 for proc in procs):
                     stopped = "interrupted"
                 failed = [proc.exitcode for proc in procs if proc.exitcode not in (0, 130)]
                 if failed and stopped is None:
@@ -558,7 +583,10 @@ def rows(spec, study) -> list:
             best[_point(t)] = t
         return [_row(settings, best.get(key)) for key, settings in points.items()]
     best = {}  # a trial and its retries train in one folder: its best-placed trial
-    for t in sorted((t for t in trials if t.params), key=place, reverse=True):
+    for t in sorted((t for t in trials if _params(t)), key=place, reverse=True):
         best[_origin(t)] = t
+    if sum(1 for t in best.values() if place(t) < order.index("FAIL")) >= spec.trials:
+        # the sweep's trials are done or under way: an interrupted one is not to be trained (enqueue_interrupted)
+        best = {origin: t for origin, t in best.items() if place(t) < order.index("FAIL")}
     fixed = {n: v[0] for n, v in spec.values.items() if len(v) == 1 and not isinstance(v[0], Range)}
-    return [_row(spec.settings({**fixed, **best[origin].params}), best[origin]) for origin in sorted(best)]
+    return [_row(spec.settings({**fixed, **_params(best[origin])}), best[origin]) for origin in sorted(best)]

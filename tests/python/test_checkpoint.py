@@ -36,8 +36,10 @@ def test_a_checkpoint_holds_the_historys_fields_and_the_run_goes_on_from_it(data
 
 def test_a_file_that_is_not_a_checkpoint(tmp_path):
     (tmp_path / "c.npz").write_text("not a checkpoint")
-    with pytest.raises(ValueError, match="not a pyrnn checkpoint, or a damaged one"):
-        read_checkpoint(tmp_path / "c.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))  # np.load gives an array, not an archive
+    for path in (tmp_path / "c.npz", tmp_path / "array.npy"):
+        with pytest.raises(ValueError, match="not a pyrnn checkpoint, or a damaged one"):
+            read_checkpoint(path)
 
 
 def test_resume_from_a_checkpoint_of_another_model_or_other_settings(data100, tmp_path):

@@ -282,13 +282,15 @@ def test_an_interrupted_trial_of_a_sampled_search_continues_its_run_and_the_swee
                                        "trial-0002"]
 
 
-def test_a_rerun_that_says_the_same_sweep_otherwise_is_the_same_sweep(swept):
-    """Found in use: a re-run was refused as another sweep when it gave a default explicitly (--iterations 100
-    where it had been left out) or listed the same values in another order."""
-    same = {**SMALL, "recipes": ["lstm", "basic"], "lr": [0.03, 0.01], "seeds": 0}
-    result = sweep_rnn(out=swept.out, **same)
-    assert len(result.rows) == 4 and all(r["state"] == "complete" for r in result.rows)
-    left_out = {k: v for k, v in SMALL.items() if k != "seeds"}  # seed 0 is the default
-    assert len(sweep_rnn(out=swept.out, **left_out).rows) == 4
-    with pytest.raises(ValueError, match=r"seed: stored 0; now 1"):
-        sweep_rnn(out=swept.out, **{**SMALL, "seeds": 1})
+def test_a_rerun_that_gives_a_default_explicitly_is_the_same_sweep(tmp_path):
+    """Found in use: a re-run was refused as another sweep when it gave a default explicitly (--n-hidden 64
+    where it had been left out). The values' order still counts (Optuna's choices keep the stored order)."""
+    first = {"recipes": ["basic"], "lr": [0.01, 0.03], "seeds": [0], "batch": 50, "iteration": 5, "data": "sample",
+             "out": tmp_path / "s", "verbose": False}  # n_hidden left out: 64
+    assert [r["state"] for r in sweep_rnn(**first).rows] == ["complete", "complete"]
+    again = sweep_rnn(**{**first, "n_hidden": 64})  # the default, given: the same sweep, nothing left to train
+    assert [(r["n_hidden"], r["state"]) for r in again.rows] == [(64, "complete"), (64, "complete")]
+    with pytest.raises(ValueError, match=r"n_hidden: stored \(not given\); now 32"):
+        sweep_rnn(**{**first, "n_hidden": 32})
+    with pytest.raises(ValueError, match=r"lr: stored 0.01, 0.03; now 0.03, 0.01"):
+        sweep_rnn(**{**first, "lr": [0.03, 0.01]})

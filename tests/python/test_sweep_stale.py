@@ -231,3 +231,36 @@ def test_an_error_of_the_objective_itself_is_not_taken_for_the_race(tmp_path):
     worker._objective = objective
     with pytest.raises(ValueError, match="the objective's own error"):
         worker.run()
+
+
+def test_interrupted_sampled_trials_are_retried_only_where_the_sweeps_trials_leave_room(tmp_path):
+    """An interrupted trial of a sampled search is enqueued again with its parameters, unless the sweep's
+    trials are all done or under way already (a study of an earlier pyrnn sampled new trials beside it):
+    then it is neither retried for ever nor listed, and the sweep can be scored."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from pyrnn.sweepgrid import SweepSpec
+    from pyrnn.sweepstudy import enqueue_interrupted, open_storage, open_study, rows
+
+    spec = SweepSpec({"recipe": ["basic"], "lr": "0.01:0.03:log", "seed": [0]}, {"data": "sample"}, search="tpe",
+                     trials=2)
+    study = open_study(spec, open_storage(f"sqlite:///{tmp_path}/sweep.db", 1), "s", prune=False)
+    lr = optuna.distributions.FloatDistribution(0.01, 0.03, log=True)
+    for state, value in ((TrialState.FAIL, 0.011), (TrialState.COMPLETE, 0.012)):
+        study.add_trial(optuna.create_trial(state=state, params={"lr": value}, distributions={"lr": lr},
+                                            value=0.5 if state == TrialState.COMPLETE else None))
+    enqueue_interrupted(study, spec.trials)  # room for one more: trial 0 again, in its folder
+    waiting = study.get_trials(states=(TrialState.WAITING,))
+    assert [(t.system_attrs["fixed_params"], t.user_attrs) for t in waiting] == [({"lr": 0.011}, {"retry_of": 0})]
+    enqueue_interrupted(study, spec.trials)  # once only
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
+    assert [r["state"] for r in rows(spec, study)] == ["waiting", "complete"]
+
+    study.add_trial(optuna.create_trial(state=TrialState.COMPLETE, params={"lr": 0.013}, distributions={"lr": lr},
+                                        value=0.6))  # an earlier pyrnn sampled a new trial instead
+    for trial in waiting:  # the retry never ran
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    enqueue_interrupted(study, spec.trials)  # two done: no room, nothing enqueued
+    assert not study.get_trials(states=(TrialState.WAITING,))
+    assert [r["state"] for r in rows(spec, study)] == ["complete", "complete"]  # the interrupted one not listed
