@@ -41,7 +41,10 @@ def _row(folder: Path) -> dict | None:
            "test_accuracy": None, "seconds": None}
     if not metrics_path.exists() and run.interrupted:
         try:
-            settings = run.saved_settings()["settings"]
+            saved = run.saved_settings()
+            if saved.get("kind", "recipe") != "recipe":  # an interrupted comparison (kept since this pyrnn)
+                return None
+            settings = saved["settings"]
             row.update(recipe=settings["recipe"], settings=_describe(settings), state="interrupted",
                        date=datetime.fromtimestamp(run.staging.stat().st_mtime).isoformat(" ", "seconds"))
         except (PyrnnError, KeyError, TypeError):

@@ -291,8 +291,8 @@ def _keep_or_check_settings(folder: RunFolder, settings: RecipeSettings, data: R
             raise PyrnnError(f"the run kept in {folder.staging} read its data from {saved.get('data_location')}, "
                              f"but the data now resolves to {data.source.location}; resume with the same data")
     else:
-        write_json(folder.staging / SETTINGS_FILE,
-                   {"settings": asdict(settings), "data_location": data.source.location})
+        write_json(folder.staging / SETTINGS_FILE,  # the kind: what pyrnn runs lists (a recipe run only)
+                   {"settings": asdict(settings), "data_location": data.source.location, "kind": folder.kind})
 
 
 def _finished_recipe(settings: RecipeSettings, sub: Path) -> RunResult:

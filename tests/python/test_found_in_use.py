@@ -109,6 +109,8 @@ def test_an_interrupted_compare_keeps_the_recipes_finished_and_resumes(tmp_path)
     staging = results[-1].path
     finished = {name: (staging / name / "metrics.json").read_bytes() for name in ("basic", "bidirectional")}
     assert (staging / "stacked" / "checkpoint.npz").is_file()
+    from pyrnn.runlist import ls_runs
+    assert ls_runs(tmp_path) == []  # an interrupted comparison is no recipe run (it was listed as one)
 
     # the CLI continues it: settings from the interrupted run, the finished recipes not trained again
     resumed = invoke("compare", "--out", out, "--resume")
