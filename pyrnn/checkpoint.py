@@ -45,11 +45,13 @@ def read_checkpoint(path) -> dict:
     resume must repeat ("lr", "batch", "epochs", "seed", "clipnorm"; absent in
     checkpoints of pyrnn 0.1). Raises ValueError for a file that is not one."""
     try:
-        with np.load(path) as saved:
+        saved = np.load(path)
+        if not isinstance(saved, np.lib.npyio.NpzFile):  # a .npy file: one array, no archive
+            raise ValueError("one array, not an .npz archive")
+        with saved:
             run = json.loads(str(saved["run"])) if "run" in saved.files else {}
             return {**run, "loss": saved["loss"].tolist()}
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
-        # AttributeError, TypeError: a .npy file (np.load gives an array, no archive)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise PyrnnError(f"{path}: not a pyrnn checkpoint, or a damaged one ({err}); start the run without "
                          "resume") from None
 

@@ -23,7 +23,7 @@ from pyrnn.data import find_mnist
 from pyrnn.errors import FileInTheWayError
 from pyrnn.files import atomic_path, check_writable_folder
 from pyrnn.names import RECIPES
-from pyrnn.runfolder import RunFolder
+from pyrnn.runfolder import RunFolder, enclosing_run
 from pyrnn.sweepgrid import CSV_FILE, DB_FILE, MARKER_FILE, PLOT_FILE, SWEPT, SweepSpec
 
 _OWN_FILES = {CSV_FILE, PLOT_FILE, DB_FILE, MARKER_FILE, f"{DB_FILE}-journal", f"{DB_FILE}-wal", f"{DB_FILE}-shm"}
@@ -43,8 +43,9 @@ def check_sweep_folder(out, study: str) -> Path:
         raise FileInTheWayError(f"{out} is a file, not a sweep folder; choose another output folder (--out)")
     if RunFolder(out).holds_run:
         raise FileInTheWayError(f"{out} is a recipe's run folder, not a sweep's; choose another output folder (--out)")
+    run = enclosing_run(out)
     for parent in out.absolute().parents:  # a run's or a sweep's folder holds only what pyrnn writes there
-        kind = "sweep" if (parent / MARKER_FILE).is_file() else "run" if RunFolder(parent).holds_run else None
+        kind = "sweep" if (parent / MARKER_FILE).is_file() else "run" if parent == run else None
         if kind:
             raise FileInTheWayError(f"{out} is inside {parent}, a {kind} folder pyrnn wrote; choose an output folder "
                                     "outside it (--out)")
