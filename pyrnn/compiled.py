@@ -191,7 +191,6 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
     """A function (x_all float32 [N, T, I], y_all int32 [N], int32 [k, batch]
     row indices, k <= CHUNK) -> float32 [k] losses that trains `model` with
     `optimizer` (the model's Adam) for k iterations in one compiled call."""
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     low, clipnorm = lowered(model, batch, backend), optimizer.clipnorm
     weights = [w.value for w in model.trainable_variables]
     step_size, n_input, _ = model_shape(model)
@@ -199,6 +198,8 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
     specs = [tf.TensorSpec([CHUNK, batch], tf.int32), tf.TensorSpec([], tf.int32),
              tf.TensorSpec([None, step_size, n_input], tf.float32), tf.TensorSpec([None], tf.int32)]
     if low is None:
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
         def keras_step(idx, x_all, y_all):
             xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
             with tf.GradientTape() as tape:
@@ -214,7 +215,7 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
     else:
         key = ("train", low.key, batch, clipnorm)
         state = (*weights, *optimizer.variables)
-        run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(low, len(weights), clipnorm, loss_fn)),
+        run = _cached(key, lambda: _traced(key, _iterations(_kernels_step(low, len(weights), clipnorm)),
                                            [*specs, *state]))
 
     # pyrnn's Grappler passes for the kernels' graphs
@@ -230,7 +231,7 @@ def training_call(model, optimizer: AdamState, batch: int, backend: str):
     return train
 
 
-def _kernels_step(low, n_weights: int, clipnorm, loss_fn):
+def _kernels_step(low, n_weights: int, clipnorm):
     """One training iteration through the kernels, as a function of the
     weights and then the Adam state, passed as tf.Variables (flat, the first
     n_weights the weights) and updated in place."""
@@ -238,11 +239,8 @@ def _kernels_step(low, n_weights: int, clipnorm, loss_fn):
     def step(idx, x_all, y_all, *variables):
         weights, slots = list(variables[:n_weights]), list(variables[n_weights:])
         xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
-        values = [w.read_value() for w in weights]
-        with tf.GradientTape() as tape:
-            tape.watch(values)
-            loss = loss_fn(yb, low.logits(values, time_major(xb)))
-        apply_adam(weights, slots, tape.gradient(loss, values), clipnorm)
+        loss, gradients = low.loss_and_gradients([w.read_value() for w in weights], time_major(xb), yb)
+        apply_adam(weights, slots, gradients, clipnorm)
         return loss
 
     return step

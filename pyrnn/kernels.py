@@ -15,8 +15,13 @@ ops, without XLA, and:
   (the LSTM instead forms each step's gates as one product of the step's
   inputs and state: pyrnn.recurrence's `joined_product`);
 - run the recurrence step by step, forward and backward (it is sequential),
-  the backward pass written out (tf.custom_gradient) from the gate values the
-  forward pass kept;
+  the backward pass written out from the gate values the forward pass kept;
+- form a training step's gradients by calling those backward passes
+  directly (Lowered.loss_and_gradients), without TensorFlow's gradient tape:
+  tracing then builds only the ops the step runs, not the tape's records, the
+  rewrite of a traced part into forward and backward functions and their
+  captures (a fifth to a quarter of tracing a recipe's training call,
+  bench/setup_cost.py);
 - add up each weight gradient, dW = sum_t h_{t-1}^T dz_t, from one product per
   step: stacking the steps for one large product costs more here (copying
   megabytes into freshly allocated, page-faulting buffers) than it saves;
@@ -106,41 +111,97 @@ def _plan_layer(layer, position):
 
 
 def _run(plan):
-    """The function (weights, x) -> output that `plan` names; weights: the
-    model's trainable variables (or their values), in the model's order."""
+    """The function (weights, x) -> (output, backward) that `plan` names;
+    weights: the model's trainable variables (or their values), in the
+    model's order; backward(d_output, input_gradient) -> (dx, or None where
+    input_gradient is false, {weight's position: its gradient})."""
     kind = plan[0]
     if kind == "recurrent":
-        _, cell_name, return_sequences, go_backwards, (kernel, recurrent_kernel, bias) = plan
+        _, cell_name, return_sequences, go_backwards, positions = plan
         cell = _CELLS_BY_NAME[cell_name]
 
         def recurrent(weights, x):
             if go_backwards:
                 x = tf.reverse(x, [0])
-            return recurrence(cell, x, *(tf.convert_to_tensor(weights[k]) for k in (kernel, recurrent_kernel, bias)),
-                              return_sequences)
+            out, back = recurrence(cell, x, *(tf.convert_to_tensor(weights[k]) for k in positions), return_sequences)
+
+            def backward(d_out, input_gradient):
+                dx, *grads = back(d_out, input_gradient)
+                if dx is not None and go_backwards:
+                    dx = tf.reverse(dx, [0])
+                return dx, dict(zip(positions, grads))
+
+            return out, backward
 
         return recurrent
     if kind == "bidirectional":
         forward, backward, seq = _run(plan[1]), _run(plan[2]), plan[1][2]
 
         def bidirectional(weights, x):
-            back = backward(weights, x)
-            return tf.concat([forward(weights, x), tf.reverse(back, [0]) if seq else back], axis=-1)
+            forward_out, forward_back = forward(weights, x)
+            backward_out, backward_back = backward(weights, x)
+            if seq:
+                backward_out = tf.reverse(backward_out, [0])
+            width = forward_out.shape[-1]
+
+            def back(d_out, input_gradient):
+                d_backward = d_out[..., width:]
+                dx_forward, grads = forward_back(d_out[..., :width], input_gradient)
+                dx_backward, grads_backward = backward_back(tf.reverse(d_backward, [0]) if seq else d_backward,
+                                                            input_gradient)
+                return (dx_forward + dx_backward if input_gradient else None), {**grads, **grads_backward}
+
+            return tf.concat([forward_out, backward_out], axis=-1), back
 
         return bidirectional
     if kind == "sequential":
         return _chain([_run(part) for part in plan[1]])
     kernel, bias = plan[1]
-    return lambda weights, h: tf.nn.bias_add(tf.matmul(h, weights[kernel]), weights[bias])
+
+    def dense(weights, h):
+        w = tf.convert_to_tensor(weights[kernel])
+
+        def backward(d_out, input_gradient):
+            grads = {kernel: tf.matmul(h, d_out, transpose_a=True), bias: tf.reduce_sum(d_out, 0)}
+            return (tf.matmul(d_out, w, transpose_b=True) if input_gradient else None), grads
+
+        return tf.nn.bias_add(tf.matmul(h, w), weights[bias]), backward
+
+    return dense
 
 
 def _chain(stages):
     def chain(weights, x):
+        backs = []
         for stage in stages:
-            x = stage(weights, x)
-        return x
+            x, back = stage(weights, x)
+            backs.append(back)
+
+        def backward(d_out, input_gradient):
+            grads = {}
+            for k in reversed(range(len(backs))):
+                d_out, stage_grads = backs[k](d_out, input_gradient or k > 0)
+                grads.update(stage_grads)
+            return d_out, grads
+
+        return x, backward
 
     return chain
+
+
+def _loss_and_gradients(run, n_weights: int):
+    """(weights, x, labels) -> (the sum of the rows' cross-entropy losses,
+    [its gradient for each weight]): the loss of Keras'
+    SparseCategoricalCrossentropy(from_logits=True) before it divides by the
+    rows, and its gradients, formed by the kernels' own backward passes."""
+
+    def loss_and_gradients(weights, x, labels):
+        logits, backward = run(weights, x)
+        losses, d_logits = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=labels)
+        _, grads = backward(d_logits, False)
+        return tf.reduce_sum(losses), [grads[k] for k in range(n_weights)]
+
+    return loss_and_gradients
 
 
 def parallel_parts(batch: int, model) -> int:
@@ -178,28 +239,32 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _in_parts(logits, parts: int):
-    """`logits` over a batch cut into `parts` parts along its rows.
+def _in_parts(fn, parts: int):
+    """fn(weights, x, *rows) on a batch cut into `parts` parts along its rows
+    (x [T, B, ...] along B, each of `rows` along its first axis): returns
+    (weights, x, *rows) -> [fn's result for each part].
 
     The parts call one tf.function of a part, traced once for any number of
     rows, rather than each part tracing the whole unrolled recurrence anew:
-    the graph's Python tracing (forward, and the backward pass TensorFlow
-    derives once per function) is then paid once instead of once per part,
+    the graph's Python tracing is then paid once instead of once per part,
     half the tracing of a recipe's training call on 2 cores
     (bench/setup_cost.py). TensorFlow still runs the calls side by side.
     tests/python/test_kernels.py checks the result against Keras' autodiff,
     tests/python/test_graphcache.py that such a graph is kept on disk and read
     back to the same losses."""
-    if parts == 1:
-        return logits
 
-    def in_parts(weights, x):
+    def in_parts(weights, x, *rows):
         values = [tf.convert_to_tensor(w) for w in weights]
-        specs = [tf.TensorSpec(v.shape, v.dtype) for v in values]
-        part_spec = tf.TensorSpec([x.shape[0], None, *x.shape[2:]], x.dtype)
-        one_part = tf.function(lambda part, *ws: logits(list(ws), part), autograph=False,
-                               input_signature=[part_spec, *specs])
-        return tf.concat([one_part(part, *values) for part in tf.split(x, _part_sizes(x, parts), axis=1)], axis=0)
+        if parts == 1:
+            return [fn(values, x, *rows)]
+        specs = [tf.TensorSpec([x.shape[0], None, *x.shape[2:]], x.dtype),
+                 *(tf.TensorSpec([None, *r.shape[1:]], r.dtype) for r in rows),
+                 *(tf.TensorSpec(v.shape, v.dtype) for v in values)]
+        one_part = tf.function(lambda part, *args: fn(list(args[len(rows):]), part, *args[:len(rows)]),
+                               autograph=False, input_signature=specs)
+        sizes = _part_sizes(x, parts)
+        pieces = zip(tf.split(x, sizes, axis=1), *(tf.split(r, sizes, axis=0) for r in rows))
+        return [one_part(*piece, *values) for piece in pieces]
 
     return in_parts
 
@@ -226,10 +291,17 @@ class Lowered(NamedTuple):
     """A model mapped onto the kernels.
 
     key: hashable, the same for every model of the same architecture (and
-       `parts`): a graph traced from `logits` serves all of them.
+       `parts`): a graph traced from `logits` or `loss_and_gradients` serves
+       all of them.
     logits: (weights, x) -> logits float32 [B, n_class], for x float32
        [T, B, I] time-major and weights the model's trainable variables (or
        their values) in the model's order.
+    loss_and_gradients: (weights, x, labels int32 [B]) -> (loss float32 [],
+       [float32 gradient of the loss for each weight]): the mean
+       cross-entropy of the logits (Keras' SparseCategoricalCrossentropy,
+       from_logits=True), and its gradients from the kernels' hand-written
+       backward passes, called directly: no gradient tape, so tracing a
+       training step builds only the ops it runs.
     remapper: whether Grappler's remapper earns its time on the graphs
        (pyrnn.calloptions): where a recurrence's cell says so
        (pyrnn.recurrence's remapper_pays: SimpleRNN layers).
@@ -237,6 +309,7 @@ class Lowered(NamedTuple):
 
     key: tuple
     logits: object
+    loss_and_gradients: object
     remapper: bool
 
 
@@ -259,15 +332,28 @@ def lower(model, parts: int = 1) -> Lowered:
                          "SimpleRNN, GRU and LSTM with default activations, no dropout, float32, and linear Dense, "
                          "all trainable)")
     architecture = (tuple(plans), tuple(model.input_shape[1:]), tuple(tuple(w.shape) for w in model.trainable_variables))
-    logits = _chain([_run(plan) for plan in plans])
+    run = _chain([_run(plan) for plan in plans])
     if architecture not in _probed:
-        _probe(model, logits)
+        _probe(model, run)
         _probed.add(architecture)
     # Plain Python over static shapes, nothing for AutoGraph to convert; left to
     # it, tf.function's AutoGraph once called a cell's bias_grad for its
     # input_bias (in bench/accuracy.py, after many models in one process).
     remapper = any(_CELLS_BY_NAME[plan[1]].remapper_pays for plan, _ in _recurrent_plans(plans))
-    return Lowered((architecture, parts), tf.autograph.experimental.do_not_convert(_in_parts(logits, parts)), remapper)
+    logits_in_parts = _in_parts(lambda weights, x: run(weights, x)[0], parts)
+    losses_in_parts = _in_parts(_loss_and_gradients(run, len(model.trainable_variables)), parts)
+
+    def logits(weights, x):
+        return tf.concat(logits_in_parts(weights, x), axis=0)
+
+    def loss_and_gradients(weights, x, labels):
+        results = losses_in_parts(weights, x, labels)
+        rows = tf.cast(tf.shape(labels)[0], tf.float32)
+        return (tf.add_n([loss for loss, _ in results]) / rows,
+                [tf.add_n(grads) / rows for grads in zip(*(grads for _, grads in results))])
+
+    convert = tf.autograph.experimental.do_not_convert
+    return Lowered((architecture, parts), convert(logits), convert(loss_and_gradients), remapper)
 
 
 # Steps in the probe batch: enough to tell the directions and the order of
@@ -277,13 +363,13 @@ def lower(model, parts: int = 1) -> Lowered:
 PROBE_STEPS = 3
 
 
-def _probe(model, logits) -> None:
+def _probe(model, run) -> None:
     shape = list(model.input_shape[1:])
     if len(shape) == 2:  # [step, feature]: a short sequence checks the same mapping
         shape[0] = min(shape[0] or PROBE_STEPS, PROBE_STEPS)
     probe = tf.constant(np.random.default_rng(0).uniform(size=(2, *shape)).astype(np.float32))
     try:
-        ours = logits(model.trainable_variables, tf.transpose(probe, [1, 0, 2])).numpy()
+        ours = run(model.trainable_variables, tf.transpose(probe, [1, 0, 2]))[0].numpy()
         # call, not __call__: the model's own graph of layers, without the
         # check that the input has the full number of steps (which would turn
         # every short probe into NotLowered, and every model over to Keras)

@@ -1,6 +1,6 @@
 """The recurrent cells' arithmetic for pyrnn's CPU kernels: one layer's
 recurrence over a time-major batch, forward and the hand-written backward
-pass (tf.custom_gradient), for Keras' SimpleRNN, GRU and LSTM in Keras' own
+pass, for Keras' SimpleRNN, GRU and LSTM in Keras' own
 weight layout and gate order. pyrnn.kernels maps whole models onto this; the
 module docstring there says why the kernels exist and how they are built.
 """
@@ -249,70 +249,72 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
 
     cell: Simple, GRU or LSTM (Keras' weight layout and gate order).
     x: float32 [T, B, I]; kernel [I, G*H]; recurrent_kernel [H, G*H]; bias as Keras stores it.
-    Returns the outputs [T, B, H] (return_sequences) or the last one [B, H],
-    differentiable with respect to every input through the hand-written backward pass.
+    Returns (outputs, backward): the outputs [T, B, H] (return_sequences) or
+    the last one [B, H], and backward(d_outputs, input_gradient) -> (dx
+    [T, B, I] or None where input_gradient is false, d kernel, d
+    recurrent_kernel, d bias): the gradients of a loss whose gradient with
+    respect to the outputs is d_outputs (the outputs' shape), from the values
+    the forward pass kept. The backward pass is written out and called
+    directly, not derived by TensorFlow (pyrnn.kernels says why).
     """
-
-    @tf.custom_gradient
-    def run(x, keras_kernel, keras_recurrent_kernel, keras_bias):
-        steps = x.shape[0]
-        axes = _Axes()
-        kernel, recurrent_kernel, bias = (cell.gate_order(w) for w in (keras_kernel, keras_recurrent_kernel, keras_bias))
-        x_steps = tf.unstack(x)  # one op cuts the steps
-        with tf.name_scope("input_projection"):
+    steps = x.shape[0]
+    axes = _Axes()
+    kernel, recurrent_kernel, bias = (cell.gate_order(w) for w in (kernel, recurrent_kernel, bias))
+    x_steps = tf.unstack(x)  # one op cuts the steps
+    with tf.name_scope("input_projection"):
+        if cell.joined_product:
+            weights = tf.concat([kernel, cell.input_bias(bias)[None], recurrent_kernel], axis=0)
+            ones = tf.ones_like(x_steps[0][:, :1])
+            no_state = tf.zeros(tf.stack([tf.shape(x)[1], recurrent_kernel.shape[0]]), x.dtype)
+        else:
+            xw = tf.unstack(_project(x, kernel, cell.input_bias(bias)))
+    with tf.name_scope("forward_steps"):
+        recurrent_bias = cell.recurrent_bias(bias)
+        state = (None,) * (2 if cell is LSTM else 1)
+        hs, saved, joined = [], [], []
+        for t in range(steps):
             if cell.joined_product:
-                weights = tf.concat([kernel, cell.input_bias(bias)[None], recurrent_kernel], axis=0)
-                ones = tf.ones_like(x_steps[0][:, :1])
-                no_state = tf.zeros(tf.stack([tf.shape(x)[1], recurrent_kernel.shape[0]]), x.dtype)
+                joined.append(tf.concat([x_steps[t], ones, state[0] if t else no_state], axis=axes.one))
+                state, keep = cell.forward(tf.matmul(joined[t], weights), state, None, None, axes)
             else:
-                xw = tf.unstack(_project(x, kernel, cell.input_bias(bias)))
-        with tf.name_scope("forward_steps"):
-            recurrent_bias = cell.recurrent_bias(bias)
-            state = (None,) * (2 if cell is LSTM else 1)
-            hs, saved, joined = [], [], []
-            for t in range(steps):
-                if cell.joined_product:
-                    joined.append(tf.concat([x_steps[t], ones, state[0] if t else no_state], axis=axes.one))
-                    state, keep = cell.forward(tf.matmul(joined[t], weights), state, None, None, axes)
-                else:
-                    state, keep = cell.forward(xw[t], state, recurrent_kernel, recurrent_bias, axes)
-                hs.append(state[0])
-                saved.append(keep)
-            outputs = tf.stack(hs) if return_sequences else hs[-1]
+                state, keep = cell.forward(xw[t], state, recurrent_kernel, recurrent_bias, axes)
+            hs.append(state[0])
+            saved.append(keep)
+        outputs = tf.stack(hs) if return_sequences else hs[-1]
 
-        def backward(d_outputs):
-            with tf.name_scope("backward_steps"):
-                recurrent_t = tf.transpose(recurrent_kernel)
-                d_steps = tf.unstack(d_outputs) if return_sequences else None
-                dh = d_steps[-1] if return_sequences else d_outputs
-                carry = None
-                dxw, drec = [None] * steps, [None] * steps
-                for t in reversed(range(steps)):
-                    dxw[t], drec[t], dh_direct, carry = cell.backward(dh, carry, saved[t], hs[t - 1] if t else None,
-                                                                      recurrent_kernel, axes)
-                    if t:
-                        dh = tf.matmul(drec[t], recurrent_t)
-                        if dh_direct is not None:
-                            dh = dh + dh_direct
-                        if return_sequences:
-                            dh = dh + d_steps[t - 1]
-            with tf.name_scope("input_gradient"):  # pruned where x is data
+    def backward(d_outputs, input_gradient: bool):
+        with tf.name_scope("backward_steps"):
+            recurrent_t = tf.transpose(recurrent_kernel)
+            d_steps = tf.unstack(d_outputs) if return_sequences else None
+            dh = d_steps[-1] if return_sequences else d_outputs
+            carry = None
+            dxw, drec = [None] * steps, [None] * steps
+            for t in reversed(range(steps)):
+                dxw[t], drec[t], dh_direct, carry = cell.backward(dh, carry, saved[t], hs[t - 1] if t else None,
+                                                                  recurrent_kernel, axes)
+                if t:
+                    dh = tf.matmul(drec[t], recurrent_t)
+                    if dh_direct is not None:
+                        dh = dh + dh_direct
+                    if return_sequences:
+                        dh = dh + d_steps[t - 1]
+        dx = None
+        if input_gradient:
+            with tf.name_scope("input_gradient"):
                 kernel_t = tf.transpose(kernel)
                 dx = tf.stack([tf.matmul(d, kernel_t) for d in dxw])
-            with tf.name_scope("weight_gradients"):
-                if cell.joined_product:
-                    dweights = tf.add_n([tf.matmul(joined[t], dxw[t], transpose_a=True) for t in range(steps)])
-                    # a Python 0: with the tensor axes.zero, tracing inferred SplitV's shapes as cut by columns
-                    dkernel, dinput_bias, drecurrent = tf.split(dweights, [x.shape[2], 1, -1], axis=0)
-                    dinput_bias = dinput_bias[0]
-                else:
-                    dkernel = tf.add_n([tf.matmul(x_steps[t], dxw[t], transpose_a=True) for t in range(steps)])
-                    dinput_bias = _sum_over_steps(dxw, axes.zero)
-                    drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True)
-                                           for t in range(1, steps)])
-                dbias = cell.bias_grad(dinput_bias, drec, axes)
-            return dx, *(cell.gate_order(d) for d in (dkernel, drecurrent, dbias))
+        with tf.name_scope("weight_gradients"):
+            if cell.joined_product:
+                dweights = tf.add_n([tf.matmul(joined[t], dxw[t], transpose_a=True) for t in range(steps)])
+                # a Python 0: with the tensor axes.zero, tracing inferred SplitV's shapes as cut by columns
+                dkernel, dinput_bias, drecurrent = tf.split(dweights, [x.shape[2], 1, -1], axis=0)
+                dinput_bias = dinput_bias[0]
+            else:
+                dkernel = tf.add_n([tf.matmul(x_steps[t], dxw[t], transpose_a=True) for t in range(steps)])
+                dinput_bias = _sum_over_steps(dxw, axes.zero)
+                drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True)
+                                       for t in range(1, steps)])
+            dbias = cell.bias_grad(dinput_bias, drec, axes)
+        return dx, *(cell.gate_order(d) for d in (dkernel, drecurrent, dbias))
 
-        return outputs, backward
-
-    return run(x, kernel, recurrent_kernel, bias)
+    return outputs, backward

@@ -28,11 +28,14 @@ def test_kernels_match_keras_autodiff(name):
     model = BUILDERS[name]()
     rng = np.random.default_rng(1)
     x = rng.uniform(size=(8, 16, 16)).astype(np.float32)
-    y = rng.integers(0, 10, size=8)
+    y = rng.integers(0, 10, size=8).astype(np.int32)
     lowered = kernels.lower(model, parts=2)
     assert lowered is not None, f"{name} should run through the kernels"
-    ours = _loss_and_grads(model, lambda xb: lowered.logits(model.trainable_variables, tf.transpose(xb, [1, 0, 2])), x, y)
+    loss, grads = lowered.loss_and_gradients(model.trainable_variables, tf.transpose(x, [1, 0, 2]), y)
+    ours = float(loss), [g.numpy() for g in grads]
     theirs = _loss_and_grads(model, lambda xb: model(xb, training=True), x, y)
+    logits = lowered.logits(model.trainable_variables, tf.transpose(x, [1, 0, 2]))
+    np.testing.assert_allclose(logits.numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
     assert ours[0] == pytest.approx(theirs[0], rel=1e-5)
     for g_ours, g_theirs in zip(ours[1], theirs[1]):
         np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-4, atol=1e-6)
