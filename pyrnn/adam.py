@@ -45,11 +45,15 @@ def apply_adam(weights, slots, gradients, clipnorm: float | None = None) -> None
     beta_1_power = ops.power(ops.cast(BETA_1, "float32"), local_step)
     beta_2_power = ops.power(ops.cast(BETA_2, "float32"), local_step)
     alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+    # the constants made once, as float32 tensors (the values Keras' Python floats become): each
+    # use of a Python float would add a Const node of its own to a compiled call, 3 per weight
+    one_minus_beta_1, one_minus_beta_2, epsilon = (ops.convert_to_tensor(c, "float32")
+                                                   for c in (1 - BETA_1, 1 - BETA_2, EPSILON))
     for weight, gradient, m, v in zip(weights, gradients, moments[0::2], moments[1::2]):
         gradient = ops.cast(gradient, "float32")
-        m.assign_add(ops.multiply(ops.subtract(gradient, m), 1 - BETA_1))
-        v.assign_add(ops.multiply(ops.subtract(ops.square(gradient), v), 1 - BETA_2))
-        weight.assign_sub(ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), EPSILON)))
+        m.assign_add(ops.multiply(ops.subtract(gradient, m), one_minus_beta_1))
+        v.assign_add(ops.multiply(ops.subtract(ops.square(gradient), v), one_minus_beta_2))
+        weight.assign_sub(ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), epsilon)))
     iteration.assign_add(1)
 
 

@@ -123,10 +123,11 @@ def _run(plan):
         def recurrent(weights, x):
             if go_backwards:
                 x = tf.reverse(x, [0])
-            out, back = recurrence(cell, x, *(tf.convert_to_tensor(weights[k]) for k in positions), return_sequences)
+            out, steps_backward = recurrence(cell, x, *(tf.convert_to_tensor(weights[k]) for k in positions),
+                                             return_sequences)
 
             def backward(d_out, input_gradient):
-                dx, *grads = back(d_out, input_gradient)
+                dx, *grads = steps_backward(d_out, input_gradient)
                 if dx is not None and go_backwards:
                     dx = tf.reverse(dx, [0])
                 return dx, dict(zip(positions, grads))
@@ -135,23 +136,21 @@ def _run(plan):
 
         return recurrent
     if kind == "bidirectional":
-        forward, backward, seq = _run(plan[1]), _run(plan[2]), plan[1][2]
+        ahead, behind, seq = _run(plan[1]), _run(plan[2]), plan[1][2]  # the forward and backward directions
 
         def bidirectional(weights, x):
-            forward_out, forward_back = forward(weights, x)
-            backward_out, backward_back = backward(weights, x)
-            if seq:
-                backward_out = tf.reverse(backward_out, [0])
-            width = forward_out.shape[-1]
+            ahead_out, ahead_backward = ahead(weights, x)
+            behind_out, behind_backward = behind(weights, x)
+            width = ahead_out.shape[-1]
 
-            def back(d_out, input_gradient):
-                d_backward = d_out[..., width:]
-                dx_forward, grads = forward_back(d_out[..., :width], input_gradient)
-                dx_backward, grads_backward = backward_back(tf.reverse(d_backward, [0]) if seq else d_backward,
-                                                            input_gradient)
-                return (dx_forward + dx_backward if input_gradient else None), {**grads, **grads_backward}
+            def backward(d_out, input_gradient):
+                d_behind = d_out[..., width:]
+                dx_ahead, grads = ahead_backward(d_out[..., :width], input_gradient)
+                dx_behind, grads_behind = behind_backward(tf.reverse(d_behind, [0]) if seq else d_behind,
+                                                          input_gradient)
+                return (dx_ahead + dx_behind if input_gradient else None), {**grads, **grads_behind}
 
-            return tf.concat([forward_out, backward_out], axis=-1), back
+            return tf.concat([ahead_out, tf.reverse(behind_out, [0]) if seq else behind_out], axis=-1), backward
 
         return bidirectional
     if kind == "sequential":
@@ -171,16 +170,20 @@ def _run(plan):
 
 
 def _chain(stages):
+    """`stages` (each as `_run` returns it) applied in turn; the backward pass
+    runs their backward passes in reverse, each but the first also giving the
+    gradient of its input (the output of the stage before)."""
+
     def chain(weights, x):
-        backs = []
+        backwards = []
         for stage in stages:
-            x, back = stage(weights, x)
-            backs.append(back)
+            x, stage_backward = stage(weights, x)
+            backwards.append(stage_backward)
 
         def backward(d_out, input_gradient):
             grads = {}
-            for k in reversed(range(len(backs))):
-                d_out, stage_grads = backs[k](d_out, input_gradient or k > 0)
+            for k in reversed(range(len(backwards))):
+                d_out, stage_grads = backwards[k](d_out, input_gradient or k > 0)
                 grads.update(stage_grads)
             return d_out, grads
 
@@ -260,8 +263,9 @@ def _in_parts(fn, parts: int):
         specs = [tf.TensorSpec([x.shape[0], None, *x.shape[2:]], x.dtype),
                  *(tf.TensorSpec([None, *r.shape[1:]], r.dtype) for r in rows),
                  *(tf.TensorSpec(v.shape, v.dtype) for v in values)]
+        # a part holds no variables and no stateful ops: nothing for automatic control dependencies to order
         one_part = tf.function(lambda part, *args: fn(list(args[len(rows):]), part, *args[:len(rows)]),
-                               autograph=False, input_signature=specs)
+                               autograph=False, input_signature=specs, experimental_attributes={"_disable_acd": True})
         sizes = _part_sizes(x, parts)
         pieces = zip(tf.split(x, sizes, axis=1), *(tf.split(r, sizes, axis=0) for r in rows))
         return [one_part(*piece, *values) for piece in pieces]
