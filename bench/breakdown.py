@@ -98,11 +98,12 @@ def pyrnn_breakdown(recipe: str, data: dict, gflops: float) -> dict:
     model = BUILDERS[recipe](n_hidden=common.N_HIDDEN, seed=1)
     variables = model.trainable_variables
     x_all, y_all = tf.constant(data["x_train"]), tf.constant(data["y_train"])
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     low = lowered(model, common.BATCH, backend="kernels")
 
-    def forward(idx):
-        return loss_fn(tf.gather(y_all, idx), low.logits(variables, time_major(tf.gather(x_all, idx))))
+    def forward(idx):  # the loss as the training step forms it (Lowered.loss_and_gradients)
+        logits = low.logits(variables, time_major(tf.gather(x_all, idx)))
+        losses, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=tf.gather(y_all, idx))
+        return tf.reduce_mean(losses)
 
     def forward_backward(idx):
         loss, grads = low.loss_and_gradients(variables, time_major(tf.gather(x_all, idx)), tf.gather(y_all, idx))

@@ -1,6 +1,6 @@
 """A digest of each recipe's traced training graph, as pyrnn's disk cache
 would store it: the functions of its library sorted, and the counters
-TensorFlow appends to names (`while_body_546`, `CustomGradient-606`) taken
+TensorFlow appends to names (`while_body_546`, `PartitionedCall-606`) taken
 out, since they count what the process traced before.
 
 Run this checkout's script with PYTHONPATH set to each of two checkouts

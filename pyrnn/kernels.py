@@ -111,10 +111,17 @@ def _plan_layer(layer, position):
 
 
 def _run(plan):
-    """The function (weights, x) -> (output, backward) that `plan` names;
+    """The function (weights, x) -> (output, backward) that `plan` names.
+
     weights: the model's trainable variables (or their values), in the
-    model's order; backward(d_output, input_gradient) -> (dx, or None where
-    input_gradient is false, {weight's position: its gradient})."""
+       model's order; x: float32, time-major [T, B, I] (or [B, H] into a
+       Dense layer after a recurrence's last step).
+    output: float32, [T, B, H] where a recurrence returns sequences, else
+       [B, H] ([B, N] from a Dense layer).
+    backward(d_output, input_gradient) -> (dx, or None where input_gradient
+       is false, {weight's position: its gradient}): d_output is the
+       gradient of the loss with respect to output (its shape), and the
+       gradients are those of the same loss."""
     kind = plan[0]
     if kind == "recurrent":
         _, cell_name, return_sequences, go_backwards, positions = plan
@@ -155,13 +162,16 @@ def _run(plan):
         return bidirectional
     if kind == "sequential":
         return _chain([_run(part) for part in plan[1]])
-    kernel, bias = plan[1]
+    kernel, bias = plan[1]  # kind "dense"
 
     def dense(weights, h):
         w = tf.convert_to_tensor(weights[kernel])
 
         def backward(d_out, input_gradient):
-            grads = {kernel: tf.matmul(h, d_out, transpose_a=True), bias: tf.reduce_sum(d_out, 0)}
+            # a Dense layer between recurrences reads [T, B, H]: its weights' gradients sum over all rows
+            rows, d_rows = (h, d_out) if h.shape.rank == 2 else (tf.reshape(h, [-1, h.shape[-1]]),
+                                                                 tf.reshape(d_out, [-1, d_out.shape[-1]]))
+            grads = {kernel: tf.matmul(rows, d_rows, transpose_a=True), bias: tf.reduce_sum(d_rows, 0)}
             return (tf.matmul(d_out, w, transpose_b=True) if input_gradient else None), grads
 
         return tf.nn.bias_add(tf.matmul(h, w), weights[bias]), backward

@@ -192,7 +192,8 @@ class LSTM:
     a step's gate gradients [B, 4H] and dc from the kept values where a dozen
     elementwise ops did: the recipe's training graph had 807 ops instead of
     937 to trace and run first (each 0.18 -> 0.16 s, bench/setup_cost.py on
-    that version and the one before; 797 since the joined product), and a step 14 to 16%
+    that version and the one before; 797 since the joined product, 510 since
+    pyrnn.kernels forms the gradients without TensorFlow's tape), and a step 14 to 16%
     shorter in scratch A/B runs in one process (in fresh processes the gain
     was within this machine's noise, about 5%). Without peepholes that op
     reads x, h_prev, w, the peepholes and b for their shapes only (a scratch
@@ -312,8 +313,8 @@ def recurrence(cell, x, kernel, recurrent_kernel, bias, return_sequences: bool):
             else:
                 dkernel = tf.add_n([tf.matmul(x_steps[t], dxw[t], transpose_a=True) for t in range(steps)])
                 dinput_bias = _sum_over_steps(dxw, axes.zero)
-                drecurrent = tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True)
-                                       for t in range(1, steps)])
+                drecurrent = (tf.add_n([tf.matmul(hs[t - 1], drec[t], transpose_a=True) for t in range(1, steps)])
+                              if steps > 1 else tf.zeros_like(recurrent_kernel))  # one step: no state read
             dbias = cell.bias_grad(dinput_bias, drec, axes)
         return dx, *(cell.gate_order(d) for d in (dkernel, drecurrent, dbias))
 
