@@ -192,7 +192,7 @@ class LSTM:
     a step's gate gradients [B, 4H] and dc from the kept values where a dozen
     elementwise ops did: the recipe's training graph had 807 ops instead of
     937 to trace and run first (each 0.18 -> 0.16 s, bench/setup_cost.py on
-    that version and the one before; 797 since the joined product, 510 since
+    that version and the one before; 797 since the joined product, 504 since
     pyrnn.kernels forms the gradients without TensorFlow's tape), and a step 14 to 16%
     shorter in scratch A/B runs in one process (in fresh processes the gain
     was within this machine's noise, about 5%). Without peepholes that op
