@@ -20,8 +20,8 @@ ops, without XLA, and:
   directly (Lowered.loss_and_gradients), without TensorFlow's gradient tape:
   tracing then builds only the ops the step runs, not the tape's records, the
   rewrite of a traced part into forward and backward functions and their
-  captures (a fifth to a quarter of tracing a recipe's training call,
-  bench/setup_cost.py);
+  captures (a fifth to two fifths of tracing a recipe's training call:
+  bench/setup_cost.py, the README's "This version, on a fifth machine");
 - add up each weight gradient, dW = sum_t h_{t-1}^T dz_t, from one product per
   step: stacking the steps for one large product costs more here (copying
   megabytes into freshly allocated, page-faulting buffers) than it saves;
