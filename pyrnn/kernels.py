@@ -350,9 +350,6 @@ def lower(model, parts: int = 1) -> Lowered:
     if architecture not in _probed:
         _probe(model, run)
         _probed.add(architecture)
-    # Plain Python over static shapes, nothing for AutoGraph to convert; left to
-    # it, tf.function's AutoGraph once called a cell's bias_grad for its
-    # input_bias (in bench/accuracy.py, after many models in one process).
     remapper = any(_CELLS_BY_NAME[plan[1]].remapper_pays for plan, _ in _recurrent_plans(plans))
     logits_in_parts = _in_parts(lambda weights, x: run(weights, x)[0], parts)
     losses_in_parts = _in_parts(_loss_and_gradients(run, len(model.trainable_variables)), parts)
@@ -366,6 +363,9 @@ def lower(model, parts: int = 1) -> Lowered:
         return (tf.add_n([loss for loss, _ in results]) / rows,
                 [tf.add_n(grads) / rows for grads in zip(*(grads for _, grads in results))])
 
+    # Plain Python over static shapes, nothing for AutoGraph to convert; left to
+    # it, tf.function's AutoGraph once called a cell's bias_grad for its
+    # input_bias (in bench/accuracy.py, after many models in one process).
     convert = tf.autograph.experimental.do_not_convert
     return Lowered((architecture, parts), convert(logits), convert(loss_and_gradients), remapper)
 
