@@ -269,7 +269,7 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     try:
         history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
                                log_dir=log_dir, on_check=on_check)
-    except Exception:
+    except BaseException:  # a Ctrl-C before the loop (tracing) too: this process may run here again
         folder.release() if resume else folder.discard()
         raise
     if history.stopped == INTERRUPTED:

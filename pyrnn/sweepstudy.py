@@ -2,8 +2,8 @@
 
 A grid's points are enqueued in the study once, each as a trial whose one
 parameter "point" names it; workers take waiting trials one at a time
-(Optuna hands each to one worker), so a point is trained once however many
-workers and machines share the study. A worker imports TensorFlow and reads
+(Optuna hands each to one worker; on SQLite only with _begin_immediately), so
+a point is trained once however many workers and machines share the study. A worker imports TensorFlow and reads
 the data once, and pyrnn.training reuses the compiled training call for every
 trial of the same architecture and batch size.
 
@@ -96,12 +96,15 @@ def open_storage(url: str, heartbeat: int):
 
     if url.startswith("postgresql://"):  # the driver pyrnn[postgres] installs, whatever SQLAlchemy's default
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    sqlite = url.startswith("sqlite")
+    # pysqlite's own BEGIN comes only before a write: _begin_immediately takes its place
+    engine = {"connect_args": {"timeout": 60, "isolation_level": None}} if sqlite else {"pool_pre_ping": True}
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna, and have been for years
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=GRACE * heartbeat,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
+            storage = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
+                                 grace_period=GRACE * heartbeat,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3))
     except ImportError as err:
         how = "pip install 'pyrnn[postgres]'" if url.startswith("postgresql") else "install it with pip"
         raise PyrnnError(f"the storage {_hide_password(url)} needs a database driver that is not installed "
@@ -110,6 +113,25 @@ def open_storage(url: str, heartbeat: int):
         reason = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
         raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and that "
                          "the server is running") from None
+    if sqlite:
+        from sqlalchemy import event
+
+        event.listen(storage.engine, "begin", _begin_immediately)
+    return storage
+
+
+def _begin_immediately(connection) -> None:
+    """Start each SQLite transaction with the database's write lock.
+
+    Optuna hands a waiting trial to a worker by reading that it waits and
+    setting it running in one transaction, with SELECT ... FOR UPDATE, which
+    SQLite ignores: two workers could both read "waiting" and both take the
+    trial (seen: 40 trials taken 51 to 54 times by 4 processes), and then train
+    one grid point twice, the second failing on the first's run folder. Begun
+    IMMEDIATE, the second transaction waits for the first to commit and reads
+    "running". Pinned by test_sweep_stale.py's
+    test_workers_never_take_the_same_waiting_trial."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_study(spec, storage, name: str, prune: bool, create: bool = True, alone: bool = False):
@@ -271,7 +293,7 @@ class Worker:
                 def objective(trial):
                     try:
                         return self._objective(trial)
-                    except Exception as err:
+                    except BaseException as err:
                         raised.append(err)
                         raise
 
@@ -283,6 +305,8 @@ class Worker:
                 except (ValueError, AssertionError) as err:
                     if any(err is own for own in raised) or not self._failed_while_alive():
                         raise
+                    if any(isinstance(own, KeyboardInterrupt) for own in raised):
+                        raise KeyboardInterrupt from None  # the Ctrl-C that stopped the run stops this worker too
             elif running:
                 time.sleep(self.heartbeat)
                 _fail_stale(self.study)

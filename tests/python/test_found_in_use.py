@@ -176,5 +176,29 @@ def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
     assert stdout == ""
 
 
+def test_ctrl_c_before_the_training_loop_lets_go_of_the_run_folder(tmp_path, monkeypatch):
+    """Found reading the sweep's Ctrl-C race: a Ctrl-C that reached run_recipe outside the training
+    loop (while the training call is traced, the first seconds of a run) left the run folder's lock
+    held by this process, so that running there again in the same session (R, a notebook, a
+    one-worker sweep) said the folder "is being written by a live run" of its own process."""
+    import pyrnn.runs
+    from pyrnn.recipes import RecipeSettings, load_recipe_data
+    from pyrnn.runfolder import RunFolder
+
+    def interrupted(*args, **kwargs):  # the user's Ctrl-C, where the loop's handler is not yet set
+        raise KeyboardInterrupt
+
+    settings, data, out = RecipeSettings(recipe="basic", n_hidden=8, batch=50, iterations=20, seed=3), \
+        load_recipe_data("sample"), tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(pyrnn.runs, "train_recipe", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pyrnn.runs.run_recipe(settings, data, out)
+    assert RunFolder(out).writer() is None
+    assert not RunFolder(out).holds_run  # nothing was trained: nothing is kept to resume
+    result = pyrnn.runs.run_recipe(settings, data, out)
+    assert result.stopped is None and len(result.history.loss) == 20
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

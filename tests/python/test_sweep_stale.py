@@ -4,7 +4,9 @@ before any heartbeat; the next run of the sweep fails that trial after the
 grace period, trains its point again, and every point ends complete once.
 And a live worker taken for dead: its trial failed as stale while it trains
 (tests/python/test_sweep_options.py's two workers met this on a loaded CI
-machine, and the worker crashed); it goes on, and the retry keeps its run."""
+machine, and the worker crashed); it goes on, and the retry keeps its run,
+unless the user's Ctrl-C stopped that run. And workers racing for the waiting
+trials of one SQLite study: each is taken once."""
 
 from __future__ import annotations
 
@@ -231,6 +233,82 @@ def test_an_error_of_the_objective_itself_is_not_taken_for_the_race(tmp_path):
     worker._objective = objective
     with pytest.raises(ValueError, match="the objective's own error"):
         worker.run()
+
+
+def test_ctrl_c_stops_a_worker_whose_trial_was_failed_under_it(tmp_path):
+    """Found in use (a flaky CI run of test_ctrl_c_with_two_workers_records_their_trials_as_interrupted):
+    Optuna, refusing the interrupted trial's result, raised its ValueError in place of the
+    KeyboardInterrupt, and the worker took it for the race alone and went on to the next trial
+    after the user's Ctrl-C."""
+    from types import SimpleNamespace
+
+    import optuna
+    import pytest
+    from optuna.trial import TrialState
+
+    from pyrnn.sweepstudy import Worker, open_storage
+
+    url = f"sqlite:///{tmp_path}/sweep.db"
+    study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
+    other = optuna.load_study(study_name="s", storage=open_storage(url, 1))  # another worker's view
+    for point in ("a", "b"):
+        study.enqueue_trial({"point": point})
+    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
+    worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
+        study, SimpleNamespace(search="grid"), 1, True, set())
+
+    def objective(trial):
+        worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
+        other._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)  # noqa: SLF001
+        raise KeyboardInterrupt  # the run stopped on Ctrl-C (Worker._train)
+
+    worker._objective = objective
+    with pytest.raises(KeyboardInterrupt):
+        worker.run()
+    assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.WAITING]
+
+
+def _take_waiting(url, ready, go, taken):
+    """One process of test_workers_never_take_the_same_waiting_trial: take waiting trials until none is left."""
+    import optuna
+
+    from pyrnn.sweepstudy import open_storage
+
+    study = optuna.load_study(study_name="s", storage=open_storage(url, 1))
+    ready.release()
+    go.wait()
+    mine = []
+    while (trial_id := study._pop_waiting_trial_id()) is not None:  # noqa: SLF001  what Study.ask does first
+        mine.append(trial_id)
+    taken.put(mine)
+
+
+def test_workers_never_take_the_same_waiting_trial(tmp_path):
+    """Found in use (the same flaky CI run): Optuna's SELECT ... FOR UPDATE does nothing on SQLite, and
+    two workers could both take one waiting trial, i.e. train one grid point twice (without
+    sweepstudy._begin_immediately, 40 trials were taken 51 to 54 times by these 4 processes)."""
+    import multiprocessing
+
+    import optuna
+
+    from pyrnn.sweepstudy import open_storage
+
+    url = f"sqlite:///{tmp_path}/sweep.db"
+    study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
+    for point in range(40):
+        study.enqueue_trial({"point": str(point)})
+    context = multiprocessing.get_context("spawn")
+    ready, go, taken = context.Semaphore(0), context.Event(), context.Queue()
+    procs = [context.Process(target=_take_waiting, args=(url, ready, go, taken)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        assert ready.acquire(timeout=120)
+    go.set()  # all at once
+    ids = [trial_id for _ in procs for trial_id in taken.get(timeout=120)]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert sorted(ids) == sorted(t._trial_id for t in study.get_trials())  # noqa: SLF001  each taken once
 
 
 def test_interrupted_sampled_trials_are_retried_only_where_the_sweeps_trials_leave_room(tmp_path):
