@@ -348,7 +348,8 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
             (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
             write_json(sub / HISTORY_FILE, history.to_dict())  # last: the mark of a finished recipe
         except KeyboardInterrupt:
-            raise  # the recipes finished are kept for resume
+            folder.release()  # the recipes finished are kept for resume, by this process too
+            raise
         except BaseException:
             if not resume:
                 folder.discard()

@@ -192,9 +192,13 @@ def test_ctrl_c_before_the_training_loop_lets_go_of_the_run_folder(tmp_path, mon
         load_recipe_data("sample"), tmp_path / "run"
     with monkeypatch.context() as patch:
         patch.setattr(pyrnn.runs, "train_recipe", interrupted)
-        with pytest.raises(KeyboardInterrupt):
+        # kept, as a session keeps its last error: their tracebacks hold the functions' run folders
+        with pytest.raises(KeyboardInterrupt) as run_stopped:
             pyrnn.runs.run_recipe(settings, data, out)
-    assert RunFolder(out).writer() is None
+        with pytest.raises(KeyboardInterrupt) as compare_stopped:
+            pyrnn.runs.compare_recipes(settings, data, tmp_path / "compare")
+    assert RunFolder(tmp_path / "compare", kind="compare").writer() is None
+    assert RunFolder(out).writer() is None and run_stopped.tb is not None and compare_stopped.tb is not None
     assert not RunFolder(out).holds_run  # nothing was trained: nothing is kept to resume
     result = pyrnn.runs.run_recipe(settings, data, out)
     assert result.stopped is None and len(result.history.loss) == 20
