@@ -1,11 +1,11 @@
 """Sweeps: many recipe runs over a grid of settings (or a sampled search), ranked on validation.
 
 `sweep_rnn` checks everything first (the grid, the output folder, the
-storage), then trains the trials through pyrnn.sweepstudy (an Optuna study,
-one or more worker processes) and returns a `SweepResult`: one row per trial,
-ranked on validation accuracy; the test images are scored for the chosen
-trials only (the best of each recipe and the best overall), so that the
-choice never sees them.
+storage), then trains the trials through pyrnn.sweepworker (one or more
+worker processes over an Optuna study: pyrnn.sweepstudy) and returns a
+`SweepResult`: one row per trial, ranked on validation accuracy; the test
+images are scored for the chosen trials only (the best of each recipe and
+the best overall), so that the choice never sees them.
 
 A sweep folder (`out`) holds one run folder per trial (as `pyrnn recipe`
 leaves it), sweep.csv, sweep.png and, unless another storage is given, the
@@ -197,7 +197,7 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     seeds may be a range); with search="tpe", a Range or "low:high[:log]"
     string is sampled. num_layers and cell apply to the stacked recipe only.
     out: the sweep folder (see the module docstring). workers: processes
-    training at once (None: sweepstudy.DEFAULT_WORKERS). storage: an Optuna
+    training at once (None: sweepworker.DEFAULT_WORKERS). storage: an Optuna
     storage URL (e.g. postgresql://host/db) shared by several machines
     running the same sweep; None keeps the study in out/sweep.db. study: its
     name (default: out's folder name). prune: stop a trial whose validation
@@ -210,7 +210,7 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     (result.stopped == "interrupted").
     Returns a SweepResult; writes out/sweep.csv and out/sweep.png.
     """
-    from pyrnn import sweepstudy
+    from pyrnn import sweepstudy, sweepworker
     from pyrnn.recipes import check_batch, load_recipe_data
 
     values = {"recipe": recipes, "lr": lr, "seed": seeds, "n_hidden": n_hidden, "batch": batch,
@@ -221,7 +221,7 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     spec = SweepSpec(values, fixed, search=search, trials=trials)
     name = sweepstudy.study_name_of(out, study)
     out = check_sweep_folder(out, name)
-    workers = sweepstudy.check_workers(workers)
+    workers = sweepworker.check_workers(workers)
     source = find_mnist(data)
     if verbose:
         print(f"data: {source.describe()}", flush=True)
@@ -229,8 +229,8 @@ def sweep_rnn(recipes=RECIPES, lr=None, seeds=0, n_hidden=None, batch=None, iter
     recipe_data = load_recipe_data(source, spec.fixed.get("reduce_method", "nearest"))
     check_batch(max(settings.batch for settings in spec.extremes()), recipe_data)
     read = {recipe_data.key: recipe_data}  # its test images reused for the chosen trials
-    rows, stopped = sweepstudy.run_sweep(spec, out, storage=storage, study_name=name, workers=workers,
-                                         prune=prune, heartbeat=heartbeat, verbose=verbose, data=recipe_data)
+    rows, stopped = sweepworker.run_sweep(spec, out, storage=storage, study_name=name, workers=workers,
+                                          prune=prune, heartbeat=heartbeat, verbose=verbose, data=recipe_data)
     rows = rank(rows)
     scored = all(row["state"] in DONE for row in rows)
     result = SweepResult(rows, choose(rows, read, score=scored), out, spec.swept(), stopped, scored)

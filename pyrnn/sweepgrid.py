@@ -1,7 +1,8 @@
 """A sweep's grid: the settings it may vary, their values (a list, a seed range, or a
 Range to sample), the whole specification, and how two of them differ. The
-lowest part of sweeps: pyrnn.sweepstudy (the Optuna study) and pyrnn.sweep
-(sweep_rnn and its results) both read it."""
+lowest part of sweeps: pyrnn.sweepstudy (the Optuna study), pyrnn.sweepworker
+(the processes that train its trials) and pyrnn.sweep (sweep_rnn and its
+results) read it."""
 
 from __future__ import annotations
 

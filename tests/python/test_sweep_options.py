@@ -188,7 +188,7 @@ def test_a_workers_own_error_is_one_line_not_a_traceback(tmp_path, capfd):
     import multiprocessing
 
     from pyrnn.sweepgrid import SweepSpec
-    from pyrnn.sweepstudy import _work
+    from pyrnn.sweepworker import _work
     spec = SweepSpec({"recipe": ["basic"], "lr": [0.01]}, {"data": "sample"})
     url = f"sqlite:///{tmp_path / 'no-folder' / 'sweep.db'}"  # a storage the worker cannot reach
     proc = multiprocessing.get_context("spawn").Process(target=_work, args=(spec, tmp_path, url, "s", False, 1, False))

@@ -27,12 +27,12 @@ _TAKE_AND_DIE = """
 import os, signal, sys
 from pyrnn.sweepgrid import SweepSpec
 from pathlib import Path
-from pyrnn.sweepstudy import _mark, enqueue_missing, open_storage, open_study
+from pyrnn.sweepstudy import mark_folder, enqueue_missing, open_storage, open_study
 out = sys.argv[1]
 spec = SweepSpec({"recipe": ["basic"], "lr": [0.01, 0.02], "seed": [0], "n_hidden": 8, "batch": 50,
                   "iterations": 10}, {"data": "sample"})
 study = open_study(spec, open_storage(f"sqlite:///{out}/sweep.db", 1), os.path.basename(out), prune=False)
-_mark(Path(out), os.path.basename(out))  # as run_sweep marks the folder of the study it opened
+mark_folder(Path(out), os.path.basename(out))  # as run_sweep marks the folder of the study it opened
 enqueue_missing(study, list(spec.points()))
 study.ask()  # the first waiting trial is now RUNNING, and has no heartbeat yet
 os.kill(os.getpid(), signal.SIGKILL)
@@ -157,7 +157,8 @@ def test_a_worker_tells_a_trial_failed_under_it_from_one_it_may_still_report(tmp
     import optuna
     from optuna.trial import TrialState
 
-    from pyrnn.sweepstudy import _FINAL, Worker, open_storage
+    from pyrnn.sweepstudy import FINAL, open_storage
+    from pyrnn.sweepworker import Worker
 
     study = optuna.create_study(study_name="s", storage=open_storage(f"sqlite:///{tmp_path}/sweep.db", 1))
     worker = Worker.__new__(Worker)  # its study and trial only: no data to read for this
@@ -168,7 +169,7 @@ def test_a_worker_tells_a_trial_failed_under_it_from_one_it_may_still_report(tmp
         worker.taking = (trial._trial_id, name)  # noqa: SLF001
         assert study.get_trials(deepcopy=False)[-1].state == TrialState.RUNNING  # cached so, before it fails
         if final:
-            trial.set_user_attr(_FINAL, True)
+            trial.set_user_attr(FINAL, True)
         if final is not None:
             study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)  # noqa: SLF001
         found[name] = worker._failed_while_alive()
@@ -187,7 +188,8 @@ def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, 
     import optuna
     from optuna.trial import TrialState
 
-    from pyrnn.sweepstudy import Worker, open_storage
+    from pyrnn.sweepstudy import open_storage
+    from pyrnn.sweepworker import Worker
 
     url = f"sqlite:///{tmp_path}/sweep.db"
     study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
@@ -218,7 +220,8 @@ def test_an_error_of_the_objective_itself_is_not_taken_for_the_race(tmp_path):
     import optuna
     import pytest
 
-    from pyrnn.sweepstudy import Worker, open_storage
+    from pyrnn.sweepstudy import open_storage
+    from pyrnn.sweepworker import Worker
 
     study = optuna.create_study(study_name="s", storage=open_storage(f"sqlite:///{tmp_path}/sweep.db", 1))
     study.enqueue_trial({"point": "a"})
@@ -246,7 +249,8 @@ def test_ctrl_c_stops_a_worker_whose_trial_was_failed_under_it(tmp_path):
     import pytest
     from optuna.trial import TrialState
 
-    from pyrnn.sweepstudy import Worker, open_storage
+    from pyrnn.sweepstudy import open_storage
+    from pyrnn.sweepworker import Worker
 
     url = f"sqlite:///{tmp_path}/sweep.db"
     study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
