@@ -39,6 +39,15 @@ def iterations_of(iteration: int | None, epochs: int | None, n_rows: int, batch:
     return DEFAULT_ITERATIONS if iteration is None else int(iteration)
 
 
+def check_one_length(iteration: int | None, epochs: int | None) -> None:
+    """Refuse `iteration` and `epochs` given together: both say how long a
+    run trains, and one would silently override the other (iterations_of).
+    train_rnn, the recipe commands and a sweep's grid all ask here."""
+    if iteration is not None and epochs is not None:
+        raise PyrnnError("iteration and epochs both say how long to train (epochs N runs N passes over the training "
+                         "rows, of rows // batch iterations each; --iterations and --epochs on the command line); "
+                         "give one of them")
+
 class TrainingDiverged(PyrnnError, FloatingPointError):
     """The loss became NaN or infinite; `.history` holds the iterations done."""
 

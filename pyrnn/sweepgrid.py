@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field, fields
 
 from pyrnn.errors import PyrnnError
+from pyrnn.history import check_one_length
 from pyrnn.names import RECIPES, STACKED_DEFAULTS, value_text
 from pyrnn.recipes import RecipeSettings
 
@@ -94,9 +95,7 @@ class SweepSpec:
         if self.search == "grid" and self.trials is not None:
             raise PyrnnError(f"trials={self.trials} is for a sampled search, and a grid trains every point: add "
                              "search='tpe' (--search tpe), or leave trials out")
-        if "iterations" in self.values and "epochs" in self.values:
-            raise PyrnnError("iteration and epochs both say how long to train (epochs=N runs N passes over the "
-                             "training images); give one of them (--iterations or --epochs)")
+        check_one_length(self.values.get("iterations"), self.values.get("epochs"))
         for name in ranges:
             if len(self.values[name]) > 1:
                 raise PyrnnError(f"{name}: give either one range or a list of values, not both")

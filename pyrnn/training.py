@@ -26,7 +26,7 @@ from pyrnn.checkpoint import is_checkpoint, load_checkpoint, read_checkpoint
 from pyrnn.compiled import CHUNK, check_backend, logits, optimizer_for, training_call
 from pyrnn.errors import MissingFileError, PyrnnError
 from pyrnn.files import check_replaceable
-from pyrnn.history import DEFAULT_ITERATIONS, INTERRUPTED, History, batches_per_epoch, iterations_of
+from pyrnn.history import DEFAULT_ITERATIONS, INTERRUPTED, History, batches_per_epoch, check_one_length, iterations_of
 from pyrnn.scores import scores
 from pyrnn.watch import Callback, CheckCallback, Checkpointer, NanStop, ProgressLine, TensorBoardLog, Validation
 
@@ -163,9 +163,7 @@ def _checked(model, x, y, *, lr, batch, iteration, seed, epochs, clipnorm, check
     xs = as_sequences(x, step_size, n_input)
     ys = as_labels(y, n_class, n_rows=xs.shape[0])
     check_learning_rate(lr)
-    if iteration is not None and epochs is not None:
-        raise PyrnnError("iteration and epochs both say how long to train (epochs=N runs N passes over the "
-                         "training rows, of rows // batch iterations each); give one of them")
+    check_one_length(iteration, epochs)
     iteration = DEFAULT_ITERATIONS if iteration is None else iteration
     check_sizes(iteration=iteration, checkpoint_every=checkpoint_every)
     if epochs is not None:

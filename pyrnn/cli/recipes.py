@@ -16,7 +16,7 @@ from pyrnn.cli.common import (EXIT_INTERRUPTED, POSITIVE_NUMBER, POSITIVE_WHOLE,
                               resolve_data, shell_command)
 from pyrnn.errors import PyrnnError
 from pyrnn.images import METHODS
-from pyrnn.history import EARLY_STOPPING, iterations_of
+from pyrnn.history import EARLY_STOPPING, check_one_length, iterations_of
 from pyrnn.names import CELLS, RECIPE_TITLES, RECIPES, STACKED_DEFAULTS, check_stacked_only
 from pyrnn.recipes import RecipeSettings, build_recipe, check_batch, format_metric, load_recipe_data
 from pyrnn.runfolder import RunFolder
@@ -86,12 +86,12 @@ def _total_iterations(settings: RecipeSettings, data) -> int:
 
 
 def _one_length(options: dict) -> None:
-    """--epochs and --iterations both say how long to train: given together,
-    one would silently override the other, so they are refused."""
+    """--epochs with an --iterations the user gave (not its default) is a usage error (check_one_length)."""
     given = click.get_current_context().get_parameter_source("iterations") != ParameterSource.DEFAULT
-    if options["epochs"] is not None and given:
-        raise click.UsageError("--epochs and --iterations both say how long to train (--epochs N runs N passes of "
-                               "training images // --batch iterations each); give one of them")
+    try:
+        check_one_length(options["iterations"] if given else None, options["epochs"])
+    except PyrnnError as err:
+        raise click.UsageError(str(err)) from None
 
 
 def _settings_to_resume(ctx: click.Context, out: Path, given: RecipeSettings) -> RecipeSettings:

@@ -259,7 +259,7 @@ def test_help_starts_without_tensorflow():
 def test_epochs_and_iterations_are_refused_together_and_an_epochs_run_records_its_count(tmp_path):
     for command in (["recipe", "basic"], ["compare"]):
         assert_one_line_error(invoke(*command, "--data", "sample", "--epochs", "1", "--iterations", "30",
-                                     "--out", tmp_path / "run"), 2, "--epochs and --iterations both say")
+                                     "--out", tmp_path / "run"), 2, "iteration and epochs both say")
     assert not (tmp_path / "run").exists()
     result = invoke("recipe", "basic", "--data", "sample", "--n-hidden", "4", "--batch", "2000", "--epochs", "1",
                     "--out", tmp_path / "run")
