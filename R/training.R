@@ -99,10 +99,7 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = NULL, see
                       verbose = interactive()) {
   verbose <- as_flag(verbose, "verbose")
   args <- capture_args(TRAINING_ARGS, ignore = "verbose") # R shows the progress, not Python
-  # a model loaded from an earlier pyrnn's file: Python would warn, where R users do not see it
-  fresh_adam <- python_module("pyrnn.savedstate", tensorflow = TRUE)$fresh_adam_note(args$model)
-  if (!is.null(fresh_adam)) warning(r_words(fresh_adam), call. = FALSE)
-  if (!verbose) return(as_history(call_python(pyrnn_tf()$train_rnn, args)))
+  if (!verbose) return(train_noting_fresh_adam(args))
   # (iteration, epochs and batch passed capture_args' checks)
   total <- python_module("pyrnn.history")$iterations_of(iteration, epochs, reticulate::py_len(args$x), batch)
   progress <- progress_bar(total)
@@ -113,8 +110,18 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = NULL, see
   }
   history <- NULL
   on.exit(progress$done(history))
-  history <- as_history(call_python(pyrnn_tf()$train_rnn, args))
+  history <- train_noting_fresh_adam(args)
   history
+}
+
+# Python's train_rnn on `args`, its History as R's; a model loaded from an
+# earlier pyrnn's file gets Python's note of a fresh Adam as an R warning (a
+# Python warning is not one), once training starts.
+train_noting_fresh_adam <- function(args) {
+  savedstate <- python_module("pyrnn.savedstate", tensorflow = TRUE)
+  called <- call_python(savedstate$fresh_adam_notes, with_first_arg(pyrnn_tf()$train_rnn, args))
+  for (note in called[[2]]) warning(r_words(note), call. = FALSE)
+  as_history(called[[1]])
 }
 
 # The `cli` package's progress bar: iteration of total, loss and time; at the

@@ -75,20 +75,30 @@ def read_adam(path, model, info: dict) -> AdamState | None:
     return state
 
 
-def fresh_adam_note(model) -> str | None:
-    """What `note_fresh_adam` warns of `model`, or None; taken once (R's
-    train_rnn takes it first, to give it as an R warning)."""
-    path = _without_adam.pop(model, None)
-    if path is None:
-        return None
-    return (f"{path} was saved by an earlier pyrnn without the optimizer's state: training starts a fresh Adam "
-            "(the first iterations may raise the loss); save the model again to keep it")
-
-
 def note_fresh_adam(model) -> None:
-    """Warn (once per model) that `model`, loaded from a file of an earlier
-    pyrnn, starts its training with a new Adam: its first iterations move the
-    weights more than the saved model's optimizer would have."""
-    note = fresh_adam_note(model)
-    if note is not None:
-        warnings.warn(note, FreshAdamWarning, stacklevel=4)
+    """Warn (once per model, when its training starts: after train_rnn's
+    checks) that `model`, loaded from a file of an earlier pyrnn, starts its
+    training with a new Adam: its first iterations move the weights more than
+    the saved model's optimizer would have."""
+    path = _without_adam.pop(model, None)
+    if path is not None:
+        warnings.warn(f"{path} was saved by an earlier pyrnn without the optimizer's state: training starts a fresh "
+                      "Adam (the first iterations may raise the loss); save the model again to keep it",
+                      FreshAdamWarning, stacklevel=4)
+
+
+def fresh_adam_notes(fn, *args, **kwargs) -> tuple:
+    """(fn(*args, **kwargs), the FreshAdamWarning messages it gave): for R's
+    train_rnn, which gives them as R warnings (a Python warning is not one).
+    A call refused by its checks gives none, and the note waits for the
+    call that trains."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FreshAdamWarning)
+        result = fn(*args, **kwargs)
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, FreshAdamWarning):
+            notes.append(str(warning.message))
+        else:  # the others as they would have come
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return result, notes

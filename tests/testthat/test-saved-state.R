@@ -41,6 +41,9 @@ test_that("a model saved without pyrnn's Adam state warns in R that training sta
   on.exit(unlink(path))
   rnn(n.hidden = 8, seed = 1)$save(path) # Keras' own save: no optimizer state in the file
   model <- load_rnn(path)
+  # a call its checks refuse trains nothing: no warning, and the note waits for the call that trains
+  expect_no_warning(expect_error(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 500,
+                                           iteration = 2, verbose = FALSE), "batch", class = "pyrnn_error"))
   expect_warning(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
                            verbose = FALSE), "without the optimizer's state: training starts a fresh Adam")
   expect_no_warning(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
