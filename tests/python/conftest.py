@@ -1,11 +1,16 @@
 """Shared fixtures and helpers: the real MNIST files beside the project, small
-16x16 sets, running the `pyrnn` command, writing MNIST-format files. Test
-files import the helpers with `from conftest import ...`."""
+16x16 sets, running the `pyrnn` command, writing MNIST-format files, a real
+PostgreSQL server for shared sweeps. Test files import the helpers with
+`from conftest import ...`."""
 
 import gzip
 import os
+import pwd
+import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +119,43 @@ def write_mnist_dir(folder: Path, n_train: int, n_train_labels: int, labels=None
     for name, array in files.items():
         (folder / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(array), mtime=0))
     return folder
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_USER = "pyrnntest"
+
+
+def _as_user(args: list) -> list:
+    if os.geteuid() != 0:
+        return args
+    return ["runuser", "-u", PG_USER, "--", *args]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of the suite's own (Debian's postgresql), in a temporary
+    folder on a local socket, as a non-root user; yields the storage URL."""
+    root = Path(tempfile.mkdtemp(prefix="pyrnn-pg-"))  # in /tmp: pytest's own folders are root's only
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        try:
+            pwd.getpwnam(PG_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", PG_USER], check=True)
+        shutil.chown(root, PG_USER)
+    root.chmod(0o755)
+    data, sock = root / "data", root
+    subprocess.run(_as_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8"]),
+                   check=True, capture_output=True)
+    proc = subprocess.Popen(_as_user([str(PG_BIN / "postgres"), "-D", str(data), "-k", str(sock), "-c",
+                                      "listen_addresses=", "-c", "fsync=off"]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if (sock / ".s.PGSQL.5432").exists():
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    yield f"postgresql://{PG_USER}@/postgres?host={sock}"
+    subprocess.run(_as_user([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast"]), check=True,
+                   capture_output=True)
+    proc.wait(timeout=30)
+    shutil.rmtree(root, ignore_errors=True)

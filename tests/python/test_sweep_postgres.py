@@ -1,63 +1,22 @@
-"""A sweep shared through a real PostgreSQL server (Debian's postgresql),
-started by the test in a temporary folder on a local socket, as a non-root
-user: a worker SIGKILLed mid-trial leaves its trial to another worker, and
+"""A sweep shared through a real PostgreSQL server (conftest.postgres_server:
+Debian's postgresql in a temporary folder on a local socket, as a non-root
+user): a worker SIGKILLed mid-trial leaves its trial to another worker, and
 every grid point ends complete exactly once."""
 
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import pytest
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-USER = "pyrnntest"
 # a trial trains for a few seconds, so that the kill lands mid-trial (2,000 iterations took 0.4 s on
 # pyrnn 0.2, less than the wait for a heartbeat, and the kill could land in the next trial)
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02,0.03", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
         "--iterations", "12000", "--validate-every", "1000", "--data", "sample", "--heartbeat", "1"]
 _CLI = "from pyrnn.cli import main; main(prog_name='pyrnn')"
-
-
-def _as_user(args: list) -> list:
-    if os.geteuid() != 0:
-        return args
-    return ["runuser", "-u", USER, "--", *args]
-
-
-@pytest.fixture(scope="module")
-def server():
-    """A PostgreSQL cluster of its own; yields the storage URL."""
-    root = Path(tempfile.mkdtemp(prefix="pyrnn-pg-"))  # in /tmp: pytest's own folders are root's only
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        try:
-            pwd.getpwnam(USER)
-        except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", USER], check=True)
-        shutil.chown(root, USER)
-    root.chmod(0o755)
-    data, sock = root / "data", root
-    subprocess.run(_as_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True)
-    proc = subprocess.Popen(_as_user([str(PG_BIN / "postgres"), "-D", str(data), "-k", str(sock), "-c",
-                                      "listen_addresses=", "-c", "fsync=off"]),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if (sock / ".s.PGSQL.5432").exists():
-            break
-        time.sleep(0.05)
-    time.sleep(0.3)
-    yield f"postgresql://{USER}@/postgres?host={sock}"
-    subprocess.run(_as_user([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast"]), check=True,
-                   capture_output=True)
-    proc.wait(timeout=30)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _worker(url: str, out: Path) -> subprocess.Popen:
@@ -66,11 +25,11 @@ def _worker(url: str, out: Path) -> subprocess.Popen:
                              "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server, tmp_path):
+def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(postgres_server, tmp_path):
     import optuna
 
-    first = _worker(server, tmp_path / "a")
-    storage = optuna.storages.RDBStorage(server.replace("postgresql://", "postgresql+psycopg2://"))
+    first = _worker(postgres_server, tmp_path / "a")
+    storage = optuna.storages.RDBStorage(postgres_server.replace("postgresql://", "postgresql+psycopg2://"))
     running = []
     for _ in range(1200):  # the first worker's first trial, caught while it trains
         try:
@@ -90,7 +49,7 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
     killed = [t.number for t in optuna.load_study(study_name="shared", storage=storage).get_trials(
         states=(optuna.trial.TrialState.RUNNING,))]
     assert len(killed) == 1, killed  # the one the kill interrupted, left running
-    second = _worker(server, tmp_path / "b")
+    second = _worker(postgres_server, tmp_path / "b")
     output = second.communicate(timeout=300)[0]
     assert second.returncode == 0, output
     trials = optuna.load_study(study_name="shared", storage=storage).get_trials()
@@ -99,6 +58,6 @@ def test_a_killed_workers_trial_is_retried_and_every_point_completes_once(server
     # the killed one, failed once its heartbeat stopped, then its point trained again
     killed_trial = {t.number: t for t in trials}[killed[0]]
     assert killed_trial.state == optuna.trial.TrialState.FAIL and "point" in killed_trial.params
-    again = _worker(server, tmp_path / "b")  # a re-run trains nothing more
+    again = _worker(postgres_server, tmp_path / "b")  # a re-run trains nothing more
     assert again.communicate(timeout=300)[0].count("validation accuracy 0.") == 0 and again.returncode == 0
     assert len(optuna.load_study(study_name="shared", storage=storage).get_trials()) == len(trials)

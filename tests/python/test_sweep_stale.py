@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
         "--iterations", "10", "--data", "sample", "--heartbeat", "1"]
@@ -246,7 +248,6 @@ def test_ctrl_c_stops_a_worker_whose_trial_was_failed_under_it(tmp_path):
     from types import SimpleNamespace
 
     import optuna
-    import pytest
     from optuna.trial import TrialState
 
     from pyrnn.sweepstudy import open_storage
@@ -272,13 +273,13 @@ def test_ctrl_c_stops_a_worker_whose_trial_was_failed_under_it(tmp_path):
     assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.WAITING]
 
 
-def _take_waiting(url, ready, go, taken):
+def _take_waiting(url, name, ready, go, taken):
     """One process of test_workers_never_take_the_same_waiting_trial: take waiting trials until none is left."""
     import optuna
 
     from pyrnn.sweepstudy import open_storage
 
-    study = optuna.load_study(study_name="s", storage=open_storage(url, 1))
+    study = optuna.load_study(study_name=name, storage=open_storage(url, 1))
     ready.release()
     go.wait()
     mine = []
@@ -287,23 +288,25 @@ def _take_waiting(url, ready, go, taken):
     taken.put(mine)
 
 
-def test_workers_never_take_the_same_waiting_trial(tmp_path):
+@pytest.mark.parametrize("storage", ["sqlite", "postgresql"])
+def test_workers_never_take_the_same_waiting_trial(tmp_path, storage, request):
     """Found in use (the same flaky CI run): Optuna's SELECT ... FOR UPDATE does nothing on SQLite, and
     two workers could both take one waiting trial, i.e. train one grid point twice (without
-    sweepstudy._begin_immediately, 40 trials were taken 51 to 54 times by these 4 processes)."""
+    sweepstudy._begin_immediately, 40 trials were taken 51 to 54 times by these 4 processes).
+    PostgreSQL locks the row: the same holds for a sweep shared by several machines."""
     import multiprocessing
 
     import optuna
 
     from pyrnn.sweepstudy import open_storage
 
-    url = f"sqlite:///{tmp_path}/sweep.db"
-    study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
+    url = f"sqlite:///{tmp_path}/sweep.db" if storage == "sqlite" else request.getfixturevalue("postgres_server")
+    study = optuna.create_study(study_name=f"race-{tmp_path.name}", storage=open_storage(url, 1))
     for point in range(40):
         study.enqueue_trial({"point": str(point)})
     context = multiprocessing.get_context("spawn")
     ready, go, taken = context.Semaphore(0), context.Event(), context.Queue()
-    procs = [context.Process(target=_take_waiting, args=(url, ready, go, taken)) for _ in range(4)]
+    procs = [context.Process(target=_take_waiting, args=(url, study.study_name, ready, go, taken)) for _ in range(4)]
     for proc in procs:
         proc.start()
     for _ in procs:
