@@ -85,8 +85,9 @@ def open_storage(url: str, heartbeat: int):
                          f"({err.name or err}): {how}") from None
     except Exception as err:  # noqa: BLE001  sqlalchemy's and the drivers' errors share no base pyrnn can name
         reason = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
-        raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and that "
-                         "the server is running") from None
+        check = "that the database file's folder exists and can be written" if sqlite else "that the server is running"
+        raise PyrnnError(f"cannot reach the sweep storage {_hide_password(url)} ({reason}); check the URL and "
+                         f"{check}") from None
     if sqlite:
         from sqlalchemy import event
 

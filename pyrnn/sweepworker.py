@@ -48,6 +48,19 @@ def check_workers(workers) -> int:
     return workers
 
 
+def work_left(spec, study) -> tuple:
+    """(whether a trial is there for a worker to take, whether trials are
+    running: other workers', which a worker waits for, as they may have to be
+    retried)."""
+    from optuna.trial import TrialState
+
+    trials = counted_trials(study)
+    running = any(t.state == TrialState.RUNNING for t in trials)
+    wanted = any(t.state == TrialState.WAITING for t in trials) or \
+        (spec.search == "tpe" and count_under_way(trials) < spec.trials)
+    return wanted, running
+
+
 class Worker:
     """Trains a study's trials in this process: the data read once, each
     trial a recipe run under `out` (pyrnn.runs.run_recipe)."""
@@ -62,21 +75,15 @@ class Worker:
                                                                    spec.fixed.get("reduce_method", "nearest"))
         self.stamped = set()  # the ids of the running trials given a heartbeat (stamp_silent)
         self.taking = None  # (trial id, name) of the trial being trained
-        self.trained = 0  # trials this worker trained (or went on training)
 
     def run(self) -> None:
         """Take trials until none is left to train (waiting for other
         workers' running trials, which may have to be retried)."""
-        from optuna.trial import TrialState
-
         from pyrnn.history import TrainingDiverged
 
         while True:
             self.stamp_silent()
-            trials = counted_trials(self.study)
-            waiting = [t for t in trials if t.state == TrialState.WAITING]
-            running = [t for t in trials if t.state == TrialState.RUNNING]
-            wanted = bool(waiting) or (self.spec.search == "tpe" and count_under_way(trials) < self.spec.trials)
+            wanted, running = work_left(self.spec, self.study)
             if wanted:
                 self.taking = None  # _objective names it
                 raised = []  # what the objective itself raised: Optuna re-raises it after failing the trial
@@ -229,7 +236,6 @@ class Worker:
             self.say(f"{name}: validation accuracy {val['accuracy']:.4f} (the run trial {retry_of} finished "
                      "before it was taken for dead)")
             return val["accuracy"]
-        self.trained += 1
         try:
             result = run_recipe(settings, self.data, folder, force=existing.finished and not existing.interrupted,
                                 resume=existing.interrupted, score_test=False,
@@ -338,11 +344,11 @@ def run_sweep(spec, out: Path, storage=None, study_name=None, workers: int = 1, 
             enqueue_interrupted(study, spec.trials)
         stopped = None
         try:
-            if workers == 1:
-                worker = Worker(spec, out, study, prune, heartbeat, verbose, data)
-                worker.run()
-                if not worker.trained:
-                    worker.say("nothing left to train: every trial of this sweep is done")
+            if not any(work_left(spec, study)):  # no worker to start (each would import TensorFlow first)
+                if verbose:
+                    print("nothing left to train: every trial of this sweep is done", flush=True)
+            elif workers == 1:
+                Worker(spec, out, study, prune, heartbeat, verbose, data).run()
             else:
                 context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
                 procs = [context.Process(target=_work, args=(spec, out, url, name, prune, heartbeat, verbose))

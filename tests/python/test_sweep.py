@@ -78,6 +78,11 @@ def test_a_rerun_trains_nothing_and_a_trial_equals_pyrnn_recipe(swept, tmp_path)
                    "--batch", "50", "--iterations", "10", "--validate-every", "5", "--data", "sample",
                    "--out", swept.out)
     assert rerun.exit_code == 0 and "nothing left to train: every trial of this sweep is done" in rerun.output
+    # found in use: with --workers 2 the re-run said nothing of it (and started two worker processes)
+    rerun = invoke("sweep", "--recipes", "basic,lstm", "--lr", "0.01,0.03", "--seeds", "0", "--n-hidden", "8",
+                   "--batch", "50", "--iterations", "10", "--validate-every", "5", "--data", "sample",
+                   "--workers", "2", "--out", swept.out)
+    assert rerun.exit_code == 0 and "nothing left to train: every trial of this sweep is done" in rerun.output
     assert [(r["trial"], r["val_accuracy"]) for r in again.rows] == [(r["trial"], r["val_accuracy"])
                                                                       for r in swept.rows]
     row = swept.chosen["lstm"]  # scored on the test images after the choice, from its saved model
@@ -110,6 +115,7 @@ def test_runs_lists_every_run_at_any_depth(swept, tmp_path):
     (["--lr", ","], "no values"),
     (["--lr", "0.001:0.1:log"], "a range"),
     (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach the sweep storage"),
+    (["--storage", "sqlite:////no-such-pyrnn-folder/x.db"], "check the URL and that the database file's folder exists"),
     (["--data", "no-such-folder"], "no-such-folder: no such data folder"),  # nothing stored: the next try is free
     (["--trials", "3"], "trials=3 is for a sampled search"),
     (["--epochs", "1"], "iteration and epochs both say how long to train"),
