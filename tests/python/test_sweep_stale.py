@@ -180,27 +180,35 @@ def test_a_worker_tells_a_trial_failed_under_it_from_one_it_may_still_report(tmp
     assert "finished: another worker found this one's heartbeat late" in said and "diverged:" not in said
 
 
-def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, capsys):
-    """The race itself, through Optuna's optimize: another worker fails the trial as stale just
-    after its objective's last write, and the objective returns its result. Optuna 5.1 then
-    raises AssertionError ("Should not reach."), not the ValueError it raises where the
-    objective raised; the worker goes on to the next trial either way and ends normally."""
+def _looping_worker(tmp_path, points):
+    """A sweep's study (SQLite) with `points` enqueued, another worker's view of it, and a Worker
+    with only what its loop over the study reads (no data): its objective is the test's to set."""
     from types import SimpleNamespace
 
     import optuna
-    from optuna.trial import TrialState
 
     from pyrnn.sweepstudy import open_storage
     from pyrnn.sweepworker import Worker
 
     url = f"sqlite:///{tmp_path}/sweep.db"
     study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
-    other = optuna.load_study(study_name="s", storage=open_storage(url, 1))  # another worker's view
-    for point in ("a", "b"):
+    other = optuna.load_study(study_name="s", storage=open_storage(url, 1))
+    for point in points:
         study.enqueue_trial({"point": point})
-    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
+    worker = Worker.__new__(Worker)
     worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
         study, SimpleNamespace(search="grid"), 1, True, set())
+    return study, other, worker
+
+
+def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, capsys):
+    """The race itself, through Optuna's optimize: another worker fails the trial as stale just
+    after its objective's last write, and the objective returns its result. Optuna 5.1 then
+    raises AssertionError ("Should not reach."), not the ValueError it raises where the
+    objective raised; the worker goes on to the next trial either way and ends normally."""
+    from optuna.trial import TrialState
+
+    study, other, worker = _looping_worker(tmp_path, points=("a", "b"))
 
     def objective(trial):
         worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
@@ -217,19 +225,7 @@ def test_a_worker_goes_on_when_its_finished_trial_was_failed_under_it(tmp_path, 
 def test_an_error_of_the_objective_itself_is_not_taken_for_the_race(tmp_path):
     """Optuna fails a trial whose objective raised, then raises that error again: the trial is
     FAIL as after the race, but the error is the worker's own, and it stops the worker."""
-    from types import SimpleNamespace
-
-    import optuna
-    import pytest
-
-    from pyrnn.sweepstudy import open_storage
-    from pyrnn.sweepworker import Worker
-
-    study = optuna.create_study(study_name="s", storage=open_storage(f"sqlite:///{tmp_path}/sweep.db", 1))
-    study.enqueue_trial({"point": "a"})
-    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
-    worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
-        study, SimpleNamespace(search="grid"), 1, True, set())
+    study, _, worker = _looping_worker(tmp_path, points=("a",))
 
     def objective(trial):
         worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
@@ -245,22 +241,9 @@ def test_ctrl_c_stops_a_worker_whose_trial_was_failed_under_it(tmp_path):
     Optuna, refusing the interrupted trial's result, raised its ValueError in place of the
     KeyboardInterrupt, and the worker took it for the race alone and went on to the next trial
     after the user's Ctrl-C."""
-    from types import SimpleNamespace
-
-    import optuna
     from optuna.trial import TrialState
 
-    from pyrnn.sweepstudy import open_storage
-    from pyrnn.sweepworker import Worker
-
-    url = f"sqlite:///{tmp_path}/sweep.db"
-    study = optuna.create_study(study_name="s", storage=open_storage(url, 1))
-    other = optuna.load_study(study_name="s", storage=open_storage(url, 1))  # another worker's view
-    for point in ("a", "b"):
-        study.enqueue_trial({"point": point})
-    worker = Worker.__new__(Worker)  # its loop over the study only: no data to read for this
-    worker.study, worker.spec, worker.heartbeat, worker.verbose, worker.stamped = (
-        study, SimpleNamespace(search="grid"), 1, True, set())
+    study, other, worker = _looping_worker(tmp_path, points=("a", "b"))
 
     def objective(trial):
         worker.taking = (trial._trial_id, f"trial {trial.number}")  # noqa: SLF001
