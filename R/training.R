@@ -116,12 +116,12 @@ train_rnn <- function(model, x, y, lr = 0.01, batch = 500, iteration = NULL, see
 
 # Python's train_rnn on `args`, its History as R's; a model loaded from an
 # earlier pyrnn's file gets Python's note of a fresh Adam as an R warning (a
-# Python warning is not one), once training starts.
+# Python warning is not one) once the call that trains it ends, however it ends.
 train_noting_fresh_adam <- function(args) {
   savedstate <- python_module("pyrnn.savedstate", tensorflow = TRUE)
-  called <- call_python(savedstate$fresh_adam_notes, with_first_arg(pyrnn_tf()$train_rnn, args))
-  for (note in called[[2]]) warning(r_words(note), call. = FALSE)
-  as_history(called[[1]])
+  notes <- reticulate::py_eval("[]", convert = FALSE)
+  on.exit(for (note in reticulate::py_to_r(notes)) warning(r_words(note), call. = FALSE), add = TRUE)
+  as_history(call_python(savedstate$noting_fresh_adam(pyrnn_tf()$train_rnn, notes), args))
 }
 
 # The `cli` package's progress bar: iteration of total, loss and time; at the

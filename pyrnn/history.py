@@ -48,6 +48,7 @@ def check_one_length(iteration: int | None, epochs: int | None) -> None:
                          "rows, of rows // batch iterations each; --iterations and --epochs on the command line); "
                          "give one of them")
 
+
 class TrainingDiverged(PyrnnError, FloatingPointError):
     """The loss became NaN or infinite; `.history` holds the iterations done."""
 

@@ -265,20 +265,22 @@ def run_recipe(settings: RecipeSettings, data: RecipeData, out, force: bool = Fa
     check_batch(settings.batch, data)
     check_log_dir(log_dir, out)
     folder = RunFolder.open(out, force=force, resume=resume)
-    _keep_or_check_settings(folder, settings, data, resume)
     try:
+        _keep_or_check_settings(folder, settings, data, resume)
         history = train_recipe(settings, data, model, folder.staging, callback=callback, resume=resume,
                                log_dir=log_dir, on_check=on_check)
     except BaseException:  # a Ctrl-C before the loop (tracing) too: this process may run here again
         folder.release() if resume else folder.discard()
         raise
-    if history.stopped == INTERRUPTED:
-        write_json(folder.staging / HISTORY_FILE, history.to_dict())
-        folder.release()
-        return RunResult(settings, history, folder.staging, stopped=history.stopped)
-    result = write_run(folder.staging, settings, data, model, history, score_test=score_test)
-    result.path = folder.commit(staging_only=_STAGING_ONLY)
-    return result
+    try:
+        if history.stopped == INTERRUPTED:
+            write_json(folder.staging / HISTORY_FILE, history.to_dict())
+            return RunResult(settings, history, folder.staging, stopped=history.stopped)
+        result = write_run(folder.staging, settings, data, model, history, score_test=score_test)
+        result.path = folder.commit(staging_only=_STAGING_ONLY)
+        return result
+    finally:
+        folder.release()  # a run stopped while it is written stays in the staging folder, as an interrupted one
 
 
 def _keep_or_check_settings(folder: RunFolder, settings: RecipeSettings, data: RecipeData, resume: bool) -> None:
@@ -327,44 +329,46 @@ def compare_recipes(settings: RecipeSettings, data: RecipeData, out, force: bool
     check_batch(settings.batch, data)
     check_log_dir(log_dir, out)
     folder = RunFolder.open(out, kind="compare", force=force, resume=resume)
-    _keep_or_check_settings(folder, settings, data, resume)
-    results = []
-    for recipe in RECIPES:
-        one = settings.for_recipe(recipe)
-        sub = folder.staging / recipe
-        if resume and (sub / HISTORY_FILE).is_file():  # finished before the interruption
-            results.append(_finished_recipe(one, sub))
-            continue
-        try:
-            model = build_recipe(one, data.step_size, data.n_input)
-            sub.mkdir(exist_ok=resume)
-            with progress_for(recipe) if progress_for else nullcontext() as callback:
-                history = train_recipe(one, data, model, sub, callback=callback, resume=resume,
-                                       log_dir=None if log_dir is None else Path(log_dir) / recipe)
-            if history.stopped == INTERRUPTED:
-                results.append(RunResult(one, history, folder.staging, stopped=history.stopped))
-                return results
-            results.append(write_run(sub, one, data, model, history))
-            (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
-            write_json(sub / HISTORY_FILE, history.to_dict())  # last: the mark of a finished recipe
-        except KeyboardInterrupt:
-            folder.release()  # the recipes finished are kept for resume, by this process too
-            raise
-        except BaseException:
-            if not resume:
-                folder.discard()
-            raise
-    write_json(folder.staging / COMPARISON_FILE, {
-        "settings": {k: v for k, v in asdict(settings).items() if k != "recipe"},
-        "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
-        "recipes": {r.settings.recipe: {**r.metrics, "seconds": r.history.seconds,
-                                        "sequences_per_second": r.history.sequences_per_second,
-                                        "final_loss": r.history.loss[-1], "stopped": r.history.stopped,
-                                        "validation_curve": _validation_curve(r.history)} for r in results},
-    })
-    plot_history({RECIPE_TITLES[r.settings.recipe]: r.history for r in results}, folder.staging / PLOT_FILE,
-                 title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
-    final = folder.commit(staging_only=[SETTINGS_FILE] + [f"{recipe}/{HISTORY_FILE}" for recipe in RECIPES])
-    for r in results:
-        r.path = final / r.settings.recipe
-    return results
+    try:
+        _keep_or_check_settings(folder, settings, data, resume)
+        results = []
+        for recipe in RECIPES:
+            one = settings.for_recipe(recipe)
+            sub = folder.staging / recipe
+            if resume and (sub / HISTORY_FILE).is_file():  # finished before the interruption
+                results.append(_finished_recipe(one, sub))
+                continue
+            try:
+                model = build_recipe(one, data.step_size, data.n_input)
+                sub.mkdir(exist_ok=resume)
+                with progress_for(recipe) if progress_for else nullcontext() as callback:
+                    history = train_recipe(one, data, model, sub, callback=callback, resume=resume,
+                                           log_dir=None if log_dir is None else Path(log_dir) / recipe)
+                if history.stopped == INTERRUPTED:
+                    results.append(RunResult(one, history, folder.staging, stopped=history.stopped))
+                    return results
+                results.append(write_run(sub, one, data, model, history))
+                (sub / CHECKPOINT_FILE).unlink(missing_ok=True)
+                write_json(sub / HISTORY_FILE, history.to_dict())  # last: the mark of a finished recipe
+            except KeyboardInterrupt:
+                raise  # the recipes finished are kept for resume
+            except BaseException:
+                if not resume:
+                    folder.discard()
+                raise
+        write_json(folder.staging / COMPARISON_FILE, {
+            "settings": {k: v for k, v in asdict(settings).items() if k != "recipe"},
+            "data": {"location": data.source.location, "reason": data.source.reason, "counts": data.counts},
+            "recipes": {r.settings.recipe: {**r.metrics, "seconds": r.history.seconds,
+                                            "sequences_per_second": r.history.sequences_per_second,
+                                            "final_loss": r.history.loss[-1], "stopped": r.history.stopped,
+                                            "validation_curve": _validation_curve(r.history)} for r in results},
+        })
+        plot_history({RECIPE_TITLES[r.settings.recipe]: r.history for r in results}, folder.staging / PLOT_FILE,
+                     title=f"The four recipes on {_data_name(data)} (seed {settings.seed})")
+        final = folder.commit(staging_only=[SETTINGS_FILE] + [f"{recipe}/{HISTORY_FILE}" for recipe in RECIPES])
+        for r in results:
+            r.path = final / r.settings.recipe
+        return results
+    finally:
+        folder.release()  # kept for resume, or for this process to use again: nothing else holds it

@@ -87,18 +87,22 @@ def note_fresh_adam(model) -> None:
                       FreshAdamWarning, stacklevel=4)
 
 
-def fresh_adam_notes(fn, *args, **kwargs) -> tuple:
-    """(fn(*args, **kwargs), the FreshAdamWarning messages it gave): for R's
-    train_rnn, which gives them as R warnings (a Python warning is not one).
-    A call refused by its checks gives none, and the note waits for the
-    call that trains."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", FreshAdamWarning)
-        result = fn(*args, **kwargs)
-    notes = []
-    for warning in caught:
-        if issubclass(warning.category, FreshAdamWarning):
-            notes.append(str(warning.message))
-        else:  # the others as they would have come
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return result, notes
+def noting_fresh_adam(fn, notes: list):
+    """`fn` (train_rnn), called so that the FreshAdamWarning messages it
+    gives go into `notes`, however the call ends (trained, diverged,
+    interrupted): for R, which gives them as R warnings (a Python warning is
+    not one). A call refused by its checks gives none, and the note waits for
+    the call that trains. The other warnings are shown as they came."""
+    def call(*args, **kwargs):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", FreshAdamWarning)
+                return fn(*args, **kwargs)
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, FreshAdamWarning):
+                    notes.append(str(warning.message))
+                else:
+                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno,
+                                         warning.file, warning.line)
+    return call

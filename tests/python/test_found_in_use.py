@@ -176,11 +176,12 @@ def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
     assert stdout == ""
 
 
-def test_ctrl_c_before_the_training_loop_lets_go_of_the_run_folder(tmp_path, monkeypatch):
-    """Found reading the sweep's Ctrl-C race: a Ctrl-C that reached run_recipe outside the training
-    loop (while the training call is traced, the first seconds of a run) left the run folder's lock
-    held by this process, so that running there again in the same session (R, a notebook, a
-    one-worker sweep) said the folder "is being written by a live run" of its own process."""
+def test_ctrl_c_outside_the_training_loop_lets_go_of_the_run_folder(tmp_path, monkeypatch):
+    """Found reading the sweep's Ctrl-C race: a Ctrl-C that reached run_recipe or compare_recipes
+    outside the training loop (while the training call is traced, the first seconds of a run, or
+    while the trained run is written) left the run folder's lock held by this process, so that
+    running there again in the same session (R, a notebook, a one-worker sweep) said the folder
+    "is being written by a live run" of its own process."""
     import pyrnn.runs
     from pyrnn.recipes import RecipeSettings, load_recipe_data
     from pyrnn.runfolder import RunFolder
@@ -202,6 +203,14 @@ def test_ctrl_c_before_the_training_loop_lets_go_of_the_run_folder(tmp_path, mon
     assert not RunFolder(out).holds_run  # nothing was trained: nothing is kept to resume
     result = pyrnn.runs.run_recipe(settings, data, out)
     assert result.stopped is None and len(result.history.loss) == 20
+    # a Ctrl-C while a trained run is written (scored, saved, plotted): kept as an interrupted run
+    with monkeypatch.context() as patch:
+        patch.setattr(pyrnn.runs, "write_run", interrupted)
+        with pytest.raises(KeyboardInterrupt) as write_stopped:
+            pyrnn.runs.run_recipe(settings, data, out, force=True)
+    assert RunFolder(out).writer() is None and write_stopped.tb is not None and RunFolder(out).interrupted
+    result = pyrnn.runs.run_recipe(settings, data, out, resume=True)
+    assert result.stopped is None and len(result.history.loss) == 20 and not RunFolder(out).interrupted
 
 
 if __name__ == "__main__":

@@ -48,4 +48,9 @@ test_that("a model saved without pyrnn's Adam state warns in R that training sta
                            verbose = FALSE), "without the optimizer's state: training starts a fresh Adam")
   expect_no_warning(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], batch = 50, iteration = 2,
                               verbose = FALSE)) # once per model
+  # a call that trains and then fails (here it diverges) gives the note too: training did start afresh
+  model <- load_rnn(path)
+  expect_warning(expect_error(train_rnn(model, data$x_train[1:100, ], data$y_train[1:100, ], lr = 1e38, batch = 50,
+                                        iteration = 20, verbose = FALSE), class = "pyrnn_diverged"),
+                 "training starts a fresh Adam")
 })
