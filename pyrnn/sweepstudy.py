@@ -71,8 +71,7 @@ def open_storage(url: str, heartbeat: int):
     if url.startswith("postgresql://"):  # the driver pyrnn[postgres] installs, whatever SQLAlchemy's default
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
     sqlite = url.startswith("sqlite")
-    # pysqlite's own BEGIN comes only before a write: _begin_immediately takes its place
-    engine = {"connect_args": {"timeout": 60, "isolation_level": None}} if sqlite else {"pool_pre_ping": True}
+    engine = {"connect_args": _sqlite_connect_args()} if sqlite else {"pool_pre_ping": True}
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna, and have been for years
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -93,6 +92,16 @@ def open_storage(url: str, heartbeat: int):
 
         event.listen(storage.engine, "begin", _begin_immediately)
     return storage
+
+
+def _sqlite_connect_args() -> dict:
+    """pysqlite's own BEGIN comes only before a write: _begin_immediately
+    takes its place (isolation_level None, in the legacy transaction control,
+    pinned where Python names it: 3.12 and later)."""
+    import sqlite3
+
+    legacy = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", None)
+    return {"timeout": 60, "isolation_level": None, **({} if legacy is None else {"autocommit": legacy})}
 
 
 def _begin_immediately(connection) -> None:
