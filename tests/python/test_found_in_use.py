@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,11 +164,26 @@ def test_a_closed_stdout_ends_the_printing_not_the_work(run, monkeypatch, capsys
     assert sorted(p.name for p in out.iterdir()) == [".pyrnn-run.json", "confusion.png", "evaluation.json"]
 
 
+def _reading_its_stdin(pid: int) -> bool:
+    """Whether process `pid` waits in read() on its standard input (Linux's /proc: the main
+    thread's system call, 0 on x86-64, and the file it reads, here /dev/stdin opened anew)."""
+    try:
+        call, fd = (Path(f"/proc/{pid}/syscall").read_text().split() + ["", ""])[:2]
+        return call == "0" and os.readlink(f"/proc/{pid}/fd/{int(fd, 16)}") == os.readlink(f"/proc/{pid}/fd/0")
+    except (OSError, ValueError):  # gone, or not in a system call
+        return False
+
+
 def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
-    # predict waits for an image that never comes: Ctrl-C finds it outside any training
+    # predict waits for an image that never comes: Ctrl-C finds it outside any training. The
+    # Ctrl-C comes once it waits there, not after a fixed time: on a loaded CI machine 1.5 s once
+    # found it still starting, a Ctrl-C this test is not about.
     proc = subprocess.Popen([str(PYRNN), "predict", run["out"], "/dev/stdin"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 120
+    while not _reading_its_stdin(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
