@@ -76,6 +76,18 @@ def invoke(*args, env=None):
     return CliRunner(env=env).invoke(main, [str(a) for a in args], prog_name="pyrnn")
 
 
+def wait_until(condition, seconds: float = 120, every: float = 0.05) -> bool:
+    """Poll `condition()` until it holds (True) or `seconds` pass (False): for the tests
+    that act once a process reaches a state (trains, waits for input, holds a lock)
+    rather than after a fixed time, which a loaded machine outlasts."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
 def assert_one_line_error(result, exit_code: int, *needles: str) -> str:
     """The command failed with `exit_code` and one "Error: ..." line, the last
     on stderr (after a progress bar's label, if any), mentioning each needle;
@@ -149,10 +161,7 @@ def postgres_server():
     proc = subprocess.Popen(_as_user([str(PG_BIN / "postgres"), "-D", str(data), "-k", str(sock), "-c",
                                       "listen_addresses=", "-c", "fsync=off"]),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if (sock / ".s.PGSQL.5432").exists():
-            break
-        time.sleep(0.05)
+    wait_until((sock / ".s.PGSQL.5432").exists, seconds=10)
     time.sleep(0.3)
     yield f"postgresql://{PG_USER}@/postgres?host={sock}"
     subprocess.run(_as_user([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast"]), check=True,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PYRNN, TINY, digit_png, invoke, write_mnist_dir
+from conftest import PYRNN, TINY, digit_png, invoke, wait_until, write_mnist_dir
 
 # TensorFlow's start-up lines, which no command may show
 TF_START_UP = ("absl::InitializeLog", "oneDNN", "cudart", "cuda drivers", "cpu_feature_guard")
@@ -180,9 +180,7 @@ def test_ctrl_c_before_training_says_interrupted_as_training_does(run):
     # found it still starting, a Ctrl-C this test is not about.
     proc = subprocess.Popen([str(PYRNN), "predict", run["out"], "/dev/stdin"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not _reading_its_stdin(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: _reading_its_stdin(proc.pid) or proc.poll() is not None)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)

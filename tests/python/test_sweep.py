@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from conftest import assert_one_line_error, invoke
+from conftest import assert_one_line_error, invoke, wait_until
 from pyrnn.runfolder import RunFolder
 from pyrnn.sweep import sweep_rnn
 
@@ -177,13 +177,9 @@ def test_an_interrupted_sweep_scores_no_test_images_while_its_choice_may_change(
     endless = out / "basic-it100000"  # the second trial: interrupted while it trains
 
     def ctrl_c_once_it_trains():
-        deadline = time.monotonic() + 120
-        while not endless.exists():
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
-        time.sleep(1.0)
-        os.kill(os.getpid(), signal.SIGINT)
+        if wait_until(endless.exists):
+            time.sleep(1.0)
+            os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=ctrl_c_once_it_trains, daemon=True).start()
     result = sweep_rnn(recipes=["basic"], iteration=[5, 100000], seeds=[0], n_hidden=8, batch=50,
@@ -258,17 +254,12 @@ def test_an_interrupted_trial_of_a_sampled_search_continues_its_run_and_the_swee
     "interrupted" for ever and never scored the test images."""
     import signal
     import threading
-    import time
 
     out = tmp_path / "s"
 
     def ctrl_c_once_the_first_trial_has_a_checkpoint():
-        deadline = time.monotonic() + 120
-        while not (out / "trial-0000" / ".pyrnn-partial" / "checkpoint.npz").exists():
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGINT)
+        if wait_until((out / "trial-0000" / ".pyrnn-partial" / "checkpoint.npz").exists):
+            os.kill(os.getpid(), signal.SIGINT)
 
     sweep = {"recipes": ["basic"], "lr": "0.01:0.03:log", "seeds": [0], "n_hidden": 8, "batch": 50,
              "iteration": 400, "validate_every": 1000, "data": "sample", "out": out, "search": "tpe", "trials": 2,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, invoke
+from conftest import assert_one_line_error, invoke, wait_until
 from pyrnn.sweep import sweep_rnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,15 +166,12 @@ def test_ctrl_c_with_two_workers_records_their_trials_as_interrupted(tmp_path):
     """Found in use: with --workers 2, Ctrl-C left the table and sweep.csv saying "running" for trials the
     workers had recorded as interrupted (the rows were read before the workers ended)."""
     import signal
-    import time
     out = tmp_path / "s"
     grid = ["--recipes", "basic", "--lr", "0.01,0.03", *TINY, "--iterations", "100000", "--workers", "2"]
     sweep = subprocess.Popen([sys.executable, "-m", "pyrnn", "sweep", *grid, "--out", str(out)],
                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = time.monotonic() + 240
-    while len(list(out.glob("*/.pyrnn-partial/checkpoint.npz"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: len(list(out.glob("*/.pyrnn-partial/checkpoint.npz"))) >= 2, seconds=240, every=0.2)
     os.killpg(sweep.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
     output = sweep.communicate(timeout=120)[0]
     assert sweep.returncode == 130, output

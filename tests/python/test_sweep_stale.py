@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 GRID = ["--recipes", "basic", "--lr", "0.01,0.02", "--seeds", "0", "--n-hidden", "8", "--batch", "50",
         "--iterations", "10", "--data", "sample", "--heartbeat", "1"]
@@ -122,10 +124,9 @@ def test_a_live_worker_taken_for_dead_keeps_its_run_and_the_retry_does_not_train
     out = tmp_path / "s"
     first = _sweep(out)
     try:
-        deadline = time.monotonic() + 120
-        while not (out / "sweep.db").exists() or not (out / "lstm" / ".pyrnn-lock").exists():
-            assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
-            time.sleep(0.05)
+        held = wait_until(lambda: ((out / "sweep.db").exists() and (out / "lstm" / ".pyrnn-lock").exists())
+                          or first.poll() is not None)
+        assert held and first.poll() is None, first.communicate()[0]
         study = optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{out}/sweep.db", 2))
         taken = study.get_trials(states=(TrialState.RUNNING,))
         assert len(taken) == 1
